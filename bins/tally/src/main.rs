@@ -1,0 +1,59 @@
+//! `tally`: the umbrella CLI. Glue only: parse flags, build library objects, run, render.
+
+mod cmd_grade;
+mod cmd_prepare;
+mod cmd_summarize;
+mod reporter;
+
+use std::error::Error;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "tally",
+    version,
+    about = "Reproducible, fast evaluation of math LLMs — NeMo-Skills' verbs, flags and files",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Prepare benchmarks as JSONL problem files (`ns prepare_data` / `python -m nemo_skills.dataset.prepare`).
+    Prepare(cmd_prepare::Args),
+    /// Grade sample files in place: extract the answer, decide equivalence (`evaluate_results`).
+    Grade(cmd_grade::Args),
+    /// Summarize graded sample files into tables and metrics.json (`ns summarize_results`).
+    #[command(name = "summarize-results", alias = "summarize_results")]
+    SummarizeResults(cmd_summarize::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    reporter::init_tracing();
+    let result = match cli.command {
+        Command::Prepare(args) => cmd_prepare::run(args),
+        Command::Grade(args) => cmd_grade::run(args),
+        Command::SummarizeResults(args) => cmd_summarize::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut source = e.source();
+            while let Some(s) = source {
+                eprintln!("  caused by: {s}");
+                source = s.source();
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Errors as the binary shows them: the library's message, then its causes.
+pub type AnyError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,0 +1,73 @@
+//! The binary's side of progress reporting: a progress bar on a terminal, nothing otherwise;
+//! warnings always go to stderr.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tally_core::Reporter;
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Draws a bar on an interactive stderr; prints warnings as `warning: …`.
+pub struct TerminalReporter {
+    bar: Mutex<Option<ProgressBar>>,
+    interactive: bool,
+}
+
+impl TerminalReporter {
+    pub fn new() -> Self {
+        TerminalReporter {
+            bar: Mutex::new(None),
+            interactive: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl Reporter for TerminalReporter {
+    fn start(&self, stage: &str, total: Option<u64>) {
+        if !self.interactive {
+            return;
+        }
+        let bar = match total {
+            Some(t) => ProgressBar::new(t),
+            None => ProgressBar::new_spinner(),
+        };
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} [{elapsed_precise}] {wide_bar} {pos}/{len} (eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.set_prefix(stage.to_string());
+        if let Ok(mut b) = self.bar.lock() {
+            *b = Some(bar);
+        }
+    }
+    fn advance(&self, n: u64) {
+        if let Ok(b) = self.bar.lock() {
+            if let Some(b) = b.as_ref() {
+                b.inc(n);
+            }
+        }
+    }
+    fn warn(&self, message: &str) {
+        let line = format!("warning: {message}");
+        match self.bar.lock().ok().and_then(|b| b.clone()) {
+            Some(b) => b.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+    fn finish(&self) {
+        if let Ok(mut b) = self.bar.lock() {
+            if let Some(b) = b.take() {
+                b.finish_and_clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests of the `tally` binary: real files on disk, the real executable.
+//! Expected numbers are derived by hand from the spec (§6), not from Tally's output.
+
+mod common;
+mod grade;
+mod prepare;
+mod summarize_compat;
+mod summarize_default;
+mod summarize_errors;

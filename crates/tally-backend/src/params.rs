@@ -1,0 +1,388 @@
+//! Per-server request bodies (spec §8.2, trap T14).
+//!
+//! The same [`SamplingParams`] mean different JSON on different servers: greedy decoding is
+//! `temperature 0` on the OpenAI API but `temperature 1, top_k 1, top_p 1` on vLLM/SGLang/TRT-LLM
+//! (NeMo-Skills' `preprocess_request`), "no top-k" is `-1` on vLLM/SGLang and `0` elsewhere,
+//! llama.cpp calls the repetition penalty `repeat_penalty` and defaults `min_p` to 0.05 unless told
+//! otherwise. This module is the one place that knows.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{json, Map, Value};
+
+use crate::error::BackendError;
+use crate::request::{Prompt, SamplingParams};
+
+/// The kind of server behind an OpenAI-compatible URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerKind {
+    /// vLLM's OpenAI server (`vllm serve`).
+    Vllm,
+    /// SGLang (`sglang.launch_server`).
+    Sglang,
+    /// TensorRT-LLM's `trtllm-serve` (its OpenAI API, not NeMo-Skills' legacy `/generate`).
+    Trtllm,
+    /// llama.cpp's `llama-server`.
+    LlamaCpp,
+    /// The OpenAI API itself (and strict clones such as api.nvidia.com).
+    OpenAi,
+    /// Any other OpenAI-compatible server: only standard fields, plus the extras the caller set.
+    Generic,
+}
+
+impl ServerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerKind::Vllm => "vllm",
+            ServerKind::Sglang => "sglang",
+            ServerKind::Trtllm => "trtllm",
+            ServerKind::LlamaCpp => "llamacpp",
+            ServerKind::OpenAi => "openai",
+            ServerKind::Generic => "generic",
+        }
+    }
+
+    /// NeMo-Skills' greedy rewrite applies to all its servers but OpenAI; for llama.cpp it is
+    /// equivalent to temperature 0; an unknown server may not know `top_k`, so it gets raw values.
+    fn normalises_greedy(self) -> bool {
+        matches!(
+            self,
+            ServerKind::Vllm | ServerKind::Sglang | ServerKind::Trtllm | ServerKind::LlamaCpp
+        )
+    }
+}
+
+impl fmt::Display for ServerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ServerKind {
+    type Err = BackendError;
+    /// Accepts NeMo-Skills' `server_type` names.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "vllm" => ServerKind::Vllm,
+            "sglang" => ServerKind::Sglang,
+            "trtllm" | "trtllm-serve" => ServerKind::Trtllm,
+            "llamacpp" | "llama.cpp" | "llama-cpp" | "llama_cpp" => ServerKind::LlamaCpp,
+            "openai" => ServerKind::OpenAi,
+            "generic" | "openai-compatible" | "openai_compatible" => ServerKind::Generic,
+            other => {
+                return Err(BackendError::Config(format!(
+                    "unknown server type {other:?} (expected vllm, sglang, trtllm, llamacpp, openai or generic)"
+                )))
+            }
+        })
+    }
+}
+
+/// Options that change the body beyond the sampling parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct BodyOptions {
+    /// Reproduce NeMo-Skills' OpenAI request exactly: `presence_penalty = repetition_penalty`
+    /// (1.0 by default — a quirk, trap T14). Off: no `presence_penalty` is sent, and a
+    /// repetition penalty other than 1.0 is an error, since OpenAI has none.
+    pub nemo_skills_openai_presence_penalty: bool,
+}
+
+/// Builds the JSON body of one request. `url` is only used to name the endpoint in errors.
+pub fn build_body(
+    kind: ServerKind,
+    model: &str,
+    prompt: &Prompt,
+    p: &SamplingParams,
+    opts: BodyOptions,
+    url: &str,
+) -> Result<Value, BackendError> {
+    let mut b = Map::new();
+    b.insert("model".into(), json!(model));
+    match prompt {
+        Prompt::Text(text) => {
+            // vLLM's NeMo-Skills client sends `prompt=[prompt]`; a bare string is equivalent on
+            // every server and is what llama.cpp and OpenAI document.
+            b.insert("prompt".into(), json!(text));
+        }
+        Prompt::Chat(messages) => {
+            b.insert("messages".into(), json!(messages));
+        }
+    }
+    b.insert("max_tokens".into(), json!(p.max_tokens));
+
+    let greedy = p.temperature == 0.0 && kind.normalises_greedy();
+    let (temperature, top_k, top_p) = if greedy {
+        (1.0, 1, 1.0)
+    } else {
+        (p.temperature, p.top_k, p.top_p)
+    };
+    b.insert("temperature".into(), json!(temperature));
+    b.insert("top_p".into(), json!(top_p));
+    if let Some(seed) = p.seed {
+        b.insert("seed".into(), json!(seed));
+    }
+    if !p.stop.is_empty() {
+        b.insert("stop".into(), json!(p.stop));
+    }
+    b.insert("n".into(), json!(1));
+
+    let unsupported = |parameter: String| BackendError::UnsupportedParameter {
+        url: url.to_string(),
+        server: kind.as_str(),
+        parameter,
+    };
+
+    match kind {
+        ServerKind::Vllm | ServerKind::Sglang => {
+            // NeMo-Skills' VLLMModel (used for both): extra_body fields flattened into the body.
+            b.insert("top_k".into(), json!(if top_k == 0 { -1 } else { top_k }));
+            b.insert("min_p".into(), json!(p.min_p));
+            b.insert("repetition_penalty".into(), json!(p.repetition_penalty));
+            b.insert("frequency_penalty".into(), json!(0.0));
+            b.insert("presence_penalty".into(), json!(0.0));
+            b.insert("spaces_between_special_tokens".into(), json!(false));
+            add_logprobs(&mut b, prompt, p.top_logprobs);
+        }
+        ServerKind::Trtllm => {
+            // trtllm-serve: top_k 0 means "no top-k" (NeMo-Skills sent None); min_p 0 is off.
+            if top_k != 0 {
+                b.insert("top_k".into(), json!(top_k));
+            }
+            if p.min_p > 0.0 {
+                b.insert("min_p".into(), json!(p.min_p));
+            }
+            b.insert("repetition_penalty".into(), json!(p.repetition_penalty));
+            add_logprobs(&mut b, prompt, p.top_logprobs);
+        }
+        ServerKind::LlamaCpp => {
+            // llama.cpp: top_k <= 0 disables it; min_p must be sent, its default is 0.05.
+            b.insert("top_k".into(), json!(top_k.max(0)));
+            b.insert("min_p".into(), json!(p.min_p));
+            b.insert("repeat_penalty".into(), json!(p.repetition_penalty));
+            add_logprobs(&mut b, prompt, p.top_logprobs);
+        }
+        ServerKind::OpenAi => {
+            if p.top_k != 0 {
+                return Err(unsupported(format!("top_k={} (must be 0)", p.top_k)));
+            }
+            if p.min_p > 0.0 {
+                return Err(unsupported(format!("min_p={} (must be 0)", p.min_p)));
+            }
+            if opts.nemo_skills_openai_presence_penalty {
+                b.insert("presence_penalty".into(), json!(p.repetition_penalty));
+            } else if p.repetition_penalty != 1.0 {
+                return Err(unsupported(format!(
+                    "repetition_penalty={} (must be 1.0)",
+                    p.repetition_penalty
+                )));
+            }
+            add_logprobs(&mut b, prompt, p.top_logprobs);
+        }
+        ServerKind::Generic => {
+            // Only non-default extras, so a strict server is not confused by fields it lacks.
+            if p.top_k != 0 {
+                b.insert("top_k".into(), json!(p.top_k));
+            }
+            if p.min_p > 0.0 {
+                b.insert("min_p".into(), json!(p.min_p));
+            }
+            if p.repetition_penalty != 1.0 {
+                b.insert("repetition_penalty".into(), json!(p.repetition_penalty));
+            }
+            add_logprobs(&mut b, prompt, p.top_logprobs);
+        }
+    }
+    Ok(Value::Object(b))
+}
+
+/// Completions take `logprobs: N`; chat takes `logprobs: true, top_logprobs: N`.
+fn add_logprobs(b: &mut Map<String, Value>, prompt: &Prompt, top_logprobs: Option<u32>) {
+    let Some(n) = top_logprobs else { return };
+    match prompt {
+        Prompt::Text(_) => {
+            b.insert("logprobs".into(), json!(n));
+        }
+        Prompt::Chat(_) => {
+            b.insert("logprobs".into(), json!(true));
+            b.insert("top_logprobs".into(), json!(n));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::ChatMessage;
+
+    fn body(kind: ServerKind, p: &SamplingParams) -> Value {
+        build_body(
+            kind,
+            "m",
+            &Prompt::Text("hi".into()),
+            p,
+            BodyOptions::default(),
+            "http://x/v1/completions",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn greedy_is_normalised_for_vllm_sglang_trtllm_llamacpp_but_not_openai() {
+        let p = SamplingParams::default(); // temperature 0, top_p 0.95
+        for kind in [
+            ServerKind::Vllm,
+            ServerKind::Sglang,
+            ServerKind::Trtllm,
+            ServerKind::LlamaCpp,
+        ] {
+            let b = body(kind, &p);
+            assert_eq!(b["temperature"], json!(1.0), "{kind}");
+            assert_eq!(b["top_k"], json!(1), "{kind}");
+            assert_eq!(b["top_p"], json!(1.0), "{kind}");
+        }
+        for kind in [ServerKind::OpenAi, ServerKind::Generic] {
+            let b = body(kind, &p);
+            assert_eq!(b["temperature"], json!(0.0), "{kind}");
+            assert_eq!(b["top_p"], json!(0.95), "{kind}");
+            assert!(b.get("top_k").is_none(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn sampling_top_k_zero_is_minus_one_on_vllm_and_absent_on_trtllm() {
+        let p = SamplingParams {
+            temperature: 0.7,
+            ..SamplingParams::default()
+        };
+        assert_eq!(body(ServerKind::Vllm, &p)["top_k"], json!(-1));
+        assert_eq!(body(ServerKind::Sglang, &p)["top_k"], json!(-1));
+        assert!(body(ServerKind::Trtllm, &p).get("top_k").is_none());
+        assert_eq!(body(ServerKind::LlamaCpp, &p)["top_k"], json!(0));
+        assert_eq!(body(ServerKind::Vllm, &p)["temperature"], json!(0.7));
+        let p = SamplingParams { top_k: 20, ..p };
+        assert_eq!(body(ServerKind::Vllm, &p)["top_k"], json!(20));
+        assert_eq!(body(ServerKind::Trtllm, &p)["top_k"], json!(20));
+    }
+
+    #[test]
+    fn vllm_body_matches_nemo_skills_fields() {
+        let p = SamplingParams {
+            temperature: 0.6,
+            min_p: 0.05,
+            repetition_penalty: 1.1,
+            seed: Some(7),
+            max_tokens: 99,
+            stop: vec!["</s>".into()],
+            ..SamplingParams::default()
+        };
+        let b = body(ServerKind::Vllm, &p);
+        assert_eq!(b["model"], json!("m"));
+        assert_eq!(b["prompt"], json!("hi"));
+        assert_eq!(b["max_tokens"], json!(99));
+        assert_eq!(b["seed"], json!(7));
+        assert_eq!(b["stop"], json!(["</s>"]));
+        assert_eq!(b["min_p"], json!(0.05));
+        assert_eq!(b["repetition_penalty"], json!(1.1));
+        assert_eq!(b["frequency_penalty"], json!(0.0));
+        assert_eq!(b["presence_penalty"], json!(0.0));
+        assert_eq!(b["spaces_between_special_tokens"], json!(false));
+        assert_eq!(b["n"], json!(1));
+    }
+
+    #[test]
+    fn llamacpp_uses_its_own_names_and_always_sends_min_p() {
+        let b = body(ServerKind::LlamaCpp, &SamplingParams::default());
+        assert_eq!(b["min_p"], json!(0.0));
+        assert_eq!(b["repeat_penalty"], json!(1.0));
+        assert!(b.get("repetition_penalty").is_none());
+    }
+
+    #[test]
+    fn openai_rejects_top_k_and_min_p_and_keeps_presence_penalty_quirk_opt_in() {
+        let url = "https://api.example/v1/chat/completions";
+        let chat = Prompt::Chat(vec![ChatMessage::user("q")]);
+        let p = SamplingParams {
+            top_k: 5,
+            ..SamplingParams::default()
+        };
+        let e = build_body(
+            ServerKind::OpenAi,
+            "gpt",
+            &chat,
+            &p,
+            BodyOptions::default(),
+            url,
+        )
+        .unwrap_err();
+        assert!(matches!(e, BackendError::UnsupportedParameter { .. }));
+        assert!(e.to_string().contains(url));
+        let p = SamplingParams {
+            min_p: 0.1,
+            ..SamplingParams::default()
+        };
+        assert!(build_body(
+            ServerKind::OpenAi,
+            "gpt",
+            &chat,
+            &p,
+            BodyOptions::default(),
+            url
+        )
+        .is_err());
+
+        let p = SamplingParams::default();
+        let b = build_body(
+            ServerKind::OpenAi,
+            "gpt",
+            &chat,
+            &p,
+            BodyOptions::default(),
+            url,
+        )
+        .unwrap();
+        assert!(b.get("presence_penalty").is_none());
+        assert_eq!(b["messages"], json!([{"role": "user", "content": "q"}]));
+        let quirk = BodyOptions {
+            nemo_skills_openai_presence_penalty: true,
+        };
+        let b = build_body(ServerKind::OpenAi, "gpt", &chat, &p, quirk, url).unwrap();
+        assert_eq!(b["presence_penalty"], json!(1.0));
+    }
+
+    #[test]
+    fn no_seed_no_stop_fields_when_unset_and_logprobs_shape_follows_endpoint() {
+        let p = SamplingParams {
+            seed: None,
+            top_logprobs: Some(3),
+            ..SamplingParams::default()
+        };
+        let b = body(ServerKind::Vllm, &p);
+        assert!(b.get("seed").is_none());
+        assert!(b.get("stop").is_none());
+        assert_eq!(b["logprobs"], json!(3));
+        let chat = Prompt::Chat(vec![ChatMessage::user("q")]);
+        let b = build_body(
+            ServerKind::Vllm,
+            "m",
+            &chat,
+            &p,
+            BodyOptions::default(),
+            "u",
+        )
+        .unwrap();
+        assert_eq!(b["logprobs"], json!(true));
+        assert_eq!(b["top_logprobs"], json!(3));
+    }
+
+    #[test]
+    fn server_kind_parses_nemo_skills_names() {
+        assert_eq!("vllm".parse::<ServerKind>().unwrap(), ServerKind::Vllm);
+        assert_eq!("OpenAI".parse::<ServerKind>().unwrap(), ServerKind::OpenAi);
+        assert_eq!(
+            "llama.cpp".parse::<ServerKind>().unwrap(),
+            ServerKind::LlamaCpp
+        );
+        assert!("nemo".parse::<ServerKind>().is_err());
+    }
+}

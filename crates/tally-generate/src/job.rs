@@ -1,0 +1,152 @@
+//! A generation job, fully resolved: the problems, the prompt, one [`Pass`] per seed.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+use tally_backend::SamplingParams;
+use tally_core::jsonl::read_jsonl;
+use tally_core::overrides::Overrides;
+use tally_core::pyjson;
+use tally_prompt::Prompt;
+
+use crate::config::{sampling_params, ResumePolicy, Settings};
+use crate::error::GenerateError;
+use crate::seeds::{seed_overrides, SeedDefaults, SeedPlan};
+
+/// One pass over the problems: a seed and the sampling parameters it sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pass {
+    pub seed: Option<u64>,
+    /// Stop phrases are filled in by the engine from the prompt and `extra_stop_phrases`.
+    pub params: SamplingParams,
+}
+
+/// The passes of a run: per seed, its defaults first, then the user's overrides (they win).
+pub fn passes(
+    plan: &SeedPlan,
+    defaults: SeedDefaults,
+    user: &Overrides,
+) -> Result<Vec<Pass>, GenerateError> {
+    plan.seeds
+        .iter()
+        .map(|&seed| {
+            let mut ov = seed_overrides(seed, defaults);
+            ov.extend(user);
+            Ok(Pass {
+                seed,
+                params: sampling_params(&ov)?,
+            })
+        })
+        .collect()
+}
+
+/// Everything the engine needs; build it with [`Job::new`] or field by field.
+pub struct Job {
+    pub output_dir: PathBuf,
+    /// `--output_prefix` (default `output`).
+    pub output_prefix: String,
+    /// The problems, in dataset order.
+    pub inputs: Vec<Map<String, Value>>,
+    pub prompt: Prompt,
+    pub extra_stop_phrases: Vec<String>,
+    pub passes: Vec<Pass>,
+    /// The model name as the server knows it (part of every sample's key).
+    pub model: String,
+    /// `--server_type`, recorded in the run header (it decides how parameters are sent).
+    pub server_type: String,
+    pub max_concurrent_requests: usize,
+    pub resume_policy: ResumePolicy,
+    pub generation_key: String,
+    /// Journal fsync after this many finished samples (and at least every half second).
+    pub sync_every: usize,
+    /// Plan only: report what would be generated, send nothing, write nothing.
+    pub dry_run: bool,
+}
+
+impl Job {
+    /// A job from parsed settings; `inputs` from [`load_inputs`], `prompt` from
+    /// [`load_prompt`].
+    pub fn new(
+        settings: &Settings,
+        inputs: Vec<Map<String, Value>>,
+        prompt: Prompt,
+        passes: Vec<Pass>,
+        model: impl Into<String>,
+        server_type: impl Into<String>,
+        output_dir: impl Into<PathBuf>,
+    ) -> Job {
+        Job {
+            output_dir: output_dir.into(),
+            output_prefix: "output".into(),
+            inputs,
+            prompt,
+            extra_stop_phrases: settings.extra_stop_phrases.clone(),
+            passes,
+            model: model.into(),
+            server_type: server_type.into(),
+            max_concurrent_requests: settings.max_concurrent_requests,
+            resume_policy: settings.resume_policy,
+            generation_key: settings.generation_key.clone(),
+            sync_every: 16,
+            dry_run: settings.dry_run,
+        }
+    }
+
+    /// sha256 of the input records as sent (Python `json.dumps` lines).
+    pub fn input_sha256(&self) -> String {
+        let mut h = Sha256::new();
+        for r in &self.inputs {
+            h.update(pyjson::to_string(&Value::Object(r.clone())).as_bytes());
+            h.update(b"\n");
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+/// Reads the problems: every line of a JSONL file, the first `max_samples` of them, with
+/// `total_code_executions` added when `++total_code_executions_in_prompt` is set (as
+/// NeMo-Skills does; `openmath/tir` needs it).
+pub fn load_inputs(
+    path: &Path,
+    max_samples: Option<usize>,
+    total_code_executions: Option<i64>,
+) -> Result<Vec<Map<String, Value>>, GenerateError> {
+    let read = read_jsonl(path)?;
+    if let Some(t) = read.torn_tail {
+        return Err(GenerateError::Input {
+            path: path.to_path_buf(),
+            line: t.line,
+            reason: "the last line is incomplete (was the file still being written?)".into(),
+        });
+    }
+    let take = max_samples.unwrap_or(usize::MAX);
+    Ok(read
+        .lines
+        .into_iter()
+        .take(take)
+        .map(|l| {
+            let mut r = l.record;
+            if let Some(n) = total_code_executions {
+                r.insert("total_code_executions".into(), json!(n));
+            }
+            r
+        })
+        .collect())
+}
+
+/// `++prompt_config` (else the dataset's default, else `generic/math`), `++prompt_template`
+/// (none: chat mode), `++examples_type`.
+pub fn load_prompt(
+    settings: &Settings,
+    dataset_default: Option<&str>,
+) -> Result<Prompt, GenerateError> {
+    let config = settings
+        .prompt_config
+        .as_deref()
+        .or(dataset_default)
+        .unwrap_or("generic/math");
+    let prompt = Prompt::load(config, settings.prompt_template.as_deref())
+        .map_err(GenerateError::PromptLoad)?;
+    Ok(prompt.with_examples_type(settings.examples_type.clone()))
+}

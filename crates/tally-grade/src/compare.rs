@@ -1,0 +1,787 @@
+//! The Tally policy: structural comparison over the expression tree, exact where possible.
+
+use crate::budget::{Limit, Meter};
+use crate::expr::{Expr, RelOp};
+use crate::lexer::Dialect;
+use crate::numeric::{exact, num, NumCtx, C};
+use crate::parse::{parse, ParseError};
+use crate::points::{sample, POINTS};
+use crate::text::{clean_answer, text_key};
+use num_rational::BigRational;
+
+pub(crate) const TALLY: Dialect = Dialect {
+    tally: true,
+    python: false,
+};
+
+/// Equal / not equal, with the rule that decided it.
+pub(crate) type Decision = Result<(bool, &'static str), Limit>;
+
+pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
+    let p = clean_answer(pred);
+    let g = clean_answer(gold);
+    if p.is_empty() || g.is_empty() {
+        return Ok((p == g, "empty answer"));
+    }
+    if text_key(&p) == text_key(&g) {
+        return Ok((true, "same text after normalisation"));
+    }
+    if p.len() > m.budget.max_answer_bytes || g.len() > m.budget.max_answer_bytes {
+        return Err(Limit::InputTooLong);
+    }
+    if let (Some(x), Some(y)) = (parse_time(&p), parse_time(&g)) {
+        return Ok((x == y, "time of day"));
+    }
+    // An equation chain with a part we cannot read (`1 = \zzz = x = 0`): its last side.
+    let parse_or_last = |s: &str| match parse(s, TALLY, m.budget.max_depth) {
+        Err(ParseError::Syntax) if s.matches('=').count() >= 2 && !s.contains(',') => {
+            let last = &s[s.rfind('=').unwrap() + 1..];
+            parse(last, TALLY, m.budget.max_depth)
+        }
+        r => r,
+    };
+    let pe = match parse_or_last(&p) {
+        Ok(e) => e,
+        Err(ParseError::Limit(l)) => return Err(l),
+        Err(ParseError::Syntax) => return Ok((false, "prediction does not parse; texts differ")),
+    };
+    let ge = match parse_or_last(&g) {
+        Ok(e) => e,
+        Err(ParseError::Limit(l)) => return Err(l),
+        Err(ParseError::Syntax) => return Ok((false, "reference does not parse; texts differ")),
+    };
+    let c = Cmp { m };
+    let mut r = c.eq(&pe, &ge)?;
+    // `i(2 - i)` vs `1 + 2i`: a free `i` is the imaginary unit when that makes them equal.
+    if !r {
+        let vars = union_vars(&pe, &ge);
+        if vars.iter().any(|v| v == "i") {
+            r = c.eq(&subst_i(&pe), &subst_i(&ge))?;
+        }
+    }
+    Ok((
+        r,
+        if r {
+            "mathematically equal"
+        } else {
+            "mathematically different"
+        },
+    ))
+}
+
+pub(crate) struct Cmp<'a> {
+    pub m: &'a Meter,
+}
+
+/// Replaces the first `±` with `+` or `-`; `None` when there is none.
+fn split_pm(e: &Expr, plus: bool) -> Option<Expr> {
+    let rec = |v: &Vec<Expr>| -> Option<Vec<Expr>> {
+        for (k, x) in v.iter().enumerate() {
+            if let Some(y) = split_pm(x, plus) {
+                let mut w = v.clone();
+                w[k] = y;
+                return Some(w);
+            }
+        }
+        None
+    };
+    match e {
+        Expr::PlusMinus(a, b) => {
+            let b = if plus {
+                (**b).clone()
+            } else {
+                Expr::Neg(b.clone())
+            };
+            Some(Expr::Add(vec![(**a).clone(), b]))
+        }
+        Expr::Add(v) => rec(v).map(Expr::Add),
+        Expr::Mul(v) => rec(v).map(Expr::Mul),
+        Expr::Neg(a) => split_pm(a, plus).map(|x| Expr::Neg(Box::new(x))),
+        Expr::Div(a, b) => match split_pm(a, plus) {
+            Some(x) => Some(Expr::Div(Box::new(x), b.clone())),
+            None => split_pm(b, plus).map(|y| Expr::Div(a.clone(), Box::new(y))),
+        },
+        Expr::Root(n, x) => split_pm(x, plus).map(|y| Expr::Root(n.clone(), Box::new(y))),
+        _ => None,
+    }
+}
+
+/// `a ± b` → the list `a + b, a - b` (at most 8 variants).
+fn expand_pm(e: &Expr) -> Option<Vec<Expr>> {
+    split_pm(e, true)?;
+    let mut out = vec![e.clone()];
+    for _ in 0..3 {
+        let mut next = Vec::new();
+        let mut changed = false;
+        for x in &out {
+            match (split_pm(x, true), split_pm(x, false)) {
+                (Some(p), Some(q)) => {
+                    next.push(p);
+                    next.push(q);
+                    changed = true;
+                }
+                _ => next.push(x.clone()),
+            }
+        }
+        out = next;
+        if !changed {
+            break;
+        }
+    }
+    Some(out)
+}
+
+fn flip(op: RelOp) -> RelOp {
+    match op {
+        RelOp::Lt => RelOp::Gt,
+        RelOp::Le => RelOp::Ge,
+        RelOp::Gt => RelOp::Lt,
+        RelOp::Ge => RelOp::Le,
+        o => o,
+    }
+}
+
+/// The value an equation names: `x = 5` → 5, `\frac{\sqrt3}{3} \approx 0.577` → the exact part.
+fn rel_value(parts: &[Expr], ops: &[RelOp]) -> Option<Expr> {
+    if !ops.iter().all(|o| matches!(o, RelOp::Eq | RelOp::Approx)) {
+        return None;
+    }
+    // `x ≈ 11` → 11; `1/3 ≈ 0.33` → 1/3 (the side before the first `≈` unless it is a name).
+    if let Some(k) = ops.iter().position(|o| *o == RelOp::Approx) {
+        return parts[k..].iter().find(|p| !p.is_name_like()).cloned();
+    }
+    // `z = 1 + 1 = 2` → the last side; `x = 5` → 5, `5 = x` → 5; `2x + z = 1` names nothing.
+    if parts.len() >= 3 {
+        return parts.last().cloned();
+    }
+    match (parts[0].is_name_like(), parts[1].is_name_like()) {
+        (true, false) => Some(parts[1].clone()),
+        (false, true) => Some(parts[0].clone()),
+        _ => None,
+    }
+}
+
+/// Every `i` read as a variable becomes the imaginary unit.
+fn subst_i(e: &Expr) -> Expr {
+    let v = |xs: &Vec<Expr>| xs.iter().map(subst_i).collect::<Vec<_>>();
+    let b = |x: &Expr| Box::new(subst_i(x));
+    match e {
+        Expr::Var(n) if n == "i" => Expr::Const(crate::expr::Const::I),
+        Expr::Add(xs) => Expr::Add(v(xs)),
+        Expr::Mul(xs) => Expr::Mul(v(xs)),
+        Expr::List(xs) => Expr::List(v(xs)),
+        Expr::Set(xs) => Expr::Set(v(xs)),
+        Expr::Union(xs) => Expr::Union(v(xs)),
+        Expr::Func(n, xs) => Expr::Func(n.clone(), v(xs)),
+        Expr::Seq { open, close, items } => Expr::Seq {
+            open: *open,
+            close: *close,
+            items: v(items),
+        },
+        Expr::Rel { parts, ops } => Expr::Rel {
+            parts: v(parts),
+            ops: ops.clone(),
+        },
+        Expr::Matrix(rows) => Expr::Matrix(rows.iter().map(v).collect()),
+        Expr::Neg(a) => Expr::Neg(b(a)),
+        Expr::Factorial(a) => Expr::Factorial(b(a)),
+        Expr::Percent(a) => Expr::Percent(b(a)),
+        Expr::Degrees(a) => Expr::Degrees(b(a)),
+        Expr::Div(x, y) => Expr::Div(b(x), b(y)),
+        Expr::Pow(x, y) => Expr::Pow(b(x), b(y)),
+        Expr::Root(x, y) => Expr::Root(b(x), b(y)),
+        Expr::PlusMinus(x, y) => Expr::PlusMinus(b(x), b(y)),
+        Expr::Xor(x, y) => Expr::Xor(b(x), b(y)),
+        other => other.clone(),
+    }
+}
+
+/// A sum or product of matrices, evaluated entry by entry (entries stay expressions).
+fn mat_eval(e: &Expr) -> Option<Vec<Vec<Expr>>> {
+    match e {
+        Expr::Matrix(r) => Some(r.clone()),
+        Expr::Add(xs) => {
+            let ms: Vec<_> = xs.iter().map(mat_eval).collect::<Option<_>>()?;
+            let (h, w) = (ms[0].len(), ms[0].first()?.len());
+            if ms
+                .iter()
+                .any(|m| m.len() != h || m.iter().any(|r| r.len() != w))
+            {
+                return None;
+            }
+            Some(
+                (0..h)
+                    .map(|i| {
+                        (0..w)
+                            .map(|j| Expr::Add(ms.iter().map(|m| m[i][j].clone()).collect()))
+                            .collect()
+                    })
+                    .collect(),
+            )
+        }
+        Expr::Mul(xs) if xs.len() <= 4 => {
+            let ms: Vec<_> = xs.iter().map(mat_eval).collect::<Option<_>>()?;
+            let mut acc = ms[0].clone();
+            for m in &ms[1..] {
+                let (h, k, w) = (acc.len(), m.len(), m.first()?.len());
+                if acc.iter().any(|r| r.len() != k) || m.iter().any(|r| r.len() != w) {
+                    return None;
+                }
+                acc = (0..h)
+                    .map(|i| {
+                        (0..w)
+                            .map(|j| {
+                                Expr::Add(
+                                    (0..k)
+                                        .map(|t| {
+                                            Expr::Mul(vec![acc[i][t].clone(), m[t][j].clone()])
+                                        })
+                                        .collect(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .collect();
+            }
+            Some(acc)
+        }
+        _ => None,
+    }
+}
+
+fn has_matrix_op(e: &Expr) -> bool {
+    matches!(e, Expr::Add(xs) | Expr::Mul(xs) if xs.iter().any(|x| matches!(x, Expr::Matrix(_))))
+}
+
+/// `20:34`, `20:34:00`, `08:34 PM`, `8:34 \text{p.m.}` → seconds after midnight.
+fn parse_time(s: &str) -> Option<u32> {
+    let t = s
+        .replace("\\text", "")
+        .replace(['{', '}', ' ', '\\', '~'], "");
+    let lower = t.to_ascii_lowercase();
+    let (clock, pm) = if let Some(x) = lower.strip_suffix("p.m.").or(lower.strip_suffix("pm")) {
+        (x.to_string(), Some(true))
+    } else if let Some(x) = lower.strip_suffix("a.m.").or(lower.strip_suffix("am")) {
+        (x.to_string(), Some(false))
+    } else {
+        (lower, None)
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    if !(2..=3).contains(&parts.len())
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || p.len() > 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+        || parts[1..].iter().any(|p| p.len() != 2)
+    {
+        return None;
+    }
+    let mut h: u32 = parts[0].parse().ok()?;
+    let m: u32 = parts[1].parse().ok()?;
+    let sec: u32 = parts.get(2).map_or(Some(0), |x| x.parse().ok())?;
+    if m >= 60 || sec >= 60 || h > 24 {
+        return None;
+    }
+    match pm {
+        Some(true) if h < 12 => h += 12,
+        Some(false) if h == 12 => h = 0,
+        Some(_) if h > 12 => return None,
+        _ => {}
+    }
+    Some(h * 3600 + m * 60 + sec)
+}
+
+/// `a < x ≤ b` → the interval `(a, b]`; `x > 5` → `(5, ∞)`.
+fn ineq_interval(parts: &[Expr], ops: &[RelOp]) -> Option<Expr> {
+    let (parts, ops): (Vec<Expr>, Vec<RelOp>) =
+        if ops.iter().all(|o| matches!(o, RelOp::Gt | RelOp::Ge)) {
+            (
+                parts.iter().rev().cloned().collect(),
+                ops.iter().rev().map(|o| flip(*o)).collect(),
+            )
+        } else {
+            (parts.to_vec(), ops.to_vec())
+        };
+    if !ops.iter().all(|o| matches!(o, RelOp::Lt | RelOp::Le)) {
+        return None;
+    }
+    let br = |o: RelOp, open: bool| match (o, open) {
+        (RelOp::Lt, true) => '(',
+        (RelOp::Lt, false) => ')',
+        (_, true) => '[',
+        (_, false) => ']',
+    };
+    let inf = Expr::Const(crate::expr::Const::Inf);
+    match (parts.as_slice(), ops.as_slice()) {
+        ([l, x, r], [o1, o2]) if x.is_name_like() => Some(Expr::Seq {
+            open: br(*o1, true),
+            close: br(*o2, false),
+            items: vec![l.clone(), r.clone()],
+        }),
+        ([x, r], [o]) if x.is_name_like() => Some(Expr::Seq {
+            open: '(',
+            close: br(*o, false),
+            items: vec![Expr::Neg(Box::new(inf)), r.clone()],
+        }),
+        ([l, x], [o]) if x.is_name_like() => Some(Expr::Seq {
+            open: br(*o, true),
+            close: ')',
+            items: vec![l.clone(), inf],
+        }),
+        _ => None,
+    }
+}
+
+fn is_interval_like(e: &Expr) -> bool {
+    matches!(e, Expr::Seq { items, .. } if items.len() == 2) || matches!(e, Expr::Union(_))
+}
+
+impl Cmp<'_> {
+    pub fn eq(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
+        self.m.tick(1)?;
+        if let Some(v) = expand_pm(a) {
+            return self.eq(&Expr::List(v), b);
+        }
+        if let Some(v) = expand_pm(b) {
+            return self.eq(a, &Expr::List(v));
+        }
+        if has_matrix_op(a) {
+            if let Some(m) = mat_eval(a) {
+                return self.eq(&Expr::Matrix(m), b);
+            }
+        }
+        if has_matrix_op(b) {
+            if let Some(m) = mat_eval(b) {
+                return self.eq(a, &Expr::Matrix(m));
+            }
+        }
+        match (a, b) {
+            // A bare list against a parenthesised tuple: the same items in the same order.
+            (
+                Expr::List(x),
+                Expr::Seq {
+                    open: '(',
+                    close: ')',
+                    items: y,
+                },
+            )
+            | (
+                Expr::Seq {
+                    open: '(',
+                    close: ')',
+                    items: x,
+                },
+                Expr::List(y),
+            ) => self.ordered(x, y),
+            (Expr::Rel { parts: p1, ops: o1 }, Expr::Rel { parts: p2, ops: o2 }) => {
+                if o1 == &[RelOp::In] && o2 == &[RelOp::In] {
+                    return self.eq(&p1[1], &p2[1]);
+                }
+                if o1 == &[RelOp::In] {
+                    return self.eq(&p1[1], b);
+                }
+                if o2 == &[RelOp::In] {
+                    return self.eq(a, &p2[1]);
+                }
+                self.rel_eq(p1, o1, p2, o2)
+            }
+            (Expr::Rel { parts, ops }, other) | (other, Expr::Rel { parts, ops }) => {
+                let rel_is_a = matches!(a, Expr::Rel { .. });
+                let v = if ops == &[RelOp::In] {
+                    Some(parts[1].clone())
+                } else if is_interval_like(other) {
+                    ineq_interval(parts, ops).or_else(|| rel_value(parts, ops))
+                } else {
+                    rel_value(parts, ops)
+                };
+                match v {
+                    Some(v) if rel_is_a => self.eq(&v, other),
+                    Some(v) => self.eq(other, &v),
+                    None => Ok(false),
+                }
+            }
+            (Expr::List(x) | Expr::Set(x), Expr::List(y) | Expr::Set(y)) => self.unordered(x, y),
+            (Expr::Union(x), Expr::Union(y)) => self.unordered(x, y),
+            (
+                Expr::Seq {
+                    open: o1,
+                    close: c1,
+                    items: x,
+                },
+                Expr::Seq {
+                    open: o2,
+                    close: c2,
+                    items: y,
+                },
+            ) => {
+                if o1 != o2 || c1 != c2 {
+                    return Ok(false);
+                }
+                self.ordered(x, y)
+            }
+            (Expr::Matrix(x), Expr::Matrix(y)) => {
+                if x.len() != y.len() || x.iter().zip(y).any(|(r, s)| r.len() != s.len()) {
+                    return Ok(false);
+                }
+                let fx: Vec<Expr> = x.iter().flatten().cloned().collect();
+                let fy: Vec<Expr> = y.iter().flatten().cloned().collect();
+                self.ordered(&fx, &fy)
+            }
+            (Expr::Matrix(x), Expr::Seq { items, .. })
+            | (Expr::Seq { items, .. }, Expr::Matrix(x)) => {
+                let vector = x.len() == 1 || x.iter().all(|r| r.len() == 1);
+                let fx: Vec<Expr> = x.iter().flatten().cloned().collect();
+                if !vector {
+                    return Ok(false);
+                }
+                if matches!(a, Expr::Matrix(_)) {
+                    self.ordered(&fx, items)
+                } else {
+                    self.ordered(items, &fx)
+                }
+            }
+            (Expr::Text(x), Expr::Text(y)) => Ok(x == y),
+            (x, y) if x.is_scalar() && y.is_scalar() => self.scalar(x, y),
+            _ => Ok(false),
+        }
+    }
+
+    fn ordered(&self, x: &[Expr], y: &[Expr]) -> Result<bool, Limit> {
+        if x.len() != y.len() {
+            return Ok(false);
+        }
+        for (p, q) in x.iter().zip(y) {
+            if !self.eq(p, q)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn unordered(&self, x: &[Expr], y: &[Expr]) -> Result<bool, Limit> {
+        if x.len() != y.len() {
+            // Repeated items (`(3,17,3,7)` listed twice): compare as sets.
+            for (p, q) in [(x, y), (y, x)] {
+                for a in p {
+                    let mut found = false;
+                    for b in q {
+                        if self.eq(a, b)? {
+                            found = true;
+                            break;
+                        }
+                    }
+                    if !found {
+                        return Ok(false);
+                    }
+                }
+            }
+            return Ok(true);
+        }
+        let mut used = vec![false; y.len()];
+        'outer: for p in x {
+            for (k, q) in y.iter().enumerate() {
+                if !used[k] && self.eq(p, q)? {
+                    used[k] = true;
+                    continue 'outer;
+                }
+            }
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn rel_eq(&self, p1: &[Expr], o1: &[RelOp], p2: &[Expr], o2: &[RelOp]) -> Result<bool, Limit> {
+        let norm = |p: &[Expr], o: &[RelOp]| -> (Vec<Expr>, Vec<RelOp>) {
+            if o.iter().all(|x| matches!(x, RelOp::Gt | RelOp::Ge)) {
+                (
+                    p.iter().rev().cloned().collect(),
+                    o.iter().rev().map(|x| flip(*x)).collect(),
+                )
+            } else {
+                (p.to_vec(), o.to_vec())
+            }
+        };
+        let (p1, o1) = norm(p1, o1);
+        let (p2, o2) = norm(p2, o2);
+        if o1 == o2 && self.ordered(&p1, &p2)? {
+            return Ok(true);
+        }
+        let sym = |o: &[RelOp]| o.iter().all(|x| matches!(x, RelOp::Eq | RelOp::Ne));
+        if o1 == o2 && sym(&o1) && p1.len() == 2 {
+            let swapped = [p2[1].clone(), p2[0].clone()];
+            if self.ordered(&p1, &swapped)? {
+                return Ok(true);
+            }
+        }
+        let eqish = |o: &[RelOp]| o.iter().all(|x| matches!(x, RelOp::Eq | RelOp::Approx));
+        if eqish(&o1) && eqish(&o2) && (o1.len() > 1 || o2.len() > 1) {
+            if p1[0].is_name_like() && p2[0].is_name_like() {
+                if let (Some(x), Some(y)) = (rel_value(&p1, &o1), rel_value(&p2, &o2)) {
+                    return self.eq(&x, &y);
+                }
+            }
+        }
+        // One inequality each: `l < r` ⇔ `r - l > 0`; same strictness and a positive factor.
+        let ineq = |p: &[Expr], o: &[RelOp]| -> Option<(Expr, bool)> {
+            if p.len() != 2 {
+                return None;
+            }
+            let d = |a: &Expr, b: &Expr| Expr::Add(vec![a.clone(), Expr::Neg(Box::new(b.clone()))]);
+            match o[0] {
+                RelOp::Lt => Some((d(&p[1], &p[0]), true)),
+                RelOp::Le => Some((d(&p[1], &p[0]), false)),
+                RelOp::Gt => Some((d(&p[0], &p[1]), true)),
+                RelOp::Ge => Some((d(&p[0], &p[1]), false)),
+                _ => None,
+            }
+        };
+        if let (Some((d1, s1)), Some((d2, s2))) = (ineq(&p1, &o1), ineq(&p2, &o2)) {
+            if s1 != s2 {
+                return Ok(false);
+            }
+            return Ok(self.ratio(&d1, &d2)?.is_some_and(|r| r > 0.0));
+        }
+        if o1 == [RelOp::Eq] && o2 == [RelOp::Eq] {
+            if p1[0].is_name_like() && p2[0].is_name_like() {
+                return self.eq(&p1[1], &p2[1]);
+            }
+            // Same equation up to a non-zero factor: (l1 - r1) = k (l2 - r2).
+            let d1 = Expr::Add(vec![p1[0].clone(), Expr::Neg(Box::new(p1[1].clone()))]);
+            let d2 = Expr::Add(vec![p2[0].clone(), Expr::Neg(Box::new(p2[1].clone()))]);
+            return self.proportional(&d1, &d2);
+        }
+        Ok(false)
+    }
+
+    fn proportional(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
+        Ok(self.ratio(a, b)?.is_some())
+    }
+
+    /// The constant `k` with `a = k b` at every sample point, if there is one.
+    fn ratio(&self, a: &Expr, b: &Expr) -> Result<Option<f64>, Limit> {
+        let vars = union_vars(a, b);
+        let mut ratio: Option<C> = None;
+        let mut valid = 0;
+        for k in 0..POINTS {
+            let env: Vec<(String, C)> = vars.iter().map(|v| (v.clone(), sample(v, k))).collect();
+            let ctx = NumCtx { env: &env };
+            let (x, y) = (num(a, &ctx, self.m, false)?, num(b, &ctx, self.m, false)?);
+            if !x.is_finite() || !y.is_finite() || y.abs() < 1e-12 {
+                continue;
+            }
+            let r = C {
+                re: x.re / y.re,
+                im: 0.0,
+            };
+            if x.im.abs() > 1e-12 || y.im.abs() > 1e-12 || r.re.abs() < 1e-12 {
+                return Ok(None);
+            }
+            match ratio {
+                None => ratio = Some(r),
+                Some(r0) if (r0.re - r.re).abs() <= 1e-8 * r0.re.abs() => {}
+                Some(_) => return Ok(None),
+            }
+            valid += 1;
+        }
+        Ok(if valid >= 2 {
+            ratio.map(|r| r.re)
+        } else {
+            None
+        })
+    }
+
+    fn scalar(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
+        let (a0, ap) = strip_percent(a);
+        let (b0, bp) = strip_percent(b);
+        if ap == bp {
+            return self.scalar_core(a0, b0);
+        }
+        // `28\%` matches both 28 and 0.28: a percent sign is read either way.
+        if self.scalar_core(a0, b0)? {
+            return Ok(true);
+        }
+        let hundred = Expr::num_int(100);
+        if ap {
+            self.scalar_core(&Expr::Div(Box::new(a0.clone()), Box::new(hundred)), b0)
+        } else {
+            self.scalar_core(a0, &Expr::Div(Box::new(b0.clone()), Box::new(hundred)))
+        }
+    }
+
+    pub fn scalar_core(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
+        let a = strip_degrees(a);
+        let b = strip_degrees(b);
+        let soft = |r: Result<Option<BigRational>, Limit>| match r {
+            Ok(v) => Ok((v, false)),
+            Err(Limit::NumberTooLarge) => Ok((None, true)),
+            Err(l) => Err(l),
+        };
+        let (ea, big_a) = soft(exact(a, self.m))?;
+        let (eb, big_b) = soft(exact(b, self.m))?;
+        if let (Some(x), Some(y)) = (&ea, &eb) {
+            if x == y {
+                return Ok(true);
+            }
+            // A decimal only "rounds" a value that has more digits than it shows.
+            let ten = BigRational::from_integer(10.into());
+            let terminates = |v: &BigRational, d: u32| {
+                (v * num_traits::pow(ten.clone(), d as usize)).is_integer()
+            };
+            let d = decimals_of(a).or(decimals_of(b)).unwrap_or(0);
+            let other = if decimals_of(a).is_some() { y } else { x };
+            if terminates(other, d) {
+                return Ok(false);
+            }
+            return Ok(rounded_decimal(
+                a,
+                b,
+                crate::numeric::rat_to_f64(x),
+                crate::numeric::rat_to_f64(y),
+            ));
+        }
+        let vars = union_vars(a, b);
+        if vars.is_empty() {
+            let ctx = NumCtx { env: &[] };
+            let x = num(a, &ctx, self.m, false)?;
+            let y = num(b, &ctx, self.m, false)?;
+            if !x.is_finite() || !y.is_finite() {
+                if x.re.is_nan() || y.re.is_nan() || x.im.is_nan() || y.im.is_nan() {
+                    return Ok(false);
+                }
+                if x.is_finite() != y.is_finite() {
+                    return Ok(false);
+                }
+                // Both overflow f64: a real infinity only compares equal to the same infinity.
+                let (ia, ib) = (is_infinity(a), is_infinity(b));
+                if ia && ib {
+                    return Ok(x == y);
+                }
+                if big_a || big_b || !(ia || ib) {
+                    return Err(Limit::Overflow);
+                }
+                return Ok(false);
+            }
+            return Ok(close(x, y, 1e-11)
+                || rounded_decimal(a, b, x.re, y.re) && x.im == 0.0 && y.im == 0.0);
+        }
+        let mut valid = 0;
+        for k in 0..POINTS {
+            let env: Vec<(String, C)> = vars.iter().map(|v| (v.clone(), sample(v, k))).collect();
+            let ctx = NumCtx { env: &env };
+            let x = num(a, &ctx, self.m, false)?;
+            let y = num(b, &ctx, self.m, false)?;
+            match (x.is_finite(), y.is_finite()) {
+                (true, true) => {
+                    if !close(x, y, 1e-11) {
+                        return Ok(false);
+                    }
+                    valid += 1;
+                }
+                (false, false) => {}
+                _ => return Ok(false),
+            }
+        }
+        if valid >= 2 {
+            Ok(true)
+        } else {
+            Err(Limit::Overflow)
+        }
+    }
+}
+
+fn is_infinity(e: &Expr) -> bool {
+    match e {
+        Expr::Const(crate::expr::Const::Inf) => true,
+        Expr::Neg(a) => is_infinity(a),
+        _ => false,
+    }
+}
+
+pub(crate) fn union_vars(a: &Expr, b: &Expr) -> Vec<String> {
+    let mut v = a.free_vars();
+    for x in b.free_vars() {
+        if !v.contains(&x) {
+            v.push(x);
+        }
+    }
+    v
+}
+
+pub(crate) fn close(x: C, y: C, rel: f64) -> bool {
+    if !x.is_finite() || !y.is_finite() {
+        return false;
+    }
+    let d = C {
+        re: x.re - y.re,
+        im: x.im - y.im,
+    }
+    .abs();
+    d <= rel * x.abs().max(y.abs()) || d <= 1e-12
+}
+
+fn strip_percent(e: &Expr) -> (&Expr, bool) {
+    match e {
+        Expr::Percent(a) => (a, true),
+        e => (e, false),
+    }
+}
+
+fn strip_degrees(e: &Expr) -> &Expr {
+    match e {
+        Expr::Degrees(a) => a,
+        e => e,
+    }
+}
+
+/// A decimal written with d ≥ 3 places equals a non-terminating value it rounds or truncates
+/// from (`0.3333` ~ 1/3, `0.866` ~ √3/2), within 10^-d and 0.1 % relative.
+fn decimals_of(e: &Expr) -> Option<u32> {
+    match e {
+        Expr::Num { decimals, .. } if *decimals > 0 => Some(*decimals),
+        Expr::Neg(i) => decimals_of(i),
+        _ => sci_decimals(e),
+    }
+}
+
+/// `2.3148 \times 10^{-3}`: the places the mantissa shows, shifted by the exponent.
+fn sci_decimals(e: &Expr) -> Option<u32> {
+    let Expr::Mul(v) = e else { return None };
+    let [Expr::Num { decimals, .. }, Expr::Pow(b, x)] = v.as_slice() else {
+        return None;
+    };
+    if **b != Expr::num_int(10) || *decimals == 0 {
+        return None;
+    }
+    let k: i64 = match &**x {
+        Expr::Num { val, decimals: 0 } if val.is_integer() => val.to_integer().try_into().ok()?,
+        Expr::Neg(i) => match &**i {
+            Expr::Num { val, decimals: 0 } if val.is_integer() => {
+                -TryInto::<i64>::try_into(val.to_integer()).ok()?
+            }
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let d = *decimals as i64 - k;
+    (1..=40).contains(&d).then_some(d as u32)
+}
+
+fn rounded_decimal(a: &Expr, b: &Expr, x: f64, y: f64) -> bool {
+    let lit = |e: &Expr| match e {
+        Expr::Num { decimals, .. } => Some(*decimals),
+        Expr::Neg(i) => match &**i {
+            Expr::Num { decimals, .. } => Some(*decimals),
+            _ => None,
+        },
+        _ => sci_decimals(e),
+    };
+    let (d, other_lit) = match (lit(a), lit(b)) {
+        (Some(d), None) => (d, false),
+        (None, Some(d)) => (d, false),
+        _ => (0, true),
+    };
+    if other_lit || d < 3 || !x.is_finite() || !y.is_finite() {
+        return false;
+    }
+    let diff = (x - y).abs();
+    diff <= 10f64.powi(-(d as i32)) * 1.000001 && diff <= 1e-3 * x.abs().max(y.abs())
+}

@@ -1,0 +1,583 @@
+//! Finding the final answer in a model response.
+
+use serde::Serialize;
+
+/// Which extraction rules to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ExtractMode {
+    /// NeMo-Skills' `extract_answer`: the last `\boxed{...}` only, nothing else (spec §4.1).
+    NemoSkills,
+    /// Last `\boxed{}` / `\fbox{}` / `\boxed 5`, with warnings for truncated boxes.
+    #[default]
+    Tally,
+    /// As `Tally`, but only the text after a leading `<think>...</think>` block is searched.
+    TallyAfterThink,
+}
+
+/// How extraction ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtractStatus {
+    /// An answer was found.
+    Found,
+    /// No answer marker in the text.
+    NoAnswer,
+    /// The last box is not closed: an answer is visible but cannot be read (budget ran out?).
+    UnclosedBox,
+    /// The last box is malformed (e.g. `\boxed` followed by nothing usable).
+    MalformedBox,
+    /// `<think>` was opened and never closed, so there is no final answer section.
+    UnclosedThink,
+}
+
+/// The answer found in a response, with how it was found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Extraction {
+    /// The extracted answer; `Some("")` for `\boxed{}` (an answer, though an empty one).
+    pub answer: Option<String>,
+    pub status: ExtractStatus,
+    /// Human-readable notes, e.g. that an earlier box was ignored.
+    pub warnings: Vec<String>,
+}
+
+impl Extraction {
+    fn none(status: ExtractStatus) -> Self {
+        Extraction {
+            answer: None,
+            status,
+            warnings: Vec::new(),
+        }
+    }
+    fn found(a: &str) -> Self {
+        Extraction {
+            answer: Some(a.to_string()),
+            status: ExtractStatus::Found,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// Extracts the final answer from `text`.
+pub fn extract_answer(text: &str, mode: ExtractMode) -> Extraction {
+    match mode {
+        ExtractMode::NemoSkills => match nemo_last_boxed(text) {
+            Some(a) => Extraction::found(a),
+            None if text.contains("\\boxed") => Extraction::none(ExtractStatus::MalformedBox),
+            None => Extraction::none(ExtractStatus::NoAnswer),
+        },
+        ExtractMode::Tally => tally_last_box(text),
+        ExtractMode::TallyAfterThink => match after_think(text) {
+            Ok(rest) => tally_last_box(rest),
+            Err(()) => Extraction::none(ExtractStatus::UnclosedThink),
+        },
+    }
+}
+
+/// Text after the reasoning block; `Err` when `<think>` is never closed.
+fn after_think(text: &str) -> Result<&str, ()> {
+    let trimmed = text.trim_start();
+    match text.rfind("</think>") {
+        Some(i) => Ok(&text[i + "</think>".len()..]),
+        None if trimmed.starts_with("<think>") => Err(()),
+        None => Ok(text),
+    }
+}
+
+/// Spec §4.1, byte for byte: the brace count starts at the last `\boxed` and escaped braces
+/// count too, so `\left\{ ... \right.` inside the box makes it unreadable, as in the seed.
+pub(crate) fn nemo_last_boxed(s: &str) -> Option<&str> {
+    let idx = s.rfind("\\boxed")?;
+    let bytes = s.as_bytes();
+    let mut depth: i64 = 0;
+    let mut end = None;
+    for (i, &b) in bytes.iter().enumerate().skip(idx) {
+        if b == b'{' {
+            depth += 1;
+        }
+        if b == b'}' {
+            depth -= 1;
+            if depth == 0 {
+                end = Some(i);
+                break;
+            }
+        }
+    }
+    let slice = &s[idx..=end?];
+    slice.strip_prefix("\\boxed{")?.strip_suffix('}')
+}
+
+/// Finds the matching `}` for the `{` at `open`, skipping escaped `\{` `\}`.
+fn matching_brace(s: &str, open: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                i += 2;
+                continue;
+            }
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn last_box_start(text: &str) -> Option<(usize, usize)> {
+    let b = text.rfind("\\boxed").map(|i| (i, i + 6));
+    let f = text.rfind("\\fbox").map(|i| (i, i + 5));
+    match (b, f) {
+        (Some(x), Some(y)) => Some(if x.0 > y.0 { x } else { y }),
+        (x, y) => x.or(y),
+    }
+}
+
+fn tally_last_box(text: &str) -> Extraction {
+    let Some((start, after)) = last_box_start(text) else {
+        return Extraction::none(ExtractStatus::NoAnswer);
+    };
+    let rest = &text[after..];
+    let skipped = rest.len() - rest.trim_start().len();
+    let body = after + skipped;
+    let mut ex = if text[body..].starts_with('{') {
+        match matching_brace(text, body) {
+            Some(close) => Extraction::found(text[body + 1..close].trim()),
+            None => {
+                let mut e = Extraction::none(ExtractStatus::UnclosedBox);
+                e.warnings.push(format!(
+                    "the last box at byte {start} is never closed (the response may be cut off)"
+                ));
+                return e;
+            }
+        }
+    } else if skipped > 0 {
+        // `\boxed 5`: TeX takes one token; we take the run up to a space or `$`.
+        let tok: String = text[body..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '$')
+            .collect();
+        let tok = tok.trim_end_matches(['.', ',']);
+        if tok.is_empty() {
+            return Extraction::none(ExtractStatus::MalformedBox);
+        }
+        Extraction::found(tok)
+    } else {
+        return Extraction::none(ExtractStatus::MalformedBox);
+    };
+    if text[..start].contains("\\boxed") || text[..start].contains("\\fbox") {
+        ex.warnings
+            .push("earlier boxed answers were ignored".into());
+    }
+    ex
+}
+
+/// The `--extract` chain for pair files, from the most to the least explicit anchor:
+///
+/// 1. `final answer is X. I hope…` (the Minerva / lm-eval answer sentence);
+/// 2. the boxed answer — the last box, joined with the boxes right before it when only
+///    connectives separate them (`\boxed{1} and \boxed{2}` → `1, 2`) — or
+///    `final answer … is X`, whichever ends later;
+/// 3. `#### X`, a last `A: X` line (GSM8K);
+/// 4. `Answer: … X` / `answer … X` (also `Réponse`, `答案`, …): the first math segment or
+///    number within 50 characters, or the value after the last `=` within 100;
+/// 5. the whole text when it is one short expression;
+/// 6. the last math segment, number or arithmetic expression that parses;
+/// 7. the whole text when it is short (≤ 40 bytes, no sentence) → else no answer.
+pub fn extract_fallback(text: &str) -> Extraction {
+    use crate::prose::{find_ci, math_envs, numbers, Cand};
+    let envs = math_envs(text);
+    let nums = numbers(text);
+    let starting_at = |p: usize, slack: usize| -> Option<&Cand> {
+        let e = envs.iter().find(|c| c.start >= p && c.start <= p + slack);
+        let n = nums.iter().find(|c| c.start >= p && c.start <= p + slack);
+        match (e, n) {
+            (Some(a), Some(b)) => Some(if a.start <= b.start { a } else { b }),
+            (a, b) => a.or(b),
+        }
+    };
+    let skip_ws_colon = |mut p: usize| {
+        let b = text.as_bytes();
+        while p < b.len() && (b[p] == b' ' || b[p] == b':' || b[p] == b'*') {
+            p += 1;
+        }
+        p
+    };
+    // 1. "final answer is X. I hope".
+    for i in find_ci(text, "final answer is").into_iter().rev() {
+        let p = skip_ws_colon(i + "final answer is".len());
+        if let Some(c) = starting_at(p, 0) {
+            let rest = text[c.end..].trim_start_matches(['.', ' ', '$']);
+            if rest.to_ascii_lowercase().starts_with("i hope") {
+                return Extraction::found(&c.text);
+            }
+        }
+    }
+    // 2. Boxes, or "final answer … is X".
+    let boxed = boxed_group(text);
+    if boxed.status == ExtractStatus::UnclosedBox || boxed.status == ExtractStatus::MalformedBox {
+        return boxed;
+    }
+    let mut phrase: Option<Cand> = None;
+    for i in find_ci(text, "final answer").into_iter().rev() {
+        let window_end = floor_char(text, (i + 12 + 100).min(text.len()));
+        let win = &text[i + 12..window_end];
+        if let Some(j) = win.to_ascii_lowercase().find(" is") {
+            let p = skip_ws_colon(i + 12 + j + 3);
+            if let Some(c) = starting_at(p, 0) {
+                phrase = Some(c.clone());
+                break;
+            }
+        }
+    }
+    match (boxed.answer.is_some(), &phrase) {
+        (true, _) => return boxed,
+        (false, Some(c)) => return Extraction::found(&c.text),
+        _ => {}
+    }
+    // 3. GSM8K markers.
+    if let Some(i) = text.rfind("####") {
+        let a = first_line(&text[i + 4..]);
+        if !a.is_empty() {
+            return Extraction::found(&a);
+        }
+    }
+    for line in text.lines().rev() {
+        let l = line.trim();
+        if l.is_empty() {
+            continue;
+        }
+        if let Some(a) = l.strip_prefix("A:") {
+            let a = clean_tail(a);
+            if !a.is_empty() {
+                return Extraction::found(&a);
+            }
+        }
+        break;
+    }
+    // 4. Answer words.
+    let words = crate::prose::answer_words(text);
+    for colon in [true, false] {
+        for &(_, e) in words.iter().rev() {
+            let after = text[e..].trim_start_matches([' ', '*']);
+            if colon && !(after.starts_with(':') || after.starts_with('：')) {
+                continue;
+            }
+            if let Some(c) = after_anchor(text, e, &envs, &nums) {
+                return Extraction::found(&c);
+            }
+        }
+    }
+    // 5. One short expression.
+    let t = clean_tail(text);
+    if !t.is_empty() && t.len() <= 80 && !t.contains('\n') {
+        if let [only] = nums.as_slice() {
+            if only.start == text.len() - text.trim_start().len()
+                && text[only.end..].trim().is_empty()
+            {
+                return Extraction::found(&only.text);
+            }
+        }
+        if !t.contains('$') && !has_prose_word(&t) && parses(&t) {
+            return Extraction::found(&t);
+        }
+    }
+    // 6. The last candidate that parses.
+    let mut all: Vec<&Cand> = envs.iter().chain(nums.iter()).collect();
+    all.sort_by_key(|c| (std::cmp::Reverse(c.end), c.start));
+    if let Some(c) = all.iter().find(|c| parses(&c.text)) {
+        return Extraction::found(&c.text);
+    }
+    if let Some(a) = last_math_segment(text) {
+        return Extraction::found(&a);
+    }
+    if !t.is_empty() && t.len() <= 40 && !t.contains(". ") && !has_prose_word(&t) {
+        return Extraction::found(&t);
+    }
+    Extraction::none(ExtractStatus::NoAnswer)
+}
+
+/// A word of four or more letters that is not a LaTeX command, or any non-ASCII letter:
+/// the text is a sentence, not an expression.
+fn has_prose_word(t: &str) -> bool {
+    let mut run = 0;
+    let mut cmd = false;
+    let mut prev = ' ';
+    for c in t.chars() {
+        if c.is_alphabetic() {
+            if !c.is_ascii() {
+                return true;
+            }
+            if run == 0 {
+                cmd = prev == '\\';
+            }
+            run += 1;
+            if run >= 4 && !cmd {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+        prev = c;
+    }
+    false
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn parses(s: &str) -> bool {
+    let c = crate::text::clean_answer(s);
+    !c.is_empty() && crate::parse::parse(&c, crate::compare::TALLY, 64).is_ok()
+}
+
+/// The answer after an answer word ending at `e`: the value after the last `=` within 100
+/// characters on the line, else the first math segment or number within 50.
+fn after_anchor(
+    text: &str,
+    e: usize,
+    envs: &[crate::prose::Cand],
+    nums: &[crate::prose::Cand],
+) -> Option<String> {
+    let line_end = text[e..].find('\n').map_or(text.len(), |k| e + k);
+    let w100 = floor_char(text, (e + 100).min(line_end));
+    let w50 = floor_char(text, (e + 50).min(line_end));
+    if let Some(q) = text[e..w100].rfind('=') {
+        let p = e + q + 1;
+        let p = p + (text[p..].len() - text[p..].trim_start().len());
+        if let Some(c) = nums
+            .iter()
+            .chain(envs.iter())
+            .find(|c| c.start == p || (c.start + 1 == p && text[c.start..].starts_with(' ')))
+        {
+            return Some(c.text.clone());
+        }
+    }
+    let e1 = envs
+        .iter()
+        .find(|c| c.start >= e && c.start <= w50 && parses(&c.text));
+    let n1 = nums
+        .iter()
+        .find(|c| c.start >= e && c.start <= w50 && !text[c.end..].trim_start().starts_with('='));
+    match (e1, n1) {
+        (Some(a), Some(b)) => Some(if a.end >= b.end { a } else { b }.text.clone()),
+        (a, b) => a.or(b).map(|c| c.text.clone()),
+    }
+}
+
+/// All closed boxes as (start, end, content).
+fn all_boxes(text: &str) -> Vec<(usize, usize, String)> {
+    let mut v = Vec::new();
+    for pat in ["\\boxed", "\\fbox"] {
+        for (i, _) in text.match_indices(pat) {
+            let body = i + pat.len();
+            let sk = text[body..].len() - text[body..].trim_start().len();
+            if text[body + sk..].starts_with('{') {
+                if let Some(close) = matching_brace(text, body + sk) {
+                    v.push((i, close + 1, text[body + sk + 1..close].trim().to_string()));
+                }
+            }
+        }
+    }
+    v.sort_by_key(|b| b.0);
+    v
+}
+
+/// Text between two boxes that joins them into one answer: symbols, `\quad`, `\text{}`
+/// wrappers and at most four words of which the last is `and` / `or`.
+fn is_connective(gap: &str) -> bool {
+    if gap.len() > 60 || gap.contains(". ") || gap.contains("\n\n") {
+        return false;
+    }
+    // `… \) and \( y_2 = \boxed{…}`: a name being assigned is part of the connective.
+    let mut gap = gap.trim_end();
+    if let Some(g) = gap.strip_suffix('=') {
+        let g = g.trim_end();
+        let name_start = g
+            .rfind(|c: char| c.is_whitespace() || c == '(' || c == '$')
+            .map_or(0, |k| k + 1);
+        let name = &g[name_start..];
+        if !name.is_empty()
+            && name.len() <= 8
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        {
+            gap = &g[..name_start];
+        }
+    }
+    let cleaned = gap
+        .replace("\\text", " ")
+        .replace("\\mbox", " ")
+        .replace("\\qquad", " ")
+        .replace("\\quad", " ");
+    let words: Vec<String> = cleaned
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.to_lowercase())
+        .collect();
+    match words.last() {
+        None => true,
+        Some(l) => words.len() <= 5 && (l == "and" || l == "or"),
+    }
+}
+
+/// The last box, joined with the boxes just before it when only connectives (`and`,
+/// `\quad`, `,`, a short `\text{}`) separate them.
+fn boxed_group(text: &str) -> Extraction {
+    let last = tally_last_box(text);
+    if last.answer.is_none() {
+        return last;
+    }
+    let boxes = all_boxes(text);
+    let Some(mut k) = boxes.len().checked_sub(1) else {
+        return last;
+    };
+    // Only when the last box found by `tally_last_box` is the last closed box.
+    let mut parts = vec![boxes[k].2.clone()];
+    while k > 0 {
+        let gap = &text[boxes[k - 1].1..boxes[k].0];
+        let connective = is_connective(gap);
+        // Nested boxes (one inside another) are not separate answers.
+        if !connective || boxes[k - 1].1 > boxes[k].0 {
+            break;
+        }
+        parts.push(boxes[k - 1].2.clone());
+        k -= 1;
+    }
+    if parts.len() == 1 {
+        return last;
+    }
+    parts.reverse();
+    let mut ex = Extraction::found(&parts.join(", "));
+    ex.warnings.push(format!(
+        "{} adjacent boxes were read as one answer",
+        parts.len()
+    ));
+    ex
+}
+
+/// The last `$…$`, `$$…$$`, `\(…\)` or `\[…\]` segment.
+fn last_math_segment(text: &str) -> Option<String> {
+    let mut best: Option<(usize, String)> = None;
+    for (open, close) in [("\\[", "\\]"), ("\\(", "\\)"), ("$$", "$$")] {
+        if let Some(e) = text.rfind(close) {
+            if let Some(b) = text[..e].rfind(open) {
+                let inner = text[b + open.len()..e].trim();
+                if !inner.is_empty() && best.as_ref().is_none_or(|(p, _)| e > *p) {
+                    best = Some((e, inner.to_string()));
+                }
+            }
+        }
+    }
+    // Single dollars: pair them up from the start so `$a$ and $b$` gives `b`.
+    let idx: Vec<usize> = text
+        .match_indices('$')
+        .map(|(i, _)| i)
+        .filter(|&i| !text[..i].ends_with('\\'))
+        .collect();
+    if idx.len() >= 2 && !text.contains("$$") {
+        let k = if idx.len() % 2 == 0 {
+            idx.len() - 2
+        } else {
+            idx.len() - 3
+        };
+        let (b, e) = (idx[k], idx[k + 1]);
+        let inner = text[b + 1..e].trim();
+        if !inner.is_empty() && best.as_ref().is_none_or(|(p, _)| e > *p) {
+            best = Some((e, inner.to_string()));
+        }
+    }
+    best.map(|(_, s)| clean_tail(&s))
+}
+
+fn first_line(s: &str) -> String {
+    clean_tail(s.trim_start().lines().next().unwrap_or(""))
+}
+
+fn clean_tail(s: &str) -> String {
+    let mut a = s.trim();
+    loop {
+        let before = a;
+        a = if a.ends_with("...") {
+            a.trim_end()
+        } else {
+            a.trim_end_matches(['.', ' ', '!']).trim()
+        };
+        if let Some(x) = a.strip_prefix('$').and_then(|x| x.strip_suffix('$')) {
+            a = x.trim();
+        }
+        if let Some(x) = a.strip_prefix("\\(").and_then(|x| x.strip_suffix("\\)")) {
+            a = x.trim();
+        }
+        if let Some(x) = a.strip_prefix("\\[").and_then(|x| x.strip_suffix("\\]")) {
+            a = x.trim();
+        }
+        if a == before {
+            break;
+        }
+    }
+    a.strip_prefix(':').unwrap_or(a).trim().to_string()
+}
+
+/// The reference side in pair mode: its boxed answer (adjacent boxes joined) when it has
+/// one, else the text itself.
+pub(crate) fn extract_gold(gold: &str) -> String {
+    match boxed_group(gold).answer {
+        Some(a) => a,
+        None => gold.to_string(),
+    }
+}
+
+/// A multiple-choice letter (`A`–`Z`) from a response: after an answer word (`The answer is
+/// B`, `Answer: D`, `réponse est C`), else a letter opening the text (`A. Because …`), else
+/// the last standalone capital letter; `None` when there is none.
+pub fn extract_choice_letter(text: &str) -> Option<char> {
+    let t = text.trim();
+    let standalone = |s: &str| -> Option<char> {
+        let mut it = s.chars();
+        let c = it.next()?;
+        (c.is_ascii_uppercase() && !it.next().is_some_and(|x| x.is_ascii_alphanumeric()))
+            .then_some(c)
+    };
+    let lower = t.to_lowercase();
+    if lower.len() == t.len() {
+        for w in ["answer", "réponse", "respuesta", "答案"] {
+            for (i, _) in lower.rmatch_indices(w) {
+                let after = t[i + w.len()..].trim_start_matches([' ', ':', '：', '*']);
+                let after = ["is ", "est ", "es "]
+                    .iter()
+                    .find_map(|p| after.strip_prefix(p))
+                    .unwrap_or(after)
+                    .trim_start_matches([' ', ':', '*', '(']);
+                if let Some(c) = standalone(after) {
+                    return Some(c);
+                }
+                // `The answer is for sure D`: a letter a few words on.
+                let near: String = after.chars().take(30).collect();
+                if let Some(c) = near
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .find(|w| w.len() == 1 && w.chars().all(|c| c.is_ascii_uppercase()))
+                    .and_then(|w| w.chars().next())
+                {
+                    return Some(c);
+                }
+            }
+        }
+    }
+    if let Some(c) = standalone(t.trim_start_matches(['(', '*'])) {
+        return Some(c);
+    }
+    t.split(|c: char| !c.is_alphanumeric())
+        .rfind(|w| w.len() == 1 && w.chars().all(|c| c.is_ascii_uppercase()))
+        .and_then(|w| w.chars().next())
+}

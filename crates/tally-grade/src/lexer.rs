@@ -1,0 +1,640 @@
+//! LaTeX / plain-text answer → tokens. Presentation-only commands are dropped here so the
+//! parser sees mathematics only.
+
+/// Parsing flavour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Dialect {
+    /// Tally reading: `\pi`, `e`, `i` are constants, unit words and `\text{}` units are dropped.
+    pub tally: bool,
+    /// Python/sympy `parse_expr` reading (seed policy): explicit `*`, `**` power, `^` XOR,
+    /// multi-letter names are one symbol.
+    pub python: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Tok {
+    /// Number as written, thousands separators removed.
+    Num(String),
+    /// A name: one letter (LaTeX) or an identifier (Python), Greek letters, primes.
+    Name(String),
+    /// A function name (`sin`, `log`, `sqrt` written as text).
+    Func(String),
+    /// A backslash command that the parser handles (`frac`, `sqrt`, `binom`, `pi`, …).
+    Cmd(String),
+    /// Single-character operator or bracket.
+    Sym(char),
+    /// `**` in Python mode.
+    StarStar,
+    LSet,
+    RSet,
+    RowSep,
+    PlusMinus,
+    Degree,
+    Ellipsis,
+    Begin(String),
+    End(String),
+    Text(String),
+    Rel(&'static str),
+}
+
+pub(crate) const FUNCS: &[&str] = &[
+    "sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+    "log", "ln", "exp", "sqrt", "lg", "max", "min", "gcd", "lcm", "det", "abs", "floor", "ceil",
+    "asin", "acos", "atan",
+];
+
+/// Commands recognised after a doubled backslash (`\\\\le`).
+const DOUBLED_OK: &[&str] = &[
+    "le", "leq", "ge", "geq", "frac", "dfrac", "tfrac", "sqrt", "pi", "cdot", "times", "infty",
+    "text", "boxed", "neq", "ne", "pm", "in", "cup", "left", "right", "begin", "end", "sum",
+    "prod", "mathrm", "quad", "qquad", "dfrac", "approx",
+];
+
+const UNITS: &[&str] = &[
+    "cm",
+    "mm",
+    "km",
+    "m",
+    "meter",
+    "meters",
+    "metre",
+    "metres",
+    "centimeters",
+    "inch",
+    "inches",
+    "foot",
+    "feet",
+    "ft",
+    "yard",
+    "yards",
+    "mile",
+    "miles",
+    "mph",
+    "unit",
+    "units",
+    "dollar",
+    "dollars",
+    "cent",
+    "cents",
+    "degree",
+    "degrees",
+    "hour",
+    "hours",
+    "hr",
+    "minute",
+    "minutes",
+    "min",
+    "second",
+    "seconds",
+    "sec",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "year",
+    "years",
+    "kg",
+    "g",
+    "gram",
+    "grams",
+    "pound",
+    "pounds",
+    "lb",
+    "lbs",
+    "sq",
+    "square",
+    "cubic",
+    "ways",
+    "way",
+    "people",
+    "students",
+    "yuan",
+    "percent",
+    "pct",
+    "percentage",
+    "liters",
+    "liter",
+    "l",
+    "ml",
+    "s",
+    "h",
+    "times",
+    "points",
+    "point",
+    "items",
+    "apples",
+    "marbles",
+    "boxes",
+    "books",
+    "cookies",
+    "pages",
+    "coins",
+    "tickets",
+    "balls",
+    "area",
+    "and",
+    "or",
+    "units^2",
+];
+
+/// Words that read as units only when they follow a quantity.
+fn is_unit(w: &str) -> bool {
+    UNITS.contains(&w.to_ascii_lowercase().as_str())
+}
+
+pub(crate) fn lex(input: &str, d: Dialect) -> Option<Vec<Tok>> {
+    let s: Vec<char> = input.chars().collect();
+    let mut out: Vec<Tok> = Vec::new();
+    let mut i = 0;
+    // After `\frac` / `\binom`, digits are single-character arguments (`\frac12` = 1/2).
+    let mut digit_args = 0u8;
+    while i < s.len() {
+        let c = s[i];
+        if c.is_whitespace() || c == '~' || c == '$' {
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_digit() || (c == '.' && s.get(i + 1).is_some_and(|x| x.is_ascii_digit())) {
+            if digit_args > 0 && c.is_ascii_digit() {
+                out.push(Tok::Num(c.to_string()));
+                digit_args -= 1;
+                i += 1;
+                continue;
+            }
+            let (num, next) = lex_number(&s, i, d);
+            out.push(Tok::Num(num));
+            i = next;
+            digit_args = 0;
+            continue;
+        }
+        digit_args = 0;
+        if c.is_alphabetic() {
+            let start = i;
+            while i < s.len()
+                && (s[i].is_alphabetic() || (d.python && (s[i].is_ascii_digit() || s[i] == '_')))
+            {
+                i += 1;
+            }
+            let w: String = s[start..i].iter().collect();
+            let before = out.len();
+            let after_quantity = matches!(
+                out.last(),
+                Some(Tok::Num(_) | Tok::Sym(')') | Tok::Sym('}'))
+            );
+            if d.tally
+                && after_quantity
+                && matches!(
+                    w.to_ascii_lowercase().as_str(),
+                    "percent" | "pct" | "percentage"
+                )
+            {
+                out.push(Tok::Sym('%'));
+                continue;
+            }
+            push_word(&mut out, &w, d);
+            if d.tally && out.len() == before && s.get(i) == Some(&'^') {
+                // A dropped unit takes its exponent with it: `10 cm^2`.
+                i += 1;
+                if s.get(i) == Some(&'{') {
+                    while i < s.len() && s[i] != '}' {
+                        i += 1;
+                    }
+                    i += 1;
+                } else {
+                    i += 1;
+                }
+            }
+            continue;
+        }
+        if d.python && matches!(c, '\\' | '{' | '}' | '[' | ']') {
+            // Not Python syntax: parse_expr fails and the seed falls back to parse_latex.
+            return None;
+        }
+        if c == '\\' {
+            let start = i + 1;
+            let mut j = start;
+            while j < s.len() && s[j].is_ascii_alphabetic() {
+                j += 1;
+            }
+            if j == start {
+                // One-character command.
+                let n = s.get(start).copied().unwrap_or(' ');
+                i = start + 1;
+                match n {
+                    '{' => out.push(Tok::LSet),
+                    '}' => out.push(Tok::RSet),
+                    '\\' => {
+                        // `\\le` written by a double-escaping test or model means `\le`.
+                        let mut j = i;
+                        while j < s.len() && s[j].is_ascii_alphabetic() {
+                            j += 1;
+                        }
+                        let name: String = s[i..j].iter().collect();
+                        if j > i && DOUBLED_OK.contains(&name.as_str()) {
+                            i = lex_command(&mut out, &name, &s, j, d)?;
+                            if matches!(name.as_str(), "frac" | "dfrac" | "tfrac") {
+                                digit_args = 2;
+                            }
+                        } else {
+                            out.push(Tok::RowSep);
+                        }
+                    }
+                    '%' => out.push(Tok::Sym('%')),
+                    ',' | ';' | ':' | '!' | ' ' | '$' | '>' | '\n' => {}
+                    '|' => out.push(Tok::Sym('|')),
+                    _ => return None,
+                }
+                continue;
+            }
+            let name: String = s[start..j].iter().collect();
+            i = j;
+            i = lex_command(&mut out, &name, &s, i, d)?;
+            if matches!(
+                name.as_str(),
+                "frac" | "dfrac" | "tfrac" | "cfrac" | "binom" | "dbinom" | "tbinom"
+            ) {
+                digit_args = 2;
+            }
+            continue;
+        }
+        i += 1;
+        match c {
+            '*' if d.python && s.get(i) == Some(&'*') => {
+                i += 1;
+                out.push(Tok::StarStar);
+            }
+            '<' | '>' | '!' if s.get(i) == Some(&'=') => {
+                i += 1;
+                out.push(Tok::Rel(match c {
+                    '<' => "<=",
+                    '>' => ">=",
+                    _ => "!=",
+                }));
+            }
+            '=' if s.get(i) == Some(&'=') => i += 1,
+            '=' => out.push(Tok::Rel("=")),
+            '<' => out.push(Tok::Rel("<")),
+            '>' => out.push(Tok::Rel(">")),
+            '≤' => out.push(Tok::Rel("<=")),
+            '≥' => out.push(Tok::Rel(">=")),
+            '≠' => out.push(Tok::Rel("!=")),
+            '≈' => out.push(Tok::Rel("~")),
+            '±' => out.push(Tok::PlusMinus),
+            '°' => out.push(Tok::Degree),
+            'π' => out.push(Tok::Cmd("pi".into())),
+            '∞' => out.push(Tok::Cmd("infty".into())),
+            '√' => out.push(Tok::Cmd("sqrt".into())),
+            '×' | '·' => out.push(Tok::Sym('*')),
+            '÷' => out.push(Tok::Sym('/')),
+            '−' => out.push(Tok::Sym('-')),
+            '\'' => {
+                // A prime belongs to the preceding name (`f'`, `E'`).
+                match out.last_mut() {
+                    Some(Tok::Name(n)) => n.push('\''),
+                    _ => return None,
+                }
+            }
+            '.' if s.get(i) == Some(&'.') && s.get(i + 1) == Some(&'.') => {
+                i += 2;
+                out.push(Tok::Ellipsis);
+            }
+            '…' => out.push(Tok::Ellipsis),
+            '+' | '-' | '*' | '/' | '^' | '_' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';'
+            | '|' | '!' | '%' | '&' | ':' | '.' => out.push(Tok::Sym(c)),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn push_word(out: &mut Vec<Tok>, w: &str, d: Dialect) {
+    if d.python {
+        match w {
+            "pi" => out.push(Tok::Cmd("pi".into())),
+            "E" => out.push(Tok::Cmd("e".into())),
+            "I" => out.push(Tok::Cmd("i".into())),
+            "oo" => out.push(Tok::Cmd("infty".into())),
+            _ if FUNCS.contains(&w) => out.push(Tok::Func(w.into())),
+            _ => out.push(Tok::Name(w.into())),
+        }
+        return;
+    }
+    let lw = w.to_ascii_lowercase();
+    if FUNCS.contains(&lw.as_str()) && w.len() > 1 {
+        out.push(Tok::Func(lw));
+        return;
+    }
+    if d.tally && w.len() > 1 {
+        if lw == "or" || lw == "and" {
+            out.push(Tok::Sym(','));
+            return;
+        }
+        if lw == "pi" {
+            out.push(Tok::Cmd("pi".into()));
+            return;
+        }
+        if lw == "infinity" || lw == "inf" {
+            out.push(Tok::Cmd("infty".into()));
+            return;
+        }
+        let after_quantity = matches!(
+            out.last(),
+            Some(Tok::Num(_) | Tok::Sym(')') | Tok::Sym('}'))
+        );
+        if after_quantity && is_unit(w) {
+            return;
+        }
+        if w.chars().count() >= 4 {
+            out.push(Tok::Text(lw));
+            return;
+        }
+    }
+    for ch in w.chars() {
+        out.push(Tok::Name(ch.to_string()));
+    }
+}
+
+/// Reads a number starting at `i`; returns the digits (separators removed) and the next index.
+fn lex_number(s: &[char], mut i: usize, d: Dialect) -> (String, usize) {
+    let mut num = String::new();
+    let digits = |s: &[char], i: usize| {
+        s.get(i..)
+            .map_or(0, |t| t.iter().take_while(|c| c.is_ascii_digit()).count())
+    };
+    let first = digits(s, i);
+    num.extend(&s[i..i + first]);
+    i += first;
+    if d.tally {
+        // Thousands separators: `1,000`, `1{,}000`, `56,\!01` and `1 000 000`.
+        loop {
+            let n = digits(s, i + 1);
+            if s.get(i) == Some(&',') && n == 3 && first <= 3 && !matches!(s.get(i + 4), Some('.'))
+            {
+                num.extend(&s[i + 1..i + 4]);
+                i += 4;
+                continue;
+            }
+            if s.get(i) == Some(&',') && s.get(i + 1) == Some(&'\\') && s.get(i + 2) == Some(&'!') {
+                let n = digits(s, i + 3);
+                if n > 0 {
+                    num.extend(&s[i + 3..i + 3 + n]);
+                    i += 3 + n;
+                    continue;
+                }
+            }
+            if s.get(i) == Some(&'{') && s.get(i + 1) == Some(&',') && s.get(i + 2) == Some(&'}') {
+                let mut j = i + 3;
+                while s.get(j) == Some(&' ') {
+                    j += 1;
+                }
+                let n = digits(s, j);
+                if n > 0 {
+                    num.extend(&s[j..j + n]);
+                    i = j + n;
+                    continue;
+                }
+            }
+            if s.get(i) == Some(&' ') && n == 3 && first <= 3 {
+                let after = s.get(i + 4).copied();
+                if !matches!(after, Some('/') | Some('.'))
+                    && !after.is_some_and(|c| c.is_ascii_digit())
+                {
+                    num.extend(&s[i + 1..i + 4]);
+                    i += 4;
+                    continue;
+                }
+            }
+            break;
+        }
+    }
+    if s.get(i) == Some(&'.') && s.get(i + 1).is_some_and(|c| c.is_ascii_digit()) {
+        num.push('.');
+        let n = digits(s, i + 1);
+        num.extend(&s[i + 1..i + 1 + n]);
+        i += 1 + n;
+    }
+    // Scientific notation: `1e5`, `1.5E-3`, but `2e` alone is 2·e.
+    if matches!(s.get(i), Some('e') | Some('E')) {
+        let mut j = i + 1;
+        if matches!(s.get(j), Some('+') | Some('-')) {
+            j += 1;
+        }
+        let n = digits(s, j);
+        if n > 0 {
+            num.push('e');
+            num.extend(&s[i + 1..j + n]);
+            i = j + n;
+        }
+    }
+    (num, i)
+}
+
+fn read_group(s: &[char], i: usize) -> Option<(String, usize)> {
+    let mut j = i;
+    while j < s.len() && s[j] == ' ' {
+        j += 1;
+    }
+    if s.get(j) != Some(&'{') {
+        return None;
+    }
+    let mut depth = 0;
+    for (k, &c) in s.iter().enumerate().skip(j) {
+        if c == '{' {
+            depth += 1;
+        } else if c == '}' {
+            depth -= 1;
+            if depth == 0 {
+                return Some((s[j + 1..k].iter().collect(), k + 1));
+            }
+        }
+    }
+    None
+}
+
+const GREEK: &[&str] = &[
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "varepsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "vartheta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "rho",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "varphi",
+    "chi",
+    "psi",
+    "omega",
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Sigma",
+    "Phi",
+    "Psi",
+    "Omega",
+    "angle",
+    "triangle",
+    "ell",
+];
+
+/// Handles `\name` at `i` (just after the name); returns the next index.
+fn lex_command(
+    out: &mut Vec<Tok>,
+    name: &str,
+    s: &[char],
+    mut i: usize,
+    d: Dialect,
+) -> Option<usize> {
+    match name {
+        "left" | "right" | "bigl" | "bigr" | "Bigl" | "Bigr" | "big" | "Big" | "bigg" | "Bigg"
+        | "middle" => {
+            if s.get(i) == Some(&'.') {
+                i += 1;
+            }
+        }
+        "quad" | "qquad" | "displaystyle" | "textstyle" | "limits" | "nolimits" | "mathstrut"
+        | "hfill" | "space" | "medskip" | "noindent" | "hspace" | "vspace" => {
+            if matches!(name, "hspace" | "vspace") {
+                i = read_group(s, i)?.1;
+            }
+        }
+        "dfrac" | "tfrac" | "cfrac" | "frac" => out.push(Tok::Cmd("frac".into())),
+        "dbinom" | "tbinom" | "binom" => out.push(Tok::Cmd("binom".into())),
+        "sqrt" => out.push(Tok::Cmd("sqrt".into())),
+        "cdot" | "times" | "ast" => out.push(Tok::Sym('*')),
+        "div" => out.push(Tok::Sym('/')),
+        "pm" | "mp" => out.push(Tok::PlusMinus),
+        "le" | "leq" | "leqslant" => out.push(Tok::Rel("<=")),
+        "ge" | "geq" | "geqslant" => out.push(Tok::Rel(">=")),
+        "lt" => out.push(Tok::Rel("<")),
+        "gt" => out.push(Tok::Rel(">")),
+        "ne" | "neq" => out.push(Tok::Rel("!=")),
+        "approx" | "simeq" | "sim" | "cong" => out.push(Tok::Rel("~")),
+        "equiv" => out.push(Tok::Rel("=")),
+        "in" => out.push(Tok::Rel("in")),
+        "cup" => out.push(Tok::Cmd("cup".into())),
+        "cap" => out.push(Tok::Cmd("cap".into())),
+        "circ" | "degree" => out.push(Tok::Degree),
+        "infty" | "infin" => out.push(Tok::Cmd("infty".into())),
+        "pi" => out.push(if d.tally {
+            Tok::Cmd("pi".into())
+        } else {
+            Tok::Name("pi".into())
+        }),
+        "ldots" | "cdots" | "dots" | "dotsc" | "dotsb" => out.push(Tok::Ellipsis),
+        "colon" => out.push(Tok::Sym(':')),
+        "%" => out.push(Tok::Sym('%')),
+        "begin" | "end" => {
+            let (env, mut j) = read_group(s, i)?;
+            if name == "begin" {
+                if env == "array" || env == "tabular" {
+                    j = read_group(s, j)?.1;
+                }
+                out.push(Tok::Begin(env));
+            } else {
+                out.push(Tok::End(env));
+            }
+            i = j;
+        }
+        "text" | "textnormal" | "mbox" | "textrm" | "textit" | "textbf" | "texttt" | "hbox"
+        | "textsf" => {
+            let (inner, j) = read_group(s, i)?;
+            i = j;
+            let t = inner.trim();
+            let lt = t.to_ascii_lowercase();
+            if t.is_empty() {
+            } else if lt == "or" || lt == "and" || lt == "," {
+                out.push(Tok::Sym(','));
+            } else if !d.tally {
+                out.push(Tok::Text(t.to_string()));
+            } else if matches!(
+                out.last(),
+                Some(
+                    Tok::Num(_)
+                        | Tok::Sym(')')
+                        | Tok::Sym('}')
+                        | Tok::Name(_)
+                        | Tok::Degree
+                        | Tok::Sym('%')
+                )
+            ) && t
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '(' || c == '/')
+            {
+                // A unit after a quantity: `10\text{ cm}`, `5 \text{ways}`. Dropped, with a
+                // trailing `^2` if any.
+                if s.get(i) == Some(&'^') {
+                    i += 1;
+                    if let Some((_, j)) = read_group(s, i) {
+                        i = j;
+                    } else if s.get(i).is_some_and(|c| c.is_ascii_digit()) {
+                        i += 1;
+                    }
+                }
+            } else if t
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+                || t.len() == 1
+            {
+                out.extend(lex(t, d)?);
+            } else if t.starts_with('(') && t.ends_with(')') && t.len() == 3 {
+                out.push(Tok::Name(t[1..2].to_string()));
+            } else {
+                out.push(Tok::Text(lt));
+            }
+        }
+        "mathrm" | "mathbf" | "mathit" | "operatorname" | "boldsymbol" | "mathsf" | "bm"
+        | "mathbb" | "mathcal" | "overline" | "vec" | "hat" | "bar" | "tilde" | "widehat"
+        | "overrightarrow" | "underline" | "emph" | "mathscr" | "mathfrak" | "pmb" => {
+            if d.tally || matches!(name, "mathrm" | "mathbf" | "operatorname") {
+                let (inner, j) = read_group(s, i)?;
+                i = j;
+                if matches!(
+                    name,
+                    "overline" | "vec" | "hat" | "bar" | "overrightarrow" | "widehat" | "tilde"
+                ) {
+                    out.push(Tok::Name(format!("\\{name}{{{inner}}}")));
+                } else if name == "operatorname"
+                    || (inner.len() > 1 && inner.chars().all(|c| c.is_alphabetic()))
+                {
+                    let lw = inner.to_ascii_lowercase();
+                    if FUNCS.contains(&lw.as_str()) {
+                        out.push(Tok::Func(lw));
+                    } else if d.tally && inner.chars().count() >= 3 {
+                        out.push(Tok::Text(lw));
+                    } else {
+                        out.push(Tok::Name(inner));
+                    }
+                } else {
+                    out.extend(lex(&inner, d)?);
+                }
+            } else {
+                out.push(Tok::Name(name.into()));
+            }
+        }
+        _ if FUNCS.contains(&name) || matches!(name, "arcsec" | "arccsc" | "arccot" | "coth") => {
+            out.push(Tok::Func(name.into()))
+        }
+        _ if GREEK.contains(&name) => out.push(Tok::Name(format!("\\{name}"))),
+        "e" | "i" => out.push(Tok::Cmd(name.into())),
+        _ => out.push(Tok::Cmd(name.into())),
+    }
+    Some(i)
+}

@@ -1,0 +1,230 @@
+//! Answer extraction and math-equivalence checking for Tally.
+//!
+//! Grading a math response is two steps:
+//!
+//! 1. **Extraction** ([`extract_answer`]) finds the final answer in the model's text, by
+//!    default the last `\boxed{…}`. The [`ExtractMode::NemoSkills`] mode reproduces
+//!    NeMo-Skills' rules exactly (only the last `\boxed{`, malformed → no answer);
+//!    [`ExtractMode::Tally`] also reads `\fbox{}` and `\boxed 5` and says when the text ends
+//!    inside a box.
+//! 2. **Equivalence** ([`Grader::equal`]) parses both answers into an expression tree and
+//!    compares them: exact rational arithmetic where possible, high-precision numerics for
+//!    radicals and π, evaluation at fixed pseudo-random points for expressions with
+//!    variables, and structural rules for tuples, intervals, sets, matrices and equations.
+//!    [`Policy::NemoSkills`] reproduces the seed's `math_equal` instead, quirks included.
+//!
+//! Every comparison runs under a [`Budget`]; past it the verdict is
+//! [`Outcome::Undecided`] with a reason, never a hang or a panic. A [`Grader`] is immutable,
+//! `Send + Sync` and cheap to share across threads; the same pair gets the same verdict on
+//! any thread count.
+//!
+//! ```
+//! use tally_grade::{extract_answer, ExtractMode, Grader, Outcome, Policy};
+//!
+//! let response = "… so the area is $\\boxed{\\frac{1}{2}}$.";
+//! let answer = extract_answer(response, ExtractMode::Tally).answer.unwrap();
+//! assert_eq!(answer, "\\frac{1}{2}");
+//!
+//! let grader = Grader::builder().policy(Policy::Tally).build();
+//! assert_eq!(grader.equal(&answer, "0.5").outcome, Outcome::Equal);
+//! assert_eq!(grader.equal("(1, 2)", "[1, 2]").outcome, Outcome::NotEqual);
+//!
+//! // The seed's quirks, on request: 700 vs 7 is "equal" there (×100 percent rule).
+//! let seed = Grader::builder().policy(Policy::NemoSkills).build();
+//! assert!(seed.equal("700", "7").is_equal());
+//! assert!(!grader.equal("700", "7").is_equal());
+//!
+//! // Canonical forms cluster equivalent answers for majority votes.
+//! assert_eq!(tally_grade::canonical("\\dfrac{1}{2}"), tally_grade::canonical("0.5"));
+//! ```
+
+mod budget;
+mod canonical;
+mod compare;
+mod expr;
+mod extract;
+pub mod files;
+mod lexer;
+mod normalize_nemo;
+mod numeric;
+mod parse;
+mod points;
+mod policy_nemo;
+mod prose;
+mod pyfloat;
+mod text;
+
+pub use budget::{Budget, Limit};
+pub use canonical::canonical;
+pub use extract::{
+    extract_answer, extract_choice_letter, extract_fallback, ExtractMode, ExtractStatus, Extraction,
+};
+
+use budget::Meter;
+use serde::Serialize;
+
+/// Which equivalence rules to apply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Policy {
+    /// The most accurate rules (see `docs/grading.md`).
+    #[default]
+    Tally,
+    /// NeMo-Skills' seed `math_equal(pred, gold)`, quirks included (asymmetric).
+    NemoSkills,
+}
+
+/// The result of a comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Equal,
+    NotEqual,
+    /// The budget ran out before a decision; counts as not correct.
+    Undecided(Limit),
+}
+
+/// A verdict with the rule that produced it (for reports and debugging).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    pub rule: &'static str,
+}
+
+impl Verdict {
+    /// `true` only for [`Outcome::Equal`].
+    pub fn is_equal(&self) -> bool {
+        self.outcome == Outcome::Equal
+    }
+}
+
+/// Errors from the file-level helpers.
+#[derive(Debug, thiserror::Error)]
+pub enum GradeError {
+    #[error("record has no field {0:?}")]
+    MissingField(&'static str),
+}
+
+/// Compares answers under one policy and budget. Build with [`Grader::builder`].
+#[derive(Clone, Debug, Default)]
+pub struct Grader {
+    policy: Policy,
+    budget: Budget,
+}
+
+/// Builder for [`Grader`].
+#[derive(Clone, Debug, Default)]
+pub struct GraderBuilder {
+    policy: Policy,
+    budget: Budget,
+}
+
+impl GraderBuilder {
+    pub fn policy(mut self, p: Policy) -> Self {
+        self.policy = p;
+        self
+    }
+    pub fn budget(mut self, b: Budget) -> Self {
+        self.budget = b;
+        self
+    }
+    pub fn build(self) -> Grader {
+        Grader {
+            policy: self.policy,
+            budget: self.budget,
+        }
+    }
+}
+
+impl Grader {
+    pub fn builder() -> GraderBuilder {
+        GraderBuilder::default()
+    }
+
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// Compares a predicted answer with the reference answer (both already extracted).
+    pub fn equal(&self, pred: &str, gold: &str) -> Verdict {
+        let m = Meter::new(self.budget);
+        match self.policy {
+            Policy::NemoSkills => {
+                let (p, g) = (
+                    policy_nemo::client_prep(pred),
+                    policy_nemo::client_prep(gold),
+                );
+                if p.len() > self.budget.max_answer_bytes * 16
+                    || g.len() > self.budget.max_answer_bytes * 16
+                {
+                    return Verdict {
+                        outcome: Outcome::Undecided(Limit::InputTooLong),
+                        rule: "budget",
+                    };
+                }
+                match policy_nemo::math_equal(&p, &g, &m) {
+                    Ok(true) => Verdict {
+                        outcome: Outcome::Equal,
+                        rule: "nemo-skills math_equal",
+                    },
+                    Ok(false) => Verdict {
+                        outcome: Outcome::NotEqual,
+                        rule: "nemo-skills math_equal",
+                    },
+                    Err(l) => Verdict {
+                        outcome: Outcome::Undecided(l),
+                        rule: "budget",
+                    },
+                }
+            }
+            Policy::Tally => match compare::tally_equal(pred, gold, &m) {
+                Ok((true, rule)) => Verdict {
+                    outcome: Outcome::Equal,
+                    rule,
+                },
+                Ok((false, rule)) => Verdict {
+                    outcome: Outcome::NotEqual,
+                    rule,
+                },
+                Err(l) => Verdict {
+                    outcome: Outcome::Undecided(l),
+                    rule: "budget",
+                },
+            },
+        }
+    }
+
+    /// As [`Grader::equal`] for an extraction result: no answer is never correct under the
+    /// Tally policy; the seed policy compares the string `"None"`, as the seed does (T10).
+    pub fn equal_extracted(&self, pred: Option<&str>, gold: &str) -> Verdict {
+        match (pred, self.policy) {
+            (Some(p), _) => self.equal(p, gold),
+            (None, Policy::NemoSkills) => self.equal("None", gold),
+            (None, Policy::Tally) => Verdict {
+                outcome: Outcome::NotEqual,
+                rule: "no answer",
+            },
+        }
+    }
+
+    /// Pair mode with extraction (`tally grade --pairs --extract`): the answer is pulled out
+    /// of `response` with [`extract_fallback`] (and out of `gold` when it is a boxed or
+    /// `$…$` text), then compared.
+    pub fn grade_pair_extracting(&self, response: &str, gold: &str) -> (Extraction, Verdict) {
+        let ex = extract_fallback(response);
+        let g = extract::extract_gold(gold);
+        let v = self.equal_extracted(ex.answer.as_deref(), &g);
+        (ex, v)
+    }
+}
+
+/// Convenience: [`Grader::grade_pair_extracting`] with the default grader.
+pub fn grade_pair_extracting(response: &str, gold: &str) -> (Extraction, Verdict) {
+    Grader::default().grade_pair_extracting(response, gold)
+}
+
+#[cfg(test)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Grader>();
+    is::<Verdict>();
+}

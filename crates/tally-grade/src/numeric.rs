@@ -1,0 +1,436 @@
+//! Exact rational evaluation (big integers, bounded) and complex floating-point evaluation.
+
+use crate::budget::{Limit, Meter};
+use crate::expr::{Const, Expr};
+use num_bigint::BigInt;
+use num_integer::Integer;
+use num_rational::BigRational;
+use num_traits::{One, Signed, ToPrimitive, Zero};
+
+/// Exact value when the expression is a rational number; `Ok(None)` when it is not (or is
+/// not provably so), `Err` when evaluating it would exceed the budget.
+pub(crate) fn exact(e: &Expr, m: &Meter) -> Result<Option<BigRational>, Limit> {
+    m.tick(1)?;
+    Ok(match e {
+        Expr::Num { val, .. } => Some(val.clone()),
+        Expr::Neg(a) => exact(a, m)?.map(|v| -v),
+        Expr::Add(v) => {
+            let mut acc = BigRational::zero();
+            for x in v {
+                match exact(x, m)? {
+                    Some(y) => acc += y,
+                    None => return Ok(None),
+                }
+            }
+            Some(acc)
+        }
+        Expr::Mul(v) => {
+            let mut acc = BigRational::one();
+            for x in v {
+                match exact(x, m)? {
+                    Some(y) => acc *= y,
+                    None => return Ok(None),
+                }
+            }
+            Some(acc)
+        }
+        Expr::Div(a, b) => match (exact(a, m)?, exact(b, m)?) {
+            (Some(x), Some(y)) if !y.is_zero() => Some(x / y),
+            _ => None,
+        },
+        Expr::Pow(a, b) => match (exact(a, m)?, exact(b, m)?) {
+            (Some(x), Some(y)) => pow_exact(&x, &y, m)?,
+            _ => None,
+        },
+        Expr::Root(n, x) => match (exact(n, m)?, exact(x, m)?) {
+            (Some(n), Some(x)) if n.is_integer() && n.is_positive() => {
+                let n = n.to_integer().to_u32().ok_or(Limit::NumberTooLarge)?;
+                root_exact(&x, n)
+            }
+            _ => None,
+        },
+        Expr::Factorial(a) => match exact(a, m)? {
+            Some(x) if x.is_integer() && !x.is_negative() => {
+                let n = x.to_integer().to_u64().ok_or(Limit::NumberTooLarge)?;
+                // log2(n!) < n log2 n: refuse before building it.
+                if (n as f64) * (n.max(2) as f64).log2() > m.budget.max_bits as f64 {
+                    return Err(Limit::NumberTooLarge);
+                }
+                m.tick(n)?;
+                let mut acc = BigInt::one();
+                for k in 2..=n {
+                    acc *= k;
+                }
+                Some(BigRational::from_integer(acc))
+            }
+            _ => None,
+        },
+        Expr::Func(f, args) if f == "binom" && args.len() == 2 => {
+            match (exact(&args[0], m)?, exact(&args[1], m)?) {
+                (Some(n), Some(k)) if n.is_integer() && k.is_integer() => {
+                    let n = n.to_integer().to_u64().ok_or(Limit::NumberTooLarge)?;
+                    let k = k.to_integer().to_i64().ok_or(Limit::NumberTooLarge)?;
+                    if k < 0 || k as u64 > n {
+                        return Ok(Some(BigRational::zero()));
+                    }
+                    let k = (k as u64).min(n - k as u64);
+                    if (n as f64).log2() * k as f64 > m.budget.max_bits as f64 * 2.0
+                        && n > m.budget.max_bits
+                    {
+                        return Err(Limit::NumberTooLarge);
+                    }
+                    m.tick(k)?;
+                    let mut acc = BigInt::one();
+                    for j in 0..k {
+                        acc = acc * (n - j) / (j + 1);
+                    }
+                    Some(BigRational::from_integer(acc))
+                }
+                _ => None,
+            }
+        }
+        Expr::Percent(a) => exact(a, m)?.map(|v| v / BigRational::from_integer(100.into())),
+        Expr::Degrees(a) => exact(a, m)?,
+        Expr::Xor(a, b) => match (exact(a, m)?, exact(b, m)?) {
+            (Some(x), Some(y)) if x.is_integer() && y.is_integer() => {
+                Some(BigRational::from_integer(x.to_integer() ^ y.to_integer()))
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+fn bits(x: &BigRational) -> u64 {
+    x.numer().bits().max(x.denom().bits())
+}
+
+fn pow_exact(x: &BigRational, y: &BigRational, m: &Meter) -> Result<Option<BigRational>, Limit> {
+    if x.is_zero() {
+        return Ok(if y.is_positive() {
+            Some(BigRational::zero())
+        } else {
+            None
+        });
+    }
+    if x.abs().is_one() && y.is_integer() {
+        let odd = y.to_integer().is_odd();
+        return Ok(Some(if x.is_negative() && odd {
+            -BigRational::one()
+        } else {
+            BigRational::one()
+        }));
+    }
+    let q = y.denom().to_u32().unwrap_or(u32::MAX);
+    if q > 64 {
+        return Ok(None);
+    }
+    let p = y.numer().abs().to_u64().ok_or(Limit::NumberTooLarge)?;
+    if (bits(x) as f64) * (p as f64) / (q as f64) > m.budget.max_bits as f64 {
+        return Err(Limit::NumberTooLarge);
+    }
+    let base = if q == 1 {
+        x.clone()
+    } else {
+        match root_exact(x, q) {
+            Some(r) => r,
+            None => return Ok(None),
+        }
+    };
+    m.tick(p.min(1 << 20) / 64 + 1)?;
+    let mut r = num_traits::pow(base, p as usize);
+    if y.is_negative() {
+        r = r.recip();
+    }
+    Ok(Some(r))
+}
+
+fn root_exact(x: &BigRational, n: u32) -> Option<BigRational> {
+    if n == 0 {
+        return None;
+    }
+    if x.is_negative() {
+        if n % 2 == 0 {
+            return None;
+        }
+        return root_exact(&-x, n).map(|r| -r);
+    }
+    let rn = x.numer().nth_root(n);
+    let rd = x.denom().nth_root(n);
+    if num_traits::pow(rn.clone(), n as usize) == *x.numer()
+        && num_traits::pow(rd.clone(), n as usize) == *x.denom()
+    {
+        Some(BigRational::new(rn, rd))
+    } else {
+        None
+    }
+}
+
+/// Complex number for numeric evaluation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct C {
+    pub re: f64,
+    pub im: f64,
+}
+
+impl C {
+    pub const fn r(re: f64) -> C {
+        C { re, im: 0.0 }
+    }
+    fn add(self, o: C) -> C {
+        C {
+            re: self.re + o.re,
+            im: self.im + o.im,
+        }
+    }
+    fn mul(self, o: C) -> C {
+        if self.im == 0.0 && o.im == 0.0 {
+            return C::r(self.re * o.re);
+        }
+        C {
+            re: self.re * o.re - self.im * o.im,
+            im: self.re * o.im + self.im * o.re,
+        }
+    }
+    fn div(self, o: C) -> C {
+        if self.im == 0.0 && o.im == 0.0 {
+            return C::r(self.re / o.re);
+        }
+        let d = o.re * o.re + o.im * o.im;
+        C {
+            re: (self.re * o.re + self.im * o.im) / d,
+            im: (self.im * o.re - self.re * o.im) / d,
+        }
+    }
+    pub fn abs(self) -> f64 {
+        self.re.hypot(self.im)
+    }
+    pub fn is_finite(self) -> bool {
+        self.re.is_finite() && self.im.is_finite()
+    }
+    fn ln(self) -> C {
+        C {
+            re: self.abs().ln(),
+            im: self.im.atan2(self.re),
+        }
+    }
+    fn exp(self) -> C {
+        let m = self.re.exp();
+        if self.im == 0.0 {
+            return C::r(m);
+        }
+        C {
+            re: m * self.im.cos(),
+            im: m * self.im.sin(),
+        }
+    }
+    fn pow(self, e: C) -> C {
+        if self.im == 0.0 && e.im == 0.0 {
+            if self.re >= 0.0 || e.re.fract() == 0.0 {
+                return C::r(self.re.powf(e.re));
+            }
+            // Odd roots of negative reals are real (∛-8 = -2), as people mean them.
+            let inv = 1.0 / e.re;
+            if inv.fract() == 0.0 && (inv as i64) % 2 != 0 {
+                return C::r(-(-self.re).powf(e.re));
+            }
+        }
+        if self.re == 0.0 && self.im == 0.0 {
+            return C::r(0.0);
+        }
+        e.mul(self.ln()).exp()
+    }
+    fn sin(self) -> C {
+        C {
+            re: self.re.sin() * self.im.cosh(),
+            im: self.re.cos() * self.im.sinh(),
+        }
+    }
+    fn cos(self) -> C {
+        C {
+            re: self.re.cos() * self.im.cosh(),
+            im: -self.re.sin() * self.im.sinh(),
+        }
+    }
+}
+
+/// Values for free variables at one sample point.
+pub(crate) type Env<'a> = &'a [(String, C)];
+
+pub(crate) struct NumCtx<'a> {
+    pub env: Env<'a>,
+}
+
+fn real_fn(f: &str, x: C, in_deg: bool) -> Option<C> {
+    let x = if in_deg {
+        x.mul(C::r(std::f64::consts::PI / 180.0))
+    } else {
+        x
+    };
+    Some(match f {
+        "sin" => x.sin(),
+        "cos" => x.cos(),
+        "tan" => x.sin().div(x.cos()),
+        "cot" => x.cos().div(x.sin()),
+        "sec" => C::r(1.0).div(x.cos()),
+        "csc" => C::r(1.0).div(x.sin()),
+        "sinh" => C::r(x.re.sinh()),
+        "cosh" => C::r(x.re.cosh()),
+        "tanh" => C::r(x.re.tanh()),
+        "coth" => C::r(1.0 / x.re.tanh()),
+        "arcsin" | "asin" => C::r(x.re.asin()),
+        "arccos" | "acos" => C::r(x.re.acos()),
+        "arctan" | "atan" => C::r(x.re.atan()),
+        "arccot" => C::r((1.0 / x.re).atan()),
+        "arcsec" => C::r((1.0 / x.re).acos()),
+        "arccsc" => C::r((1.0 / x.re).asin()),
+        "ln" | "log" => x.ln(),
+        "lg" => x.ln().div(C::r(std::f64::consts::LN_10)),
+        "exp" => x.exp(),
+        "abs" => C::r(x.abs()),
+        "floor" => C::r(x.re.floor()),
+        "ceil" => C::r(x.re.ceil()),
+        "sqrt" => x.pow(C::r(0.5)),
+        _ => return None,
+    })
+}
+
+/// An unknown function `f(x)` is a fixed pseudo-random smooth function of its name, so that
+/// `f(x)` matches `f(x)` but not `g(x)` or `f(y)`.
+fn opaque_fn(name: &str, args: &[C]) -> C {
+    let h = crate::points::hash_str(name);
+    let a = 0.5 + (h % 1000) as f64 / 700.0;
+    let b = ((h >> 10) % 1000) as f64 / 300.0;
+    let mut acc = C::r(b);
+    for (k, x) in args.iter().enumerate() {
+        acc = acc
+            .add(x.mul(C::r(a + k as f64)).sin().mul(C::r(1.7)))
+            .add(x.mul(C::r(0.3)));
+    }
+    acc
+}
+
+pub(crate) fn num(e: &Expr, c: &NumCtx, m: &Meter, in_trig: bool) -> Result<C, Limit> {
+    m.tick(1)?;
+    Ok(match e {
+        Expr::Num { val, .. } => C::r(rat_to_f64(val)),
+        Expr::Const(k) => match k {
+            Const::Pi => C::r(std::f64::consts::PI),
+            Const::E => C::r(std::f64::consts::E),
+            Const::I => C { re: 0.0, im: 1.0 },
+            Const::Inf => C::r(f64::INFINITY),
+        },
+        Expr::Var(n) => match c.env.iter().find(|(k, _)| k == n) {
+            Some((_, v)) => *v,
+            None => C::r(f64::NAN),
+        },
+        Expr::Add(v) => {
+            let mut acc = C::r(0.0);
+            for x in v {
+                acc = acc.add(num(x, c, m, in_trig)?);
+            }
+            acc
+        }
+        Expr::Mul(v) => {
+            let mut acc = C::r(1.0);
+            for x in v {
+                acc = acc.mul(num(x, c, m, in_trig)?);
+            }
+            acc
+        }
+        Expr::Neg(a) => num(a, c, m, in_trig)?.mul(C::r(-1.0)),
+        Expr::Div(a, b) => num(a, c, m, in_trig)?.div(num(b, c, m, in_trig)?),
+        Expr::Pow(a, b) => num(a, c, m, in_trig)?.pow(num(b, c, m, false)?),
+        Expr::Root(n, x) => {
+            let n = num(n, c, m, false)?;
+            num(x, c, m, in_trig)?.pow(C::r(1.0).div(n))
+        }
+        Expr::Factorial(a) => {
+            let x = num(a, c, m, false)?;
+            if x.im != 0.0 || x.re < 0.0 || x.re.fract() != 0.0 {
+                C::r(f64::NAN)
+            } else if x.re > 170.0 {
+                C::r(f64::INFINITY)
+            } else {
+                C::r((2..=x.re as u64).map(|k| k as f64).product())
+            }
+        }
+        Expr::Percent(a) => num(a, c, m, in_trig)?.div(C::r(100.0)),
+        Expr::Degrees(a) => {
+            let v = num(a, c, m, false)?;
+            if in_trig {
+                v.mul(C::r(std::f64::consts::PI / 180.0))
+            } else {
+                v
+            }
+        }
+        Expr::Func(f, args) => {
+            if f == "binom" && args.len() == 2 {
+                let n = num(&args[0], c, m, false)?.re;
+                let k = num(&args[1], c, m, false)?.re;
+                return Ok(C::r(binom_f64(n, k)));
+            }
+            let trig = matches!(f.as_str(), "sin" | "cos" | "tan" | "cot" | "sec" | "csc");
+            let mut vals = Vec::with_capacity(args.len());
+            for a in args {
+                vals.push(num(a, c, m, trig)?);
+            }
+            match (f.as_str(), vals.as_slice()) {
+                ("log", [x, b]) => x.ln().div(b.ln()),
+                ("max", v) if !v.is_empty() => {
+                    C::r(v.iter().map(|x| x.re).fold(f64::MIN, f64::max))
+                }
+                ("min", v) if !v.is_empty() => {
+                    C::r(v.iter().map(|x| x.re).fold(f64::MAX, f64::min))
+                }
+                (name, [x]) => real_fn(name, *x, false).unwrap_or_else(|| opaque_fn(name, &vals)),
+                (name, v) => opaque_fn(name, v),
+            }
+        }
+        Expr::Xor(a, b) => {
+            let (x, y) = (num(a, c, m, false)?, num(b, c, m, false)?);
+            if x.re.fract() == 0.0 && y.re.fract() == 0.0 && x.re.abs() < 9e15 && y.re.abs() < 9e15
+            {
+                C::r(((x.re as i64) ^ (y.re as i64)) as f64)
+            } else {
+                C::r(f64::NAN)
+            }
+        }
+        _ => C::r(f64::NAN),
+    })
+}
+
+fn binom_f64(n: f64, k: f64) -> f64 {
+    if k < 0.0 || k > n || n.fract() != 0.0 || k.fract() != 0.0 {
+        return 0.0;
+    }
+    let k = k.min(n - k);
+    if k > 2000.0 {
+        // k ≤ n/2, so C(n, k) ≥ 2^k: past f64 range, and no loop of k steps.
+        return f64::INFINITY;
+    }
+    let mut acc = 1.0f64;
+    let mut j = 0.0;
+    while j < k {
+        acc = acc * (n - j) / (j + 1.0);
+        j += 1.0;
+    }
+    acc
+}
+
+/// Rational → f64 that survives huge numerators and denominators (ratio of big integers).
+pub(crate) fn rat_to_f64(v: &BigRational) -> f64 {
+    if let (Some(n), Some(d)) = (v.numer().to_f64(), v.denom().to_f64()) {
+        if n.is_finite() && d.is_finite() {
+            return n / d;
+        }
+    }
+    let nb = v.numer().bits() as i64;
+    let db = v.denom().bits() as i64;
+    let shift_n = (nb - 60).max(0);
+    let shift_d = (db - 60).max(0);
+    let n = (v.numer() >> shift_n as usize).to_f64().unwrap_or(0.0);
+    let d = (v.denom() >> shift_d as usize).to_f64().unwrap_or(1.0);
+    let e = shift_n - shift_d;
+    (n / d) * 2f64.powi(e.clamp(-2000, 2000) as i32)
+}

@@ -1,0 +1,58 @@
+//! Which records need the judge at all. With `--judge-only-when=symbolic-false` the judge is
+//! asked only where the symbolic checker said no (or could not decide) and there is an answer,
+//! which is where an LLM can change the outcome.
+
+use serde_json::{Map, Value};
+
+use crate::input::JudgeInput;
+
+/// Judgement recorded when the symbolic verdict already says the answer is right and the
+/// cascade skipped the judge. It parses as Yes under both parse modes.
+pub const SYMBOLIC_CORRECT_JUDGEMENT: &str =
+    "Reasoning: The symbolic checker found the answers equivalent; the judge was not asked.\nJudgement: Yes";
+
+/// `--judge-only-when`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JudgeWhen {
+    /// Every record that prefill does not settle (NeMo-Skills' behaviour).
+    #[default]
+    Always,
+    /// Only records whose symbolic verdict (`is_correct`) is false, null or missing.
+    SymbolicFalse,
+}
+
+/// What to do with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Write this judgement without a call (no answer, or identical answers).
+    Prefill(&'static str),
+    /// The symbolic checker already accepted the answer; write [`SYMBOLIC_CORRECT_JUDGEMENT`].
+    SkipSymbolicCorrect,
+    /// Send the judge prompt.
+    Ask,
+}
+
+impl Decision {
+    /// The judgement to write when no call is made.
+    pub fn judgement(self) -> Option<&'static str> {
+        match self {
+            Decision::Prefill(text) => Some(text),
+            Decision::SkipSymbolicCorrect => Some(SYMBOLIC_CORRECT_JUDGEMENT),
+            Decision::Ask => None,
+        }
+    }
+}
+
+/// Decides for one record. Prefill comes first, as in NeMo-Skills, whatever `is_correct` says.
+pub fn decide(record: &Map<String, Value>, input: &JudgeInput, when: JudgeWhen) -> Decision {
+    if let Some(text) = input.prefill() {
+        return Decision::Prefill(text);
+    }
+    match when {
+        JudgeWhen::Always => Decision::Ask,
+        JudgeWhen::SymbolicFalse => match record.get("is_correct") {
+            Some(Value::Bool(true)) => Decision::SkipSymbolicCorrect,
+            _ => Decision::Ask,
+        },
+    }
+}

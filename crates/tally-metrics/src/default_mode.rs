@@ -1,0 +1,490 @@
+//! Tally's own summary: the numbers we stand behind (spec §10 lists the seed's later fixes; this
+//! goes further).
+//!
+//! - `pass@k` is the unbiased estimator over each problem's `n` samples, not "any of the first k
+//!   files"; `pass@1[avg-of-N]` is the mean correctness over all samples.
+//! - `majority@k` votes over answers grouped by their canonical form when `tally grade` wrote one
+//!   (`1/2`, `0.5` and `\frac12` vote together), else by exact text. Ties split the credit evenly
+//!   between the tied answers, so the file order never matters. For k < N the vote is averaged over
+//!   32 random k-subsets drawn with a fixed generator (the same numbers on every run).
+//! - `no_answer` is real: the share of samples (or votes) without an answer.
+//! - Samples that failed (request error, timeout, …) are never counted as wrong: they are left out
+//!   of the estimates and counted per status; a problem estimated from fewer samples is reported.
+//! - Every rate carries a 95% confidence interval over problems; `pass@1` also across seeds.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use rayon::prelude::*;
+use tally_core::judgement::{parse_verdict, ParseMode, Verdict};
+
+use crate::error::MetricsError;
+use crate::frame;
+use crate::load::{self, Field, Row, SampleFile};
+use crate::results::{MetricValue, ModeMetrics, Table, Tables};
+use crate::stats::{self, mean_ci95, Interval, SplitMix64};
+
+/// Draws per (problem, k) for the Monte-Carlo majority@k with 1 < k < N.
+const MAJORITY_DRAWS: usize = 32;
+
+/// One estimated rate (as a fraction in `[0, 1]`) with its intervals.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// 95% interval over problems.
+    pub over_problems: Interval,
+    /// 95% interval across seeds (`pass@1` only).
+    pub across_seeds: Option<Interval>,
+}
+
+impl Estimate {
+    pub fn value(&self) -> f64 {
+        self.over_problems.mean
+    }
+}
+
+/// All modes and metrics of one table, every k included.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableDetail {
+    pub num_problems: usize,
+    pub num_seeds: usize,
+    /// mode → metric → estimate, modes in print order (`greedy`, `pass@1[avg-of-N]`,
+    /// `majority@N`, `pass@N`, then smaller k).
+    pub modes: IndexMap<String, IndexMap<String, Estimate>>,
+    /// Problems for which some samples failed, so they were estimated from fewer.
+    pub problems_with_failed_samples: usize,
+}
+
+/// The default summary of one benchmark.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DefaultBenchmark {
+    /// Values only (percent), k = N rows to print; the shape of NeMo-Skills' tables.
+    pub tables: Tables,
+    pub details: IndexMap<String, TableDetail>,
+    /// How every sample ended, over all files of the benchmark.
+    pub status_counts: IndexMap<String, u64>,
+    pub num_samples: u64,
+    /// Warnings worth showing (e.g. unmerged chunk files).
+    pub notes: Vec<String>,
+}
+
+/// The valid (non-failed) samples of one problem, as numbers.
+#[derive(Debug, Clone, Default)]
+struct ProblemSamples {
+    correct: Vec<f64>,
+    judge: Vec<f64>,
+    both: Vec<f64>,
+    any: Vec<f64>,
+    answered: Vec<bool>,
+    /// Answer group per sample (`u32::MAX` = no answer).
+    group: Vec<u32>,
+    unparseable: Vec<f64>,
+    failed: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Columns {
+    sympy: bool,
+    judge: bool,
+}
+
+pub fn summarize_benchmark(
+    name: &str,
+    greedy: Option<&SampleFile>,
+    seeds: &[SampleFile],
+    max_samples: Option<usize>,
+) -> Result<DefaultBenchmark, MetricsError> {
+    let mut out = DefaultBenchmark::default();
+    if seeds.iter().any(|f| f.path.to_string_lossy().contains("_chunk_")) {
+        out.notes.push(format!(
+            "{name}: chunk files (output-rs*_chunk_*.jsonl) are read as separate seeds; merge them first"
+        ));
+    }
+    let mut all_files: Vec<&SampleFile> = greedy.into_iter().collect();
+    all_files.extend(seeds.iter());
+    let status = frame::status_counts(&all_files, max_samples)?;
+    out.num_samples = status.values().sum();
+    out.status_counts = status;
+
+    let greedy_problems = match greedy {
+        Some(g) => Some(problems_of(std::slice::from_ref(g), max_samples)?),
+        None => None,
+    };
+    let seed_problems = if seeds.is_empty() {
+        None
+    } else {
+        Some(problems_of(seeds, max_samples)?)
+    };
+    let reference = seeds.first().or(greedy).expect("a benchmark has at least one file");
+    let n_problems = greedy_problems
+        .as_ref()
+        .or(seed_problems.as_ref())
+        .map_or(0, |(p, _)| p.len());
+    // Tables: `all`, then each subset of the first file in order of first appearance.
+    let mut subsets: IndexMap<String, Vec<usize>> = IndexMap::new();
+    for (i, row) in reference.rows.iter().take(n_problems).enumerate() {
+        if let Some(s) = &row.subset_for_metrics {
+            if s != "all" {
+                subsets.entry(s.clone()).or_default().push(i);
+            }
+        }
+    }
+    // (table name, key of the per-seed accuracies, problems)
+    let mut groups: Vec<(String, String, Vec<usize>)> = vec![(
+        if subsets.is_empty() { name.to_string() } else { format!("{name}-all") },
+        String::new(),
+        (0..n_problems).collect(),
+    )];
+    for (s, idx) in subsets {
+        groups.push((format!("{name}-{s}"), s, idx));
+    }
+    let seed_acc = match seeds.is_empty() {
+        true => None,
+        false => Some(frame::per_seed_correct(seeds, n_problems)?),
+    };
+
+    for (table_name, seed_key, problems) in groups {
+        let mut detail = TableDetail {
+            num_problems: problems.len(),
+            num_seeds: seeds.len(),
+            ..TableDetail::default()
+        };
+        if let Some((gp, cols)) = &greedy_problems {
+            let sel: Vec<&ProblemSamples> = problems.iter().map(|&i| &gp[i]).collect();
+            detail.modes.insert("greedy".into(), greedy_metrics(&sel, *cols));
+        }
+        if let Some((sp, cols)) = &seed_problems {
+            let sel: Vec<&ProblemSamples> = problems.iter().map(|&i| &sp[i]).collect();
+            detail.problems_with_failed_samples = sel.iter().filter(|p| p.failed > 0).count();
+            let per_seed = seed_acc.as_ref().and_then(|acc| acc.get(&seed_key));
+            sampled_metrics(&sel, *cols, seeds.len(), per_seed.map(Vec::as_slice), &mut detail.modes);
+        }
+        // The printed table: greedy, then the k = N rows.
+        let n = seeds.len();
+        let printed: Vec<String> = detail
+            .modes
+            .keys()
+            .filter(|m| {
+                *m == "greedy"
+                    || **m == format!("pass@1[avg-of-{n}]")
+                    || **m == format!("majority@{n}")
+                    || **m == format!("pass@{n}")
+            })
+            .cloned()
+            .collect();
+        let mut table = Table::new();
+        for mode in detail.modes.keys() {
+            let metrics = &detail.modes[mode];
+            let mut m = ModeMetrics::new();
+            m.insert("num_entries".into(), MetricValue::Int(detail.num_problems as u64));
+            for (k, e) in metrics {
+                m.insert(k.clone(), MetricValue::Float(e.value() * 100.0));
+            }
+            table.insert(mode.clone(), m);
+        }
+        // Printed rows first, in that order; the rest (smaller k) after, for metrics.json.
+        let mut ordered = Table::new();
+        for mode in &printed {
+            ordered.insert(mode.clone(), table[mode].clone());
+        }
+        for (mode, m) in table {
+            ordered.entry(mode).or_insert(m);
+        }
+        out.tables.rows_to_print.insert(table_name.clone(), printed.len());
+        out.tables.tables.insert(table_name.clone(), ordered);
+        out.details.insert(table_name, detail);
+    }
+    Ok(out)
+}
+
+/// Per problem, the valid samples of all files (aligned by line), with the columns present.
+fn problems_of(
+    files: &[SampleFile],
+    max_samples: Option<usize>,
+) -> Result<(Vec<ProblemSamples>, Columns), MetricsError> {
+    let n = load::check_alignment(files, max_samples)?;
+    let rows_of = |f: &SampleFile| f.rows.iter().take(n);
+    let cols = Columns {
+        sympy: files.iter().any(|f| rows_of(f).any(|r| r.is_correct.is_present())),
+        judge: files.iter().any(|f| rows_of(f).any(|r| r.judgement.is_present())),
+    };
+    // Every valid sample must carry the columns the benchmark has: a missing verdict is an
+    // ungraded sample, and counting it as wrong would be a wrong number.
+    for f in files {
+        for r in rows_of(f) {
+            if r.effective_status().is_failure() {
+                continue;
+            }
+            let missing = if cols.sympy && !matches!(r.is_correct, Field::Set(_)) {
+                Some("is_correct")
+            } else if cols.judge && !matches!(r.judgement, Field::Set(_)) {
+                Some("judgement")
+            } else {
+                None
+            };
+            if let Some(field) = missing {
+                return Err(MetricsError::Record {
+                    path: f.path.clone(),
+                    line: r.line,
+                    message: format!("`{field}` is missing or null while other samples have it (ungraded sample)"),
+                });
+            }
+        }
+    }
+    let problems = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut p = ProblemSamples::default();
+            let mut group_ids: HashMap<String, u32> = HashMap::new();
+            for f in files {
+                let r: &Row = &f.rows[i];
+                if r.effective_status().is_failure() {
+                    p.failed += 1;
+                    continue;
+                }
+                let s = r.is_correct.get().map_or(0.0, |v| (*v > 0.5) as u8 as f64);
+                let verdict = r.judgement.get().map(|j| parse_verdict(j, ParseMode::Default));
+                let j = (verdict == Some(Verdict::Yes)) as u8 as f64;
+                p.correct.push(s);
+                p.judge.push(j);
+                p.both.push(((s > 0.5) && (j > 0.5)) as u8 as f64);
+                p.any.push(((s > 0.5) || (j > 0.5)) as u8 as f64);
+                p.unparseable
+                    .push((verdict == Some(Verdict::Unparseable)) as u8 as f64);
+                let answered = r.answer().is_some();
+                p.answered.push(answered);
+                let g = if answered {
+                    let key = match &r.answer_canonical {
+                        Some(c) => c.clone(),
+                        None => r.answer().expect("answered").text().trim().to_string(),
+                    };
+                    let next = group_ids.len() as u32;
+                    *group_ids.entry(key).or_insert(next)
+                } else {
+                    u32::MAX
+                };
+                p.group.push(g);
+            }
+            p
+        })
+        .collect();
+    Ok((problems, cols))
+}
+
+/// The metric columns of a table, in NeMo-Skills' order plus Tally's extra.
+fn metric_names(cols: Columns) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if cols.sympy {
+        names.push("symbolic_correct");
+    }
+    if cols.judge {
+        names.push("judge_correct");
+    }
+    if cols.sympy && cols.judge {
+        names.push("both_correct");
+        names.push("any_correct");
+    }
+    names.push("no_answer");
+    if cols.judge {
+        names.push("judge_unparseable");
+    }
+    names
+}
+
+fn values_of<'a>(p: &'a ProblemSamples, metric: &str) -> &'a [f64] {
+    match metric {
+        "symbolic_correct" => &p.correct,
+        "judge_correct" => &p.judge,
+        "both_correct" => &p.both,
+        "any_correct" => &p.any,
+        "judge_unparseable" => &p.unparseable,
+        _ => unreachable!("no per-sample values for {metric}"),
+    }
+}
+
+fn greedy_metrics(problems: &[&ProblemSamples], cols: Columns) -> IndexMap<String, Estimate> {
+    let mut out = IndexMap::new();
+    for metric in metric_names(cols) {
+        let per_problem: Vec<f64> = problems
+            .iter()
+            .filter(|p| !p.answered.is_empty())
+            .map(|p| match metric {
+                "no_answer" => (!p.answered[0]) as u8 as f64,
+                m => values_of(p, m)[0],
+            })
+            .collect();
+        out.insert(
+            metric.to_string(),
+            Estimate {
+                over_problems: mean_ci95(&per_problem),
+                across_seeds: None,
+            },
+        );
+    }
+    out
+}
+
+/// The k values reported: powers of two below N, and N.
+pub fn reported_ks(n: usize) -> Vec<usize> {
+    let mut ks: Vec<usize> = std::iter::successors(Some(1usize), |k| Some(k * 2))
+        .take_while(|k| *k < n)
+        .collect();
+    ks.push(n);
+    ks
+}
+
+fn sampled_metrics(
+    problems: &[&ProblemSamples],
+    cols: Columns,
+    n_seeds: usize,
+    per_seed_correct: Option<&[f64]>,
+    modes: &mut IndexMap<String, IndexMap<String, Estimate>>,
+) {
+    // Problems with no valid sample at all cannot be estimated; they are reported as failed.
+    let usable: Vec<&ProblemSamples> = problems.iter().copied().filter(|p| !p.answered.is_empty()).collect();
+    let names = metric_names(cols);
+    let estimate = |per_problem: Vec<f64>| Estimate {
+        over_problems: mean_ci95(&per_problem),
+        across_seeds: None,
+    };
+
+    // pass@1[avg-of-N]: mean over samples per problem.
+    let mut avg = IndexMap::new();
+    for metric in &names {
+        let per_problem: Vec<f64> = usable
+            .iter()
+            .map(|p| {
+                let n = p.answered.len() as f64;
+                match *metric {
+                    "no_answer" => p.answered.iter().filter(|a| !**a).count() as f64 / n,
+                    m => values_of(p, m).iter().sum::<f64>() / n,
+                }
+            })
+            .collect();
+        let mut e = estimate(per_problem);
+        if *metric == "symbolic_correct" {
+            if let Some(per_seed) = per_seed_correct {
+                if per_seed.len() > 1 {
+                    e.across_seeds = Some(mean_ci95(per_seed));
+                }
+            }
+        }
+        avg.insert(metric.to_string(), e);
+    }
+    modes.insert(format!("pass@1[avg-of-{n_seeds}]"), avg);
+
+    let ks = reported_ks(n_seeds);
+    let mut by_k: Vec<(usize, IndexMap<String, Estimate>, IndexMap<String, Estimate>)> = ks
+        .par_iter()
+        .map(|&k| {
+            let mut maj = IndexMap::new();
+            let mut pass = IndexMap::new();
+            // Majority credit per problem for every metric at once (one vote per draw).
+            let votes: Vec<Vec<f64>> = usable
+                .iter()
+                .enumerate()
+                .map(|(pi, p)| majority_credit(p, k, &names, pi as u64))
+                .collect();
+            for (mi, metric) in names.iter().enumerate() {
+                maj.insert(metric.to_string(), estimate(votes.iter().map(|v| v[mi]).collect()));
+                let per_problem: Vec<f64> = usable
+                    .iter()
+                    .map(|p| {
+                        let n = p.answered.len() as u64;
+                        match *metric {
+                            // P(all k drawn samples lack an answer).
+                            "no_answer" => {
+                                let answered = p.answered.iter().filter(|a| **a).count() as u64;
+                                1.0 - stats::pass_at_k(n, answered, k as u64)
+                            }
+                            // P(at least one of k unparseable) is not a useful number; report
+                            // the per-sample share instead.
+                            "judge_unparseable" => values_of(p, metric).iter().sum::<f64>() / n as f64,
+                            m => {
+                                let c = values_of(p, m).iter().filter(|v| **v > 0.5).count() as u64;
+                                stats::pass_at_k(n, c, k as u64)
+                            }
+                        }
+                    })
+                    .collect();
+                pass.insert(metric.to_string(), estimate(per_problem));
+            }
+            (k, maj, pass)
+        })
+        .collect();
+    by_k.sort_by(|a, b| b.0.cmp(&a.0));
+    for (k, maj, pass) in by_k {
+        modes.insert(format!("majority@{k}"), maj);
+        modes.insert(format!("pass@{k}"), pass);
+    }
+}
+
+/// Expected majority-vote credit of one problem for each metric, voting with k samples.
+fn majority_credit(p: &ProblemSamples, k: usize, names: &[&str], problem_index: u64) -> Vec<f64> {
+    let n = p.answered.len();
+    let k = k.min(n);
+    let mut credit = vec![0.0; names.len()];
+    let mut add_vote = |indices: &[usize], weight: f64| {
+        let v = vote(p, indices, names);
+        for (c, x) in credit.iter_mut().zip(v) {
+            *c += weight * x;
+        }
+    };
+    if k == n {
+        let all: Vec<usize> = (0..n).collect();
+        add_vote(&all, 1.0);
+    } else if k == 1 {
+        for i in 0..n {
+            add_vote(&[i], 1.0 / n as f64);
+        }
+    } else {
+        let mut rng = SplitMix64::new(problem_index.wrapping_mul(0x9E37_79B9).wrapping_add(k as u64));
+        let mut idx: Vec<usize> = (0..n).collect();
+        for _ in 0..MAJORITY_DRAWS {
+            // Partial Fisher-Yates: the first k of a random permutation.
+            for i in 0..k {
+                let j = i + rng.below(n - i);
+                idx.swap(i, j);
+            }
+            add_vote(&idx[..k], 1.0 / MAJORITY_DRAWS as f64);
+        }
+    }
+    credit
+}
+
+/// One vote among the samples `indices`: the most frequent answer group wins; tied groups share
+/// the credit; a group's credit is the mean of its samples' values. `no_answer` is 1 when no
+/// sample has an answer.
+fn vote(p: &ProblemSamples, indices: &[usize], names: &[&str]) -> Vec<f64> {
+    let mut counts: Vec<(u32, usize)> = Vec::new();
+    for &i in indices {
+        let g = p.group[i];
+        if g == u32::MAX {
+            continue;
+        }
+        match counts.iter_mut().find(|(gg, _)| *gg == g) {
+            Some(e) => e.1 += 1,
+            None => counts.push((g, 1)),
+        }
+    }
+    let Some(best) = counts.iter().map(|c| c.1).max() else {
+        return names.iter().map(|m| (*m == "no_answer") as u8 as f64).collect();
+    };
+    let winners: Vec<u32> = counts.iter().filter(|c| c.1 == best).map(|c| c.0).collect();
+    names
+        .iter()
+        .map(|metric| {
+            if *metric == "no_answer" {
+                return 0.0;
+            }
+            let vals = values_of(p, metric);
+            winners
+                .iter()
+                .map(|g| {
+                    let members: Vec<f64> = indices.iter().filter(|&&i| p.group[i] == *g).map(|&i| vals[i]).collect();
+                    members.iter().sum::<f64>() / members.len() as f64
+                })
+                .sum::<f64>()
+                / winners.len() as f64
+        })
+        .collect()
+}

@@ -1,0 +1,40 @@
+//! Summaries of graded sample files: `majority@k`, `pass@k`, `pass@1[k]`, `no_answer`, judge
+//! columns, per subset — as NeMo-Skills' `summarize_results` prints them, and as Tally thinks they
+//! should be computed.
+//!
+//! A results directory holds, per benchmark, `output.jsonl` (greedy) and `output-rs<seed>.jsonl`
+//! (one file per seed); line `i` of every file is problem `i`. [`summarize`] finds the benchmarks
+//! ([`layout`]), reads the fields it needs ([`load`], in parallel, with file and line in every
+//! error) and computes the tables in one of two modes:
+//!
+//! - [`SummaryMode::NemoSkills`] reproduces the seed version of NeMo-Skills byte for byte, quirks
+//!   included ([`compat`]); files are read in seed order so results are deterministic.
+//! - [`SummaryMode::Tally`] (default) computes unbiased estimates with 95% intervals, counts
+//!   statuses and never counts a failed request as a wrong answer ([`default_mode`]).
+//!
+//! [`render`] turns a [`Summary`] into text, markdown, CSV or the JSON of `metrics.json`;
+//! [`plot`] draws pass@k / majority@k / pass@1 against k as SVG or PNG.
+//!
+//! ```no_run
+//! use tally_metrics::{summarize, SummarizeOptions, SummaryMode, render::{render, Format}};
+//! let opts = SummarizeOptions { mode: SummaryMode::NemoSkills, ..Default::default() };
+//! let summary = summarize(std::path::Path::new("results"), &opts, &tally_core::NoopReporter)?;
+//! print!("{}", render(&summary, Format::Table));
+//! # Ok::<(), tally_metrics::MetricsError>(())
+//! ```
+
+pub mod compat;
+pub mod default_mode;
+mod error;
+mod frame;
+pub mod layout;
+pub mod load;
+pub mod plot;
+pub mod render;
+pub mod results;
+pub mod stats;
+pub mod summarize;
+pub mod table_compat;
+
+pub use error::MetricsError;
+pub use summarize::{metrics_json_display, metrics_json_path, summarize, Skipped, SummarizeOptions, Summary, SummaryMode};

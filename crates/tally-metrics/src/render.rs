@@ -1,0 +1,245 @@
+//! Rendering a summary: Tally's tables (text, markdown), CSV, and the JSON of `metrics.json`.
+
+use std::fmt::Write;
+
+use serde_json::{json, Map, Value};
+
+use crate::default_mode::Estimate;
+use crate::results::MetricValue;
+use crate::summarize::{Summary, SummaryMode};
+use crate::table_compat::{self, py_center};
+
+/// Output formats of `summarize-results --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Markdown,
+    Csv,
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "table" => Ok(Format::Table),
+            "markdown" | "md" => Ok(Format::Markdown),
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            other => Err(format!("unknown format `{other}` (table, markdown, csv, json)")),
+        }
+    }
+}
+
+/// The first line of every default-mode output, so nobody mistakes these numbers for the seed's.
+pub const DEFAULT_MODE_BANNER: &str = "tally summary (default mode): unbiased pass@k, majority ties split evenly, real no_answer, failed samples excluded, ± = 95% CI over problems. For NeMo-Skills' numbers use --compat nemo-skills.";
+
+pub fn render(summary: &Summary, format: Format) -> String {
+    match (summary.mode, format) {
+        (SummaryMode::NemoSkills, Format::Table) => table_compat::render(&summary.tables),
+        (_, Format::Json) => {
+            let mut s = tally_core::pyjson::to_string_indent2(&metrics_json(summary));
+            s.push('\n');
+            s
+        }
+        (_, Format::Csv) => csv(summary),
+        (_, Format::Markdown) => markdown(summary),
+        (SummaryMode::Tally, Format::Table) => text(summary),
+    }
+}
+
+/// What `metrics.json` holds: the seed's shape (`table → mode → metric`) in compat mode; in
+/// default mode the same shape with `<metric>_ci95` intervals, plus a `_tally` entry with the
+/// mode, statuses and notes.
+pub fn metrics_json(summary: &Summary) -> Value {
+    let base = summary.tables.to_json();
+    if summary.mode == SummaryMode::NemoSkills {
+        return base;
+    }
+    let mut root = Map::new();
+    let mut statuses = Map::new();
+    let mut notes = Vec::new();
+    for (bench, d) in &summary.details {
+        statuses.insert(bench.clone(), json!(d.status_counts));
+        notes.extend(d.notes.iter().cloned());
+    }
+    root.insert(
+        "_tally".into(),
+        json!({"mode": "default", "description": DEFAULT_MODE_BANNER, "status_counts": statuses, "notes": notes}),
+    );
+    let Value::Object(tables) = base else { unreachable!() };
+    for (table, modes) in tables {
+        let mut modes = match modes {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        if let Some(detail) = find_detail(summary, &table) {
+            for (mode, metrics) in modes.iter_mut() {
+                let Some(est) = detail.modes.get(mode) else { continue };
+                let Value::Object(m) = metrics else { continue };
+                for (metric, e) in est {
+                    let ci = e.over_problems;
+                    m.insert(format!("{metric}_ci95"), json!([ci.low * 100.0, ci.high * 100.0]));
+                    if let Some(s) = e.across_seeds {
+                        m.insert(format!("{metric}_ci95_across_seeds"), json!([s.low * 100.0, s.high * 100.0]));
+                    }
+                }
+            }
+        }
+        root.insert(table, Value::Object(modes));
+    }
+    Value::Object(root)
+}
+
+fn find_detail<'a>(summary: &'a Summary, table: &str) -> Option<&'a crate::default_mode::TableDetail> {
+    summary.details.values().find_map(|d| d.details.get(table))
+}
+
+fn estimate_of<'a>(summary: &'a Summary, table: &str, mode: &str, metric: &str) -> Option<&'a Estimate> {
+    find_detail(summary, table)?.modes.get(mode)?.get(metric)
+}
+
+fn cell(summary: &Summary, table: &str, mode: &str, metric: &str, v: MetricValue) -> String {
+    match v {
+        MetricValue::Int(i) => i.to_string(),
+        MetricValue::Float(f) => match estimate_of(summary, table, mode, metric) {
+            Some(e) if e.over_problems.n > 1 => {
+                format!("{f:.2}% ± {:.2}", e.over_problems.half_width() * 100.0)
+            }
+            _ => format!("{f:.2}%"),
+        },
+    }
+}
+
+fn printed_rows<'a>(summary: &'a Summary, table: &str) -> Vec<(&'a String, &'a crate::results::ModeMetrics)> {
+    let t = &summary.tables.tables[table];
+    let n = summary.tables.rows_to_print.get(table).copied().unwrap_or(t.len());
+    t.iter().take(n).collect()
+}
+
+fn text(summary: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{DEFAULT_MODE_BANNER}\n");
+    for name in summary.tables.tables.keys() {
+        let rows = printed_rows(summary, name);
+        let Some((_, first)) = rows.first() else { continue };
+        let headers: Vec<&str> = std::iter::once("evaluation_mode").chain(first.keys().map(String::as_str)).collect();
+        let body: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(mode, metrics)| {
+                std::iter::once(mode.to_string())
+                    .chain(metrics.iter().map(|(k, v)| cell(summary, name, mode, k, *v)))
+                    .collect()
+            })
+            .collect();
+        let widths: Vec<usize> = (0..headers.len())
+            .map(|c| body.iter().map(|r| r[c].chars().count()).chain([headers[c].len()]).max().unwrap_or(0))
+            .collect();
+        let total = widths.iter().sum::<usize>() + 3 * (widths.len() - 1);
+        let _ = writeln!(out, "{}", py_center(&format!(" {name} "), total, '-'));
+        let line = |cells: Vec<String>| -> String {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join(" | ")
+                .trim_end()
+                .to_string()
+        };
+        let _ = writeln!(out, "{}", line(headers.iter().map(|h| h.to_string()).collect()));
+        for r in body {
+            let _ = writeln!(out, "{}", line(r));
+        }
+        if let Some(d) = find_detail(summary, name) {
+            let n = d.num_seeds;
+            if let Some(seeds) = d
+                .modes
+                .get(&format!("pass@1[avg-of-{n}]"))
+                .and_then(|m| m.get("symbolic_correct"))
+                .and_then(|e| e.across_seeds)
+            {
+                let _ = writeln!(
+                    out,
+                    "pass@1 across {} seeds: {:.2}% (95% CI {:.2}–{:.2})",
+                    seeds.n,
+                    seeds.mean * 100.0,
+                    seeds.low * 100.0,
+                    seeds.high * 100.0
+                );
+            }
+            if d.problems_with_failed_samples > 0 {
+                let _ = writeln!(
+                    out,
+                    "{} problems have failed samples (request errors, timeouts…) and are estimated from fewer samples",
+                    d.problems_with_failed_samples
+                );
+            }
+        }
+        out.push('\n');
+    }
+    for (bench, d) in &summary.details {
+        let parts: Vec<String> = d.status_counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        let _ = writeln!(out, "{bench}: {} samples: {}", d.num_samples, parts.join(", "));
+        for note in &d.notes {
+            let _ = writeln!(out, "note: {note}");
+        }
+    }
+    out
+}
+
+fn markdown(summary: &Summary) -> String {
+    let mut out = String::new();
+    if summary.mode == SummaryMode::Tally {
+        let _ = writeln!(out, "_{DEFAULT_MODE_BANNER}_\n");
+    }
+    for name in summary.tables.tables.keys() {
+        let rows = printed_rows(summary, name);
+        let Some((_, first)) = rows.first() else { continue };
+        let _ = writeln!(out, "### {name}\n");
+        let headers: Vec<&str> = std::iter::once("evaluation_mode").chain(first.keys().map(String::as_str)).collect();
+        let _ = writeln!(out, "| {} |", headers.join(" | "));
+        let _ = writeln!(out, "|{}|", headers.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+        for (mode, metrics) in rows {
+            let cells: Vec<String> = std::iter::once(format!("`{mode}`"))
+                .chain(metrics.iter().map(|(k, v)| cell(summary, name, mode, k, *v)))
+                .collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Long format, every mode (not only the printed rows): one line per (table, mode, metric).
+fn csv(summary: &Summary) -> String {
+    let mut out = String::from("table,mode,metric,value,ci95_low,ci95_high\n");
+    for (name, table) in &summary.tables.tables {
+        for (mode, metrics) in table {
+            for (metric, v) in metrics {
+                let (lo, hi) = match estimate_of(summary, name, mode, metric) {
+                    Some(e) if e.over_problems.n > 1 => (
+                        format!("{}", e.over_problems.low * 100.0),
+                        format!("{}", e.over_problems.high * 100.0),
+                    ),
+                    _ => (String::new(), String::new()),
+                };
+                let value = match v {
+                    MetricValue::Int(i) => i.to_string(),
+                    MetricValue::Float(f) => format!("{f}"),
+                };
+                let _ = writeln!(out, "{},{},{},{},{},{}", csv_field(name), csv_field(mode), metric, value, lo, hi);
+            }
+        }
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,46 @@
+# Tally's tasks. `just demo` runs the main job on the embedded default; `just test` runs every test.
+# One cargo profile (dev, optimised) and `--workspace` everywhere, so dependencies build once.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+shared := env_var_or_default("TALLY_SHARED_DIR", justfile_directory() / ".." / "shared")
+out := justfile_directory() / "demo-out"
+
+# List the recipes.
+default:
+    @just --list
+
+# Build everything (the tally binary lands in target/debug/tally).
+build:
+    cargo build --workspace
+
+# Run every test of the workspace.
+test:
+    cargo test --workspace
+
+# Prepare comp-math-24-25 and summarize the example outputs, in both modes, with a plot.
+demo: build
+    #!/usr/bin/env bash
+    set -euo pipefail
+    tally="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/tally"
+    rm -rf "{{out}}" && mkdir -p "{{out}}"
+    echo "== tally prepare comp-math-24-25 (from {{shared}}/data)"
+    "$tally" prepare comp-math-24-25 --source "{{shared}}/data/comp-math-24-25" --data_dir "{{out}}/datasets"
+    # Summaries write metrics.json next to the results, so work on a copy of the examples.
+    cp -r "{{shared}}/bench/graded-64" "{{out}}/graded-64"
+    cd "{{out}}"
+    echo; echo "== tally summarize-results graded-64 --compat nemo-skills   (NeMo-Skills' numbers, byte for byte)"
+    "$tally" summarize-results graded-64 --compat nemo-skills
+    echo; echo "== tally summarize-results graded-64   (Tally's default: unbiased, with intervals)"
+    "$tally" summarize-results graded-64 --plot graded-64.svg
+    "$tally" summarize-results graded-64 --format csv > /dev/null
+    echo; echo "plot: {{out}}/graded-64.svg"
+
+# Time summarize on the 256×64 example (criterion, same profile as the tests).
+bench-summarize:
+    cargo bench -p tally-benches --bench summarize --profile dev
+
+# Format and lint.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
