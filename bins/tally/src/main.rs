@@ -5,7 +5,6 @@ mod cmd_prepare;
 mod cmd_summarize;
 mod reporter;
 
-use std::error::Error;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

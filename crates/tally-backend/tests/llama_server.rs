@@ -47,9 +47,14 @@ fn backend(url: &str) -> OpenAiCompatBackend {
         .unwrap()
 }
 
-/// SmolLM2's ChatML, written out so the completions endpoint gets exactly this text.
+/// SmolLM2's ChatML with its default system prompt (what `/apply-template` produces), written
+/// out so the completions endpoint gets exactly this text. Without the system turn the 135M model
+/// rambles instead of answering.
 fn chatml(question: &str) -> String {
-    format!("<|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n")
+    format!(
+        "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n\
+         <|im_start|>user\n{question}<|im_end|>\n<|im_start|>assistant\n"
+    )
 }
 
 fn params(max_tokens: u32) -> SamplingParams {
@@ -225,9 +230,10 @@ async fn fake_upstream() -> MiniServer {
 #[tokio::test]
 async fn every_request_through_the_fault_proxy_ends_correct_or_typed() {
     let _g = SERIAL.lock().await;
-    // The hang costs one request timeout; against the instant fake server a short one suffices.
-    let (upstream, _fake, req_timeout) = match std::env::var("TALLY_LLAMA_URL") {
-        Ok(u) if !u.trim().is_empty() => (u, None, Duration::from_secs(20)),
+    // The hang costs one request timeout; against the instant fake server a short one suffices,
+    // a real CPU server behind 4 slots needs room for queueing (8 in flight on 2 busy cores).
+    let (upstream, fake, req_timeout) = match std::env::var("TALLY_LLAMA_URL") {
+        Ok(u) if !u.trim().is_empty() => (u, None, Duration::from_secs(60)),
         _ => {
             eprintln!("TALLY_LLAMA_URL not set: the fault proxy fronts an in-process fake server");
             let fake = fake_upstream().await;
@@ -235,9 +241,10 @@ async fn every_request_through_the_fault_proxy_ends_correct_or_typed() {
         }
     };
     use Fault::*;
-    // 10 slots: 5 faults that retries absorb, 1 hang that becomes a timeout, 4 forwards.
+    // 20 slots: 8 faults that retries absorb, 1 hang that becomes a timeout, 11 forwards.
     let schedule = vec![
-        Forward, Http500, Http429, Forward, Reset, Truncate, Forward, Http500, Hang, Forward,
+        Forward, Http500, Http429, Forward, Reset, Truncate, Forward, Forward, Hang, Forward,
+        Forward, Http500, Forward, Http429, Forward, Reset, Forward, Truncate, Forward, Forward,
     ];
     let proxy = FaultProxy::start(&upstream, schedule).await;
     let via_proxy = OpenAiCompatBackend::builder(proxy.url(), ServerKind::LlamaCpp)
@@ -318,11 +325,21 @@ async fn every_request_through_the_fault_proxy_ends_correct_or_typed() {
     for f in [Http500, Http429, Reset, Hang, Truncate] {
         assert!(s.get(f) >= 1, "{f:?} never injected");
     }
-    // Each hang ends its request as a timeout (timeouts are not retried by default), and nothing
-    // else times out.
-    assert_eq!(timeouts, s.get(Hang));
-    // Only forwarded answers succeed: a request fails as request_error only after 4 faults in a
-    // row, which interleaving makes possible but rare.
-    assert_eq!(ok, s.get(Forward));
+    // Each hang ends its request as a timeout (timeouts are not retried by default), and only
+    // forwarded answers succeed. A slow real server may also time out a forwarded request, so the
+    // exact split is checked against the instant fake upstream only.
+    assert!(timeouts >= s.get(Hang));
+    assert!(ok <= s.get(Forward));
+    if fake.is_some() {
+        assert_eq!(timeouts, s.get(Hang));
+        assert_eq!(ok, s.get(Forward));
+    } else if timeouts > s.get(Hang) {
+        eprintln!(
+            "note: {} forwarded request(s) exceeded {req_timeout:?} on the real server",
+            timeouts - s.get(Hang)
+        );
+    }
+    // A request fails as request_error only after 4 faults in a row, which interleaving makes
+    // possible but rare.
     assert!(ok >= N / 2, "retries should absorb most faults: ok {ok}");
 }

@@ -309,7 +309,7 @@ fn parquet_rows(path: &Path, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Da
     };
     let df = ParquetReader::new(Cursor::new(bytes.to_vec())).finish().map_err(err)?;
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    let columns = df.get_columns();
+    let columns = df.columns();
     let mut rows = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         let mut m = Map::new();

@@ -124,8 +124,19 @@ fn crash_and_finish(args: &[String], trials: usize, window_ms: (u64, u64), finis
         let finished = child.try_wait().unwrap().is_some();
         child.kill().ok(); // SIGKILL on Unix
         let status = child.wait().unwrap();
+        let journalled: usize = std::fs::read_dir(&args[1])
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".tally-journal"))
+                    .map(|e| {
+                        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                        text.lines().count().saturating_sub(1)
+                    })
+                    .sum()
+            })
+            .unwrap_or(0);
         eprintln!(
-            "trial {trial}: killed after {after} ms ({})",
+            "trial {trial}: killed after {after} ms ({}; {journalled} samples in journals)",
             if finished {
                 "had already finished"
             } else {
@@ -154,7 +165,7 @@ fn crash_and_finish(args: &[String], trials: usize, window_ms: (u64, u64), finis
 #[test]
 fn kill_9_at_random_moments_loses_and_repeats_nothing_stand_in_backend() {
     let dir = tempfile::tempdir().unwrap();
-    let n = 60;
+    let n = 150;
     let input = write_input(dir.path(), n);
     let out = dir.path().join("out");
     let args: Vec<String> = [
@@ -283,6 +294,7 @@ fn llama_server_8_problems_3_seeds_then_kill_9_resume() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    crash_and_finish(&args, 5, (200, 2500), Duration::from_secs(600));
+    // The first samples take a few seconds on a CPU server: kill late enough to hit a partial journal.
+    crash_and_finish(&args, 3, (6000, 15000), Duration::from_secs(600));
     check_outputs(&out, n, &[0, 1, 2]);
 }

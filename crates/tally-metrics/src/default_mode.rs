@@ -6,7 +6,9 @@
 //! - `majority@k` votes over answers grouped by their canonical form when `tally grade` wrote one
 //!   (`1/2`, `0.5` and `\frac12` vote together), else by exact text. Ties split the credit evenly
 //!   between the tied answers, so the file order never matters. For k < N the vote is averaged over
-//!   32 random k-subsets drawn with a fixed generator (the same numbers on every run).
+//!   every k-subset when there are at most 256 of them, else over 32 random k-subsets drawn with a
+//!   fixed generator from the samples in a canonical order (the same numbers on every run and for
+//!   any order of the files).
 //! - `no_answer` is real: the share of samples (or votes) without an answer.
 //! - Samples that failed (request error, timeout, …) are never counted as wrong: they are left out
 //!   of the estimates and counted per status; a problem estimated from fewer samples is reported.
@@ -26,6 +28,8 @@ use crate::stats::{self, mean_ci95, Interval, SplitMix64};
 
 /// Draws per (problem, k) for the Monte-Carlo majority@k with 1 < k < N.
 const MAJORITY_DRAWS: usize = 32;
+/// Up to this many k-subsets, majority@k is averaged over all of them (exact).
+const EXACT_SUBSETS: usize = 256;
 
 /// One estimated rate (as a fraction in `[0, 1]`) with its intervals.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -202,15 +206,17 @@ fn problems_of(
     max_samples: Option<usize>,
 ) -> Result<(Vec<ProblemSamples>, Columns), MetricsError> {
     let n = load::check_alignment(files, max_samples)?;
-    let rows_of = |f: &SampleFile| f.rows.iter().take(n);
+    fn rows_of(f: &SampleFile, n: usize) -> impl Iterator<Item = &Row> {
+        f.rows.iter().take(n)
+    }
     let cols = Columns {
-        sympy: files.iter().any(|f| rows_of(f).any(|r| r.is_correct.is_present())),
-        judge: files.iter().any(|f| rows_of(f).any(|r| r.judgement.is_present())),
+        sympy: files.iter().any(|f| rows_of(f, n).any(|r| r.is_correct.is_present())),
+        judge: files.iter().any(|f| rows_of(f, n).any(|r| r.judgement.is_present())),
     };
     // Every valid sample must carry the columns the benchmark has: a missing verdict is an
     // ungraded sample, and counting it as wrong would be a wrong number.
     for f in files {
-        for r in rows_of(f) {
+        for r in rows_of(f, n) {
             if r.effective_status().is_failure() {
                 continue;
             }
@@ -233,34 +239,42 @@ fn problems_of(
     let problems = (0..n)
         .into_par_iter()
         .map(|i| {
-            let mut p = ProblemSamples::default();
-            let mut group_ids: HashMap<String, u32> = HashMap::new();
+            // One tuple per valid sample, sorted into a canonical order so that nothing
+            // downstream (group ids, the Monte-Carlo draws) depends on the order of the files.
+            let mut samples: Vec<(Option<String>, [u8; 5])> = Vec::with_capacity(files.len());
+            let mut failed = 0;
             for f in files {
                 let r: &Row = &f.rows[i];
                 if r.effective_status().is_failure() {
-                    p.failed += 1;
+                    failed += 1;
                     continue;
                 }
-                let s = r.is_correct.get().map_or(0.0, |v| (*v > 0.5) as u8 as f64);
+                let s = r.is_correct.get().is_some_and(|v| *v > 0.5);
                 let verdict = r.judgement.get().map(|j| parse_verdict(j, ParseMode::Default));
-                let j = (verdict == Some(Verdict::Yes)) as u8 as f64;
-                p.correct.push(s);
-                p.judge.push(j);
-                p.both.push(((s > 0.5) && (j > 0.5)) as u8 as f64);
-                p.any.push(((s > 0.5) || (j > 0.5)) as u8 as f64);
-                p.unparseable
-                    .push((verdict == Some(Verdict::Unparseable)) as u8 as f64);
-                let answered = r.answer().is_some();
-                p.answered.push(answered);
-                let g = if answered {
-                    let key = match &r.answer_canonical {
-                        Some(c) => c.clone(),
-                        None => r.answer().expect("answered").text().trim().to_string(),
-                    };
-                    let next = group_ids.len() as u32;
-                    *group_ids.entry(key).or_insert(next)
-                } else {
-                    u32::MAX
+                let j = verdict == Some(Verdict::Yes);
+                let unparseable = verdict == Some(Verdict::Unparseable);
+                let key = r.answer().map(|a| match &r.answer_canonical {
+                    Some(c) => c.clone(),
+                    None => a.text().trim().to_string(),
+                });
+                samples.push((key, [s as u8, j as u8, (s && j) as u8, (s || j) as u8, unparseable as u8]));
+            }
+            samples.sort();
+            let mut p = ProblemSamples { failed, ..ProblemSamples::default() };
+            let mut group_ids: HashMap<&str, u32> = HashMap::new();
+            for (key, v) in &samples {
+                p.correct.push(v[0] as f64);
+                p.judge.push(v[1] as f64);
+                p.both.push(v[2] as f64);
+                p.any.push(v[3] as f64);
+                p.unparseable.push(v[4] as f64);
+                p.answered.push(key.is_some());
+                let g = match key {
+                    Some(k) => {
+                        let next = group_ids.len() as u32;
+                        *group_ids.entry(k.as_str()).or_insert(next)
+                    }
+                    None => u32::MAX,
                 };
                 p.group.push(g);
             }
@@ -436,6 +450,11 @@ fn majority_credit(p: &ProblemSamples, k: usize, names: &[&str], problem_index: 
         for i in 0..n {
             add_vote(&[i], 1.0 / n as f64);
         }
+    } else if let Some(subsets) = combinations(n, k, EXACT_SUBSETS) {
+        let w = 1.0 / subsets.len() as f64;
+        for s in &subsets {
+            add_vote(s, w);
+        }
     } else {
         let mut rng = SplitMix64::new(problem_index.wrapping_mul(0x9E37_79B9).wrapping_add(k as u64));
         let mut idx: Vec<usize> = (0..n).collect();
@@ -449,6 +468,34 @@ fn majority_credit(p: &ProblemSamples, k: usize, names: &[&str], problem_index: 
         }
     }
     credit
+}
+
+/// Every k-subset of `0..n`, or `None` when there are more than `limit`.
+fn combinations(n: usize, k: usize, limit: usize) -> Option<Vec<Vec<usize>>> {
+    let mut count: u128 = 1;
+    for i in 0..k as u128 {
+        count = count * (n as u128 - i) / (i + 1);
+        if count > limit as u128 {
+            return None;
+        }
+    }
+    let mut out = Vec::with_capacity(count as usize);
+    let mut idx: Vec<usize> = (0..k).collect();
+    loop {
+        out.push(idx.clone());
+        // Advance to the next combination in lexicographic order.
+        let mut i = k;
+        while i > 0 && idx[i - 1] == n - k + i - 1 {
+            i -= 1;
+        }
+        if i == 0 {
+            return Some(out);
+        }
+        idx[i - 1] += 1;
+        for j in i..k {
+            idx[j] = idx[j - 1] + 1;
+        }
+    }
 }
 
 /// One vote among the samples `indices`: the most frequent answer group wins; tied groups share

@@ -31,7 +31,7 @@ pub fn status_counts(
     let ns = counts.column("n")?.cast(&DataType::UInt64)?;
     let ns = ns.u64()?;
     let mut found: IndexMap<String, u64> = IndexMap::new();
-    for (name, n) in names.into_iter().zip(ns.into_iter()) {
+    for (name, n) in names.iter().zip(ns.iter()) {
         if let (Some(name), Some(n)) = (name, n) {
             found.insert(name.to_string(), n);
         }
@@ -87,7 +87,7 @@ pub fn per_seed_correct(
         .collect()?;
     let names = by_subset.column("subset")?.str()?.clone();
     let accs = column_values(&by_subset, "acc")?;
-    for (name, acc) in names.into_iter().zip(accs) {
+    for (name, acc) in names.iter().zip(accs) {
         if let Some(name) = name {
             out.entry(name.to_string()).or_insert_with(Vec::new).push(acc);
         }
@@ -97,5 +97,5 @@ pub fn per_seed_correct(
 
 fn column_values(df: &DataFrame, name: &str) -> Result<Vec<f64>, MetricsError> {
     let c = df.column(name)?.cast(&DataType::Float64)?;
-    Ok(c.f64()?.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+    Ok(c.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
 }

@@ -9,4 +9,4 @@ mod append;
 mod read;
 
 pub use append::AppendWriter;
-pub use read::{read_jsonl, read_jsonl_bytes, JsonlLines, Line, ReadOutcome, TornTail};
+pub use read::{read_jsonl, read_jsonl_bytes, JsonlLines, Line, LineError, ReadOutcome, TornTail};

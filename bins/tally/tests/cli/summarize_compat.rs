@@ -75,11 +75,11 @@ Metrics are saved to run/eval-results/metrics.json
 ";
     assert_eq!(stdout(&out), want);
     let got: Value = serde_json::from_slice(&std::fs::read(tmp.path().join("run/eval-results/metrics.json")).unwrap()).unwrap();
-    let m = |mode: &str, v: f64| json!({"num_entries": 2, "symbolic_correct": v, "no_answer": 0.0});
+    let m = |v: f64| json!({"num_entries": 2, "symbolic_correct": v, "no_answer": 0.0});
     let want = json!({"toy": {
-        "majority@3": m("", 50.0), "pass@3": m("", 100.0), "pass@1[3]": m("", 50.0),
-        "majority@2": m("", 50.0), "pass@2": m("", 50.0), "pass@1[2]": m("", 25.0),
-        "majority@1": m("", 50.0), "pass@1": m("", 50.0), "pass@1[1]": m("", 50.0),
+        "majority@3": m(50.0), "pass@3": m(100.0), "pass@1[3]": m(50.0),
+        "majority@2": m(50.0), "pass@2": m(50.0), "pass@1[2]": m(25.0),
+        "majority@1": m(50.0), "pass@1": m(50.0), "pass@1[1]": m(50.0),
     }});
     assert_json_close(&got, &want, 1e-12, "toy");
 }
@@ -110,6 +110,7 @@ Metrics are saved to noans/metrics.json
     assert_eq!(modes, ["pass@2", "majority@2", "pass@1[2]", "majority@1", "pass@1", "pass@1[1]"]);
 }
 
+/// The title is Python's `' judged '.center(105, '-')` (49 dashes left, 48 right).
 /// Symbolic and judge verdicts together (T2): P1 = [1 ✓ judge No, 2 ✗ judge Yes],
 /// P2 = [9 ✗ judge Yes, 9 ✗ judge Yes].
 /// majority@2: sympy P1 tie → (1,✓) → 1, P2 0 ⇒ 50%; judge P1 tie → (1,No) → 0, P2 1 ⇒ 50%;
@@ -127,7 +128,7 @@ fn judge_columns_follow_the_float_truthiness_quirk() {
     let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "judged", "--compat", "nemo-skills"]));
     assert!(out.status.success(), "{}", stderr(&out));
     let want = "\
------------------------------------------------- judged -----------------------------------------------
+------------------------------------------------- judged ------------------------------------------------
 evaluation_mode | num_entries | symbolic_correct | judge_correct | both_correct | any_correct | no_answer
 majority@2      | 2           | 50.00%           | 50.00%        | 0.00%        | 100.00%     | 0.00%    
 pass@2          | 2           | 50.00%           | 100.00%       | 50.00%       | 100.00%     | 0.00%    
