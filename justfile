@@ -14,9 +14,24 @@ default:
 build:
     cargo build --workspace
 
-# Run every test of the workspace.
-test:
+# Run every test of the workspace, with the real services they use: the sandbox's Python
+# environment (+ bubblewrap) and llama.cpp's server with SmolLM2-135M (both built/fetched once into
+# ~/.cache/tally, outside the clone; the first run takes ~10 minutes on 2 cores).
+test: services
+    #!/usr/bin/env bash
+    set -euo pipefail
+    url=$(bash scripts/llama-server.sh start 8181)
+    trap 'bash scripts/llama-server.sh stop >/dev/null 2>&1 || true' EXIT
+    TALLY_LLAMA_URL="$url" cargo test --workspace --no-fail-fast
+
+# Tests that need no service (fast; tests of real services print a skip note).
+test-fast:
     cargo test --workspace
+
+# Install and build what the tests use: bubblewrap + the sandbox's Python venv, llama-server + model.
+services:
+    bash scripts/sandbox-setup.sh
+    bash scripts/llama-server.sh setup
 
 # Prepare comp-math-24-25 and summarize the example outputs, in both modes, with a plot.
 demo: build

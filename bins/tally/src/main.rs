@@ -1,7 +1,9 @@
 //! `tally`: the umbrella CLI. Glue only: parse flags, build library objects, run, render.
 
+mod cmd_generate;
 mod cmd_grade;
 mod cmd_prepare;
+mod cmd_sandbox;
 mod cmd_summarize;
 mod reporter;
 
@@ -25,8 +27,12 @@ struct Cli {
 enum Command {
     /// Prepare benchmarks as JSONL problem files (`ns prepare_data` / `python -m nemo_skills.dataset.prepare`).
     Prepare(cmd_prepare::Args),
+    /// Generate samples: problems × seeds against a running server, crash-safe (`ns generate`).
+    Generate(cmd_generate::Args),
     /// Grade sample files in place: extract the answer, decide equivalence (`evaluate_results`).
     Grade(cmd_grade::Args),
+    /// Run the isolated code-execution service (NeMo-Skills' `/execute`, plus sessions).
+    Sandbox(cmd_sandbox::Args),
     /// Summarize graded sample files into tables and metrics.json (`ns summarize_results`).
     #[command(name = "summarize-results", alias = "summarize_results")]
     SummarizeResults(cmd_summarize::Args),
@@ -38,6 +44,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Prepare(args) => cmd_prepare::run(args),
         Command::Grade(args) => cmd_grade::run(args),
+        Command::Generate(args) => cmd_generate::run(args),
+        Command::Sandbox(args) => cmd_sandbox::run(args),
         Command::SummarizeResults(args) => cmd_summarize::run(args),
     };
     match result {
