@@ -8,8 +8,14 @@ fn bench(c: &mut Criterion) {
     let dir = tally_benches::shared_dir().join("bench/graded-64");
     let mut group = c.benchmark_group("summarize_graded64");
     group.sample_size(30);
-    for (name, mode) in [("compat", SummaryMode::NemoSkills), ("default", SummaryMode::Tally)] {
-        let opts = SummarizeOptions { mode, ..Default::default() };
+    for (name, mode) in [
+        ("compat", SummaryMode::NemoSkills),
+        ("default", SummaryMode::Tally),
+    ] {
+        let opts = SummarizeOptions {
+            mode,
+            ..Default::default()
+        };
         group.bench_function(name, |b| {
             b.iter(|| summarize(&dir, &opts, &tally_core::NoopReporter).expect("summarize"))
         });

@@ -57,7 +57,10 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     if args.pairs {
         return pairs(&args, &grader);
     }
-    let opts = FileGradeOptions { ignore_cache: args.ignore_cache, strip_think: args.strip_think };
+    let opts = FileGradeOptions {
+        ignore_cache: args.ignore_cache,
+        strip_think: args.strip_think,
+    };
     let reporter = TerminalReporter::new();
     let results = grade_files(&args.files, &grader, &opts, &reporter);
     let mut failed = false;
@@ -70,9 +73,16 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
                 rep.graded,
                 rep.correct,
                 rep.no_answer,
-                if rep.undecided > 0 { format!(", {} undecided (budget)", rep.undecided) } else { String::new() },
+                if rep.undecided > 0 {
+                    format!(", {} undecided (budget)", rep.undecided)
+                } else {
+                    String::new()
+                },
                 if rep.unreadable_answers > 0 {
-                    format!(", {} end inside an unclosed box (token budget?)", rep.unreadable_answers)
+                    format!(
+                        ", {} end inside an unclosed box (token budget?)",
+                        rep.unreadable_answers
+                    )
                 } else {
                     String::new()
                 },
@@ -84,7 +94,11 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
             }
         }
     }
-    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn pairs(args: &Args, grader: &Grader) -> Result<ExitCode, AnyError> {

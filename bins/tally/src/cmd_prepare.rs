@@ -38,10 +38,14 @@ pub fn default_data_dir() -> PathBuf {
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let out_dir = args.data_dir.unwrap_or_else(default_data_dir);
     if args.source.is_some() && args.benchmarks.len() > 1 {
-        return Err("--source names one benchmark's data: prepare one benchmark at a time with it".into());
+        return Err(
+            "--source names one benchmark's data: prepare one benchmark at a time with it".into(),
+        );
     }
     let fetcher = HttpFetcher::new(std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty()))?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     for name in &args.benchmarks {
         let req = PrepareRequest {
             benchmark: name.clone(),
@@ -62,8 +66,16 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
                 p.records,
                 p.path.display(),
                 &p.sha256[..16],
-                if skipped.is_empty() { String::new() } else { format!(", skipped {}", skipped.join(", ")) },
-                if p.corrections.is_empty() { String::new() } else { format!(", {} errata applied", p.corrections.len()) },
+                if skipped.is_empty() {
+                    String::new()
+                } else {
+                    format!(", skipped {}", skipped.join(", "))
+                },
+                if p.corrections.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} errata applied", p.corrections.len())
+                },
             );
         }
     }

@@ -50,7 +50,10 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/tally")))
         .unwrap_or_else(|| PathBuf::from("/var/cache/tally"));
-    let venv = args.venv.clone().unwrap_or_else(|| SandboxConfig::venv_in(&cache));
+    let venv = args
+        .venv
+        .clone()
+        .unwrap_or_else(|| SandboxConfig::venv_in(&cache));
     if !venv.exists() {
         return Err(format!(
             "{}: no sandbox Python environment; create it with `bash scripts/sandbox-setup.sh` (or pass --venv)",
@@ -75,7 +78,9 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         (_, IsolationArg::Bubblewrap) => IsolationPolicy::Bubblewrap,
         (_, IsolationArg::Landlock) => IsolationPolicy::Landlock,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let service = SandboxService::start(config).await?;
         let listener = tokio::net::TcpListener::bind(args.listen).await?;

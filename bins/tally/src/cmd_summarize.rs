@@ -102,7 +102,12 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let summary = tally_metrics::summarize(&args.results_dir, &options, &reporter)?;
     let given = args.results_dir.to_string_lossy().into_owned();
     if summary.layout.benchmarks.is_empty() {
-        println!("No benchmarks found in {}", tally_metrics::layout::python_path_display(&summary.layout.results_dir.to_string_lossy()));
+        println!(
+            "No benchmarks found in {}",
+            tally_metrics::layout::python_path_display(
+                &summary.layout.results_dir.to_string_lossy()
+            )
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let format = match args.format {
@@ -123,7 +128,9 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
                 println!("Metrics are saved to {shown}");
             }
         }
-        Err(e) => println!("Could not save metrics.json to {shown}. Please check the permissions. ({e})"),
+        Err(e) => {
+            println!("Could not save metrics.json to {shown}. Please check the permissions. ({e})")
+        }
     }
     if let Some(plot) = &args.plot {
         tally_metrics::plot::write_plot(&summary.tables, plot)?;

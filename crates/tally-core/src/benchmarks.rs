@@ -17,7 +17,9 @@ pub fn parse_benchmarks(s: &str) -> Result<Vec<BenchmarkSpec>, CoreError> {
         reason,
     };
     if s.chars().any(char::is_whitespace) {
-        return Err(err("benchmarks must be separated by commas without spaces".into()));
+        return Err(err(
+            "benchmarks must be separated by commas without spaces".into()
+        ));
     }
     let mut out = Vec::new();
     for entry in s.split(',') {
@@ -27,7 +29,9 @@ pub fn parse_benchmarks(s: &str) -> Result<Vec<BenchmarkSpec>, CoreError> {
         let (name, n) = match entry.split_once(':') {
             Some((name, n)) => {
                 let n = n.parse::<u32>().map_err(|_| {
-                    err(format!("`{entry}`: the number of samples must be a non-negative integer"))
+                    err(format!(
+                        "`{entry}`: the number of samples must be a non-negative integer"
+                    ))
                 })?;
                 (name, n)
             }
@@ -54,15 +58,25 @@ pub fn parse_seed_list(s: &str) -> Result<Vec<u64>, CoreError> {
         reason: reason.to_string(),
     };
     if let Some((a, b)) = s.split_once("..") {
-        let a: u64 = a.trim().parse().map_err(|_| err("range start is not an integer"))?;
-        let b: u64 = b.trim().parse().map_err(|_| err("range end is not an integer"))?;
+        let a: u64 = a
+            .trim()
+            .parse()
+            .map_err(|_| err("range start is not an integer"))?;
+        let b: u64 = b
+            .trim()
+            .parse()
+            .map_err(|_| err("range end is not an integer"))?;
         if b < a {
             return Err(err("range end is below its start"));
         }
         return Ok((a..=b).collect());
     }
     s.split(',')
-        .map(|p| p.trim().parse::<u64>().map_err(|_| err("seeds must be integers")))
+        .map(|p| {
+            p.trim()
+                .parse::<u64>()
+                .map_err(|_| err("seeds must be integers"))
+        })
         .collect()
 }
 
@@ -73,20 +87,47 @@ mod tests {
     #[test]
     fn parses_the_seed_document_forms() {
         let b = parse_benchmarks("comp-math-24-25:64").unwrap();
-        assert_eq!(b, vec![BenchmarkSpec { name: "comp-math-24-25".into(), samples: 64 }]);
+        assert_eq!(
+            b,
+            vec![BenchmarkSpec {
+                name: "comp-math-24-25".into(),
+                samples: 64
+            }]
+        );
         let b = parse_benchmarks("aime24:8,aime25:0").unwrap();
-        assert_eq!(b[1], BenchmarkSpec { name: "aime25".into(), samples: 0 });
+        assert_eq!(
+            b[1],
+            BenchmarkSpec {
+                name: "aime25".into(),
+                samples: 0
+            }
+        );
         let b = parse_benchmarks("hle").unwrap();
         assert_eq!(b[0].samples, 0);
     }
 
     #[test]
     fn rejects_what_the_seed_rejects_with_a_reason() {
-        assert!(parse_benchmarks("a:1, b:2").unwrap_err().to_string().contains("without spaces"));
-        assert!(parse_benchmarks("a:x").unwrap_err().to_string().contains("non-negative integer"));
-        assert!(parse_benchmarks("a:1,,b:2").unwrap_err().to_string().contains("empty entry"));
-        assert!(parse_benchmarks(":4").unwrap_err().to_string().contains("missing benchmark name"));
-        assert!(parse_benchmarks("a:1,a:2").unwrap_err().to_string().contains("twice"));
+        assert!(parse_benchmarks("a:1, b:2")
+            .unwrap_err()
+            .to_string()
+            .contains("without spaces"));
+        assert!(parse_benchmarks("a:x")
+            .unwrap_err()
+            .to_string()
+            .contains("non-negative integer"));
+        assert!(parse_benchmarks("a:1,,b:2")
+            .unwrap_err()
+            .to_string()
+            .contains("empty entry"));
+        assert!(parse_benchmarks(":4")
+            .unwrap_err()
+            .to_string()
+            .contains("missing benchmark name"));
+        assert!(parse_benchmarks("a:1,a:2")
+            .unwrap_err()
+            .to_string()
+            .contains("twice"));
     }
 
     #[test]

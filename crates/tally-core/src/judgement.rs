@@ -6,7 +6,6 @@
 //! reads the verdicts judges commonly write in other shapes (markdown, punctuation, "Final
 //! judgement") and says so when it cannot find one instead of counting it as "No".
 
-
 /// The judge's verdict on one sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Verdict {
@@ -180,8 +179,17 @@ mod tests {
 
     #[test]
     fn default_reading_flags_what_it_cannot_read() {
-        assert_eq!(parse_verdict("**Judgement**: Yes.", ParseMode::Default), Verdict::Yes);
-        assert_eq!(parse_verdict("The answers look alike.", ParseMode::Default), Verdict::Unparseable);
-        assert_eq!(parse_verdict("Judgement: Yes/No", ParseMode::Default), Verdict::Unparseable);
+        assert_eq!(
+            parse_verdict("**Judgement**: Yes.", ParseMode::Default),
+            Verdict::Yes
+        );
+        assert_eq!(
+            parse_verdict("The answers look alike.", ParseMode::Default),
+            Verdict::Unparseable
+        );
+        assert_eq!(
+            parse_verdict("Judgement: Yes/No", ParseMode::Default),
+            Verdict::Unparseable
+        );
     }
 }

@@ -260,8 +260,12 @@ mod tests {
 
     #[test]
     fn nested_view_groups_dotted_keys() {
-        let ov = Overrides::parse(["++inference.temperature=0.6", "++inference.top_p=0.95", "++x=1"])
-            .unwrap();
+        let ov = Overrides::parse([
+            "++inference.temperature=0.6",
+            "++inference.top_p=0.95",
+            "++x=1",
+        ])
+        .unwrap();
         assert_eq!(
             Value::Object(ov.to_nested()),
             json!({"inference": {"temperature": 0.6, "top_p": 0.95}, "x": 1})

@@ -10,96 +10,99 @@ use std::fmt::Write;
 
 use serde_json::{Number, Value};
 
-/// `json.dumps(value)`.
+/// Options of Python's `json.dumps` (the ones Tally's callers use).
+#[derive(Debug, Clone, Default)]
+pub struct DumpOptions {
+    /// `indent`: the string repeated per level (`None`: everything on one line).
+    pub indent: Option<String>,
+    /// `(item, key)` separators; `None` means Python's default for the indent setting.
+    pub separators: Option<(String, String)>,
+    pub sort_keys: bool,
+    pub ensure_ascii: bool,
+}
+
+/// `json.dumps(value)` with Python's defaults (`ensure_ascii=True`).
 pub fn to_string(value: &Value) -> String {
-    let mut out = String::with_capacity(128);
-    write_compact(&mut out, value);
-    out
+    dumps(
+        value,
+        &DumpOptions {
+            ensure_ascii: true,
+            ..DumpOptions::default()
+        },
+    )
 }
 
 /// `json.dumps(value, indent=2)`.
 pub fn to_string_indent2(value: &Value) -> String {
-    let mut out = String::with_capacity(1024);
-    write_indented(&mut out, value, 0);
+    dumps(
+        value,
+        &DumpOptions {
+            ensure_ascii: true,
+            indent: Some("  ".into()),
+            ..DumpOptions::default()
+        },
+    )
+}
+
+/// `json.dumps(value, **opts)`.
+pub fn dumps(value: &Value, opts: &DumpOptions) -> String {
+    let (item_sep, key_sep) = match &opts.separators {
+        Some((i, k)) => (i.as_str(), k.as_str()),
+        None if opts.indent.is_some() => (",", ": "),
+        None => (", ", ": "),
+    };
+    let mut out = String::with_capacity(128);
+    write(value, opts, item_sep, key_sep, 0, &mut out);
     out
 }
 
-fn write_compact(out: &mut String, value: &Value) {
-    match value {
+fn newline(opts: &DumpOptions, level: usize, out: &mut String) {
+    if let Some(indent) = &opts.indent {
+        out.push('\n');
+        for _ in 0..level {
+            out.push_str(indent);
+        }
+    }
+}
+
+fn write(v: &Value, opts: &DumpOptions, item: &str, key: &str, level: usize, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write_number(out, n),
+        Value::String(s) => write_str(out, s, opts.ensure_ascii),
+        Value::Array(items) if items.is_empty() => out.push_str("[]"),
+        Value::Object(map) if map.is_empty() => out.push_str("{}"),
         Value::Array(items) => {
             out.push('[');
-            for (i, item) in items.iter().enumerate() {
+            for (i, x) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(", ");
+                    out.push_str(item);
                 }
-                write_compact(out, item);
+                newline(opts, level + 1, out);
+                write(x, opts, item, key, level + 1, out);
             }
+            newline(opts, level, out);
             out.push(']');
         }
         Value::Object(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_str(out, k);
-                out.push_str(": ");
-                write_compact(out, v);
+            let mut entries: Vec<_> = map.iter().collect();
+            if opts.sort_keys {
+                entries.sort_by(|a, b| a.0.cmp(b.0));
             }
+            out.push('{');
+            for (i, (k, x)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(item);
+                }
+                newline(opts, level + 1, out);
+                write_str(out, k, opts.ensure_ascii);
+                out.push_str(key);
+                write(x, opts, item, key, level + 1, out);
+            }
+            newline(opts, level, out);
             out.push('}');
         }
-        scalar => write_scalar(out, scalar),
-    }
-}
-
-fn write_indented(out: &mut String, value: &Value, level: usize) {
-    let pad = |out: &mut String, level: usize| {
-        out.push('\n');
-        for _ in 0..level * 2 {
-            out.push(' ');
-        }
-    };
-    match value {
-        Value::Array(items) if !items.is_empty() => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                pad(out, level + 1);
-                write_indented(out, item, level + 1);
-            }
-            pad(out, level);
-            out.push(']');
-        }
-        Value::Object(map) if !map.is_empty() => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                pad(out, level + 1);
-                write_str(out, k);
-                out.push_str(": ");
-                write_indented(out, v, level + 1);
-            }
-            pad(out, level);
-            out.push('}');
-        }
-        Value::Array(_) => out.push_str("[]"),
-        Value::Object(_) => out.push_str("{}"),
-        scalar => write_scalar(out, scalar),
-    }
-}
-
-fn write_scalar(out: &mut String, value: &Value) {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(true) => out.push_str("true"),
-        Value::Bool(false) => out.push_str("false"),
-        Value::Number(n) => write_number(out, n),
-        Value::String(s) => write_str(out, s),
-        Value::Array(_) | Value::Object(_) => unreachable!("containers are handled by the callers"),
     }
 }
 
@@ -109,24 +112,37 @@ fn write_number(out: &mut String, n: &Number) {
     } else if let Some(u) = n.as_u64() {
         let _ = write!(out, "{u}");
     } else if let Some(f) = n.as_f64() {
-        out.push_str(&float_repr(f));
+        // json.dumps writes non-finite floats as JavaScript names.
+        out.push_str(match float_repr(f).as_str() {
+            "nan" => "NaN",
+            "inf" => "Infinity",
+            "-inf" => "-Infinity",
+            other => return out.push_str(other),
+        });
     }
 }
 
-/// Python's `repr(float)`.
+/// Python's `repr(float)`: shortest round-trip digits, fixed notation for decimal exponents in
+/// `[-4, 16)`, else `d.ddde±XX`; `nan`, `inf`, `-inf`.
 pub fn float_repr(f: f64) -> String {
     if f.is_nan() {
-        return "NaN".into();
+        return "nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Rust's `{:e}` gives the shortest round-trip digits, like Python's repr.
     let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').expect("LowerExp always has an exponent");
+    let (mantissa, exp) = sci
+        .split_once('e')
+        .expect("LowerExp always has an exponent");
     let exp: i32 = exp.parse().expect("exponent is an integer");
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let sign = if f < 0.0 { "-" } else { "" };
@@ -152,7 +168,9 @@ pub fn float_repr(f: f64) -> String {
     }
 }
 
-fn write_str(out: &mut String, s: &str) {
+/// A JSON string as Python writes it: with `ensure_ascii`, everything outside space..`~` is a
+/// `\uXXXX` escape (surrogate pairs above the BMP); without, only control characters are.
+fn write_str(out: &mut String, s: &str, ensure_ascii: bool) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -164,6 +182,7 @@ fn write_str(out: &mut String, s: &str) {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             ' '..='~' => out.push(c),
+            c if !ensure_ascii && (c as u32) >= 0x20 => out.push(c),
             _ => {
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
@@ -210,6 +229,33 @@ mod tests {
             to_string(&v),
             r#"{"a": [1, 2.0, null, true], "\u00e9": "x\"y\\z\n\ud83d\ude00\u007f", "n": {}}"#
         );
+    }
+
+    #[test]
+    fn options_match_python() {
+        // CPython: json.dumps(v, indent='  ', sort_keys=True, ensure_ascii=False) and
+        // json.dumps(["é😀", 1e16, float('nan')], separators=(',', ':')).
+        let v = json!({"b": [1, 2.5, "é\n\u{7f}"], "a": {}, "c": null});
+        let opts = DumpOptions {
+            indent: Some("  ".into()),
+            sort_keys: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            dumps(&v, &opts),
+            "{\n  \"a\": {},\n  \"b\": [\n    1,\n    2.5,\n    \"é\\n\u{7f}\"\n  ],\n  \"c\": null\n}"
+        );
+        let ascii = DumpOptions {
+            ensure_ascii: true,
+            separators: Some((",".into(), ":".into())),
+            ..Default::default()
+        };
+        assert_eq!(
+            dumps(&json!(["é😀", 1e16]), &ascii),
+            "[\"\\u00e9\\ud83d\\ude00\",1e+16]"
+        );
+        assert_eq!(float_repr(f64::NAN), "nan");
+        assert_eq!(float_repr(f64::NEG_INFINITY), "-inf");
     }
 
     #[test]

@@ -91,7 +91,9 @@ impl Problem {
     pub fn from_record(record: &Map<String, Value>) -> Result<Problem, String> {
         let problem = match record.get("problem") {
             Some(Value::String(s)) => s.clone(),
-            Some(other) => return Err(format!("`problem` must be a string, found {}", kind(other))),
+            Some(other) => {
+                return Err(format!("`problem` must be a string, found {}", kind(other)))
+            }
             None => return Err("missing field `problem`".into()),
         };
         let expected_answer = match record.get("expected_answer") {
@@ -224,8 +226,9 @@ mod tests {
 
     #[test]
     fn sample_without_status_derives_it_from_the_answer() {
-        let s = SampleView::from_record(&map(json!({"predicted_answer": null, "is_correct": false})))
-            .unwrap();
+        let s =
+            SampleView::from_record(&map(json!({"predicted_answer": null, "is_correct": false})))
+                .unwrap();
         assert_eq!(s.status, Status::NoAnswer);
         assert_eq!(s.is_correct, Some(0.0));
         let s = SampleView::from_record(&map(json!({"predicted_answer": "5", "is_correct": true})))
@@ -246,8 +249,10 @@ mod tests {
     fn problem_requires_problem_and_answer() {
         let e = Problem::from_record(&map(json!({"problem": "1+1"}))).unwrap_err();
         assert!(e.contains("expected_answer"));
-        let p = Problem::from_record(&map(json!({"id": 7, "problem": "1+1", "expected_answer": 2})))
-            .unwrap();
+        let p = Problem::from_record(&map(
+            json!({"id": 7, "problem": "1+1", "expected_answer": 2}),
+        ))
+        .unwrap();
         assert_eq!(p.id.as_deref(), Some("7"));
     }
 }

@@ -76,13 +76,22 @@ pub fn convert(
                 "reference_solution".into(),
                 Value::String(strip_calculator_annotations(solution).trim().to_string()),
             );
-            out.insert("original_answer_text".into(), Value::String(answer.to_string()));
+            out.insert(
+                "original_answer_text".into(),
+                Value::String(answer.to_string()),
+            );
         }
         SourceFormat::Math500 => {
             out.insert("id".into(), Value::String(format!("{benchmark}-{index}")));
-            out.insert("problem".into(), Value::String(str_field(rec, "problem")?.to_string()));
+            out.insert(
+                "problem".into(),
+                Value::String(str_field(rec, "problem")?.to_string()),
+            );
             out.insert("expected_answer".into(), required(rec, "answer")?.clone());
-            out.insert("reference_solution".into(), Value::String(str_field(rec, "solution")?.to_string()));
+            out.insert(
+                "reference_solution".into(),
+                Value::String(str_field(rec, "solution")?.to_string()),
+            );
             for key in ["subject", "level", "unique_id"] {
                 if let Some(v) = rec.get(key) {
                     out.insert(key.into(), v.clone());
@@ -93,7 +102,10 @@ pub fn convert(
             let problem = str_field(rec, "question").or_else(|_| str_field(rec, "problem"))?;
             out.insert("id".into(), Value::String(format!("{benchmark}-{index}")));
             out.insert("problem".into(), Value::String(problem.to_string()));
-            out.insert("expected_answer".into(), integral_as_int(required(rec, "answer")?));
+            out.insert(
+                "expected_answer".into(),
+                integral_as_int(required(rec, "answer")?),
+            );
             if let Some(url) = rec.get("url") {
                 out.insert("url".into(), url.clone());
             }
@@ -104,7 +116,10 @@ pub fn convert(
                 return Ok(Converted::Skip(SkipReason::NoExpectedAnswer));
             }
             out.insert("id".into(), required(rec, "id")?.clone());
-            out.insert("problem".into(), Value::String(str_field(rec, "question")?.to_string()));
+            out.insert(
+                "problem".into(),
+                Value::String(str_field(rec, "question")?.to_string()),
+            );
             out.insert("expected_answer".into(), answer.clone());
             let copy = [
                 ("answer_type", "answer_type"),
@@ -217,45 +232,98 @@ mod tests {
             "question": "Q?",
             "answer": "She has 3 + 4 = <<3+4=7>>7 apples.\n#### 1,007"
         }));
-        let Converted::Record(r) = convert(SourceFormat::Gsm8k, "gsm8k", "test", 5, &raw).unwrap() else {
+        let Converted::Record(r) = convert(SourceFormat::Gsm8k, "gsm8k", "test", 5, &raw).unwrap()
+        else {
             panic!()
         };
         assert_eq!(r["id"], "gsm8k-5");
         assert_eq!(r["expected_answer"], json!(1007));
         assert_eq!(r["reference_solution"], "She has 3 + 4 = 7 apples.");
         let keys: Vec<_> = r.keys().cloned().collect();
-        assert_eq!(keys, ["id", "problem", "expected_answer", "reference_solution", "original_answer_text"]);
+        assert_eq!(
+            keys,
+            [
+                "id",
+                "problem",
+                "expected_answer",
+                "reference_solution",
+                "original_answer_text"
+            ]
+        );
     }
 
     #[test]
     fn hle_keeps_text_only_math() {
-        let base = json!({"id": "x", "question": "q", "answer": "4", "category": "Math", "image": ""});
+        let base =
+            json!({"id": "x", "question": "q", "answer": "4", "category": "Math", "image": ""});
         let r = convert(SourceFormat::Hle, "hle", "math", 0, &obj(base.clone())).unwrap();
         assert!(matches!(r, Converted::Record(ref m) if m["subset_for_metrics"] == "Math"));
         let mut img = base.clone();
         img["image"] = json!("data:image/png;base64,AAA");
-        assert_eq!(convert(SourceFormat::Hle, "hle", "math", 0, &obj(img)).unwrap(), Converted::Skip(SkipReason::HasImage));
+        assert_eq!(
+            convert(SourceFormat::Hle, "hle", "math", 0, &obj(img)).unwrap(),
+            Converted::Skip(SkipReason::HasImage)
+        );
         let mut phys = base.clone();
         phys["category"] = json!("Physics");
-        assert_eq!(convert(SourceFormat::Hle, "hle", "math", 0, &obj(phys.clone())).unwrap(), Converted::Skip(SkipReason::OtherCategory));
-        assert!(matches!(convert(SourceFormat::Hle, "hle", "text", 0, &obj(phys)).unwrap(), Converted::Record(_)));
+        assert_eq!(
+            convert(SourceFormat::Hle, "hle", "math", 0, &obj(phys.clone())).unwrap(),
+            Converted::Skip(SkipReason::OtherCategory)
+        );
+        assert!(matches!(
+            convert(SourceFormat::Hle, "hle", "text", 0, &obj(phys)).unwrap(),
+            Converted::Record(_)
+        ));
     }
 
     #[test]
     fn prepared_records_are_kept_verbatim_and_null_answers_skipped() {
-        let r = convert(SourceFormat::Prepared, "aime24", "test", 0, &obj(json!({"problem": "p", "expected_answer": "5"})));
+        let r = convert(
+            SourceFormat::Prepared,
+            "aime24",
+            "test",
+            0,
+            &obj(json!({"problem": "p", "expected_answer": "5"})),
+        );
         assert_eq!(r.unwrap(), Converted::Verbatim);
-        let r = convert(SourceFormat::Hle, "hle", "math", 0, &obj(json!({"problem": "p", "expected_answer": null, "subset_for_metrics": "Math"})));
+        let r = convert(
+            SourceFormat::Hle,
+            "hle",
+            "math",
+            0,
+            &obj(json!({"problem": "p", "expected_answer": null, "subset_for_metrics": "Math"})),
+        );
         assert_eq!(r.unwrap(), Converted::Skip(SkipReason::NoExpectedAnswer));
-        let e = convert(SourceFormat::Prepared, "aime24", "test", 0, &obj(json!({"question": "p"}))).unwrap_err();
+        let e = convert(
+            SourceFormat::Prepared,
+            "aime24",
+            "test",
+            0,
+            &obj(json!({"question": "p"})),
+        )
+        .unwrap_err();
         assert!(e.contains("problem"), "{e}");
     }
 
     #[test]
     fn bad_raw_records_say_what_is_missing() {
-        let e = convert(SourceFormat::Gsm8k, "gsm8k", "test", 0, &obj(json!({"question": "q", "answer": "no marker"}))).unwrap_err();
+        let e = convert(
+            SourceFormat::Gsm8k,
+            "gsm8k",
+            "test",
+            0,
+            &obj(json!({"question": "q", "answer": "no marker"})),
+        )
+        .unwrap_err();
         assert!(e.contains("####"), "{e}");
-        let e = convert(SourceFormat::Math500, "math-500", "test", 0, &obj(json!({"problem": "q"}))).unwrap_err();
+        let e = convert(
+            SourceFormat::Math500,
+            "math-500",
+            "test",
+            0,
+            &obj(json!({"problem": "q"})),
+        )
+        .unwrap_err();
         assert!(e.contains("answer"), "{e}");
     }
 }

@@ -66,7 +66,10 @@ pub fn apply(benchmark: &str, record: &mut Map<String, Value>) -> Vec<Correction
                 _ => Value::String(e.correct.to_string()),
             };
             record.insert(e.field.to_string(), v);
-            made.push(Correction { erratum: e, was: current });
+            made.push(Correction {
+                erratum: e,
+                was: current,
+            });
         }
     }
     made
@@ -78,7 +81,10 @@ mod tests {
     use serde_json::json;
 
     fn rec(id: &str, problem: &str, answer: Value) -> Map<String, Value> {
-        json!({"id": id, "problem": problem, "expected_answer": answer}).as_object().unwrap().clone()
+        json!({"id": id, "problem": problem, "expected_answer": answer})
+            .as_object()
+            .unwrap()
+            .clone()
     }
 
     #[test]

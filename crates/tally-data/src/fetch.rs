@@ -47,7 +47,10 @@ impl Fetch for HttpFetcher {
                 req = req.bearer_auth(token);
             }
         }
-        let resp = req.send().await.map_err(|e| err(e.without_url().to_string()))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| err(e.without_url().to_string()))?;
         let status = resp.status();
         if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
             return Err(err(format!(
@@ -57,7 +60,10 @@ impl Fetch for HttpFetcher {
         if !status.is_success() {
             return Err(err(format!("HTTP {status}")));
         }
-        let bytes = resp.bytes().await.map_err(|e| err(e.without_url().to_string()))?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| err(e.without_url().to_string()))?;
         Ok(bytes.to_vec())
     }
 }

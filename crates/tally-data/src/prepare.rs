@@ -53,7 +53,10 @@ pub struct Prepared {
 
 /// Prepares the requested splits. Each split is written atomically after the whole source has
 /// been read and checked, so an error leaves earlier files as they were.
-pub async fn prepare(req: &PrepareRequest, fetcher: &dyn Fetch) -> Result<Vec<Prepared>, DataError> {
+pub async fn prepare(
+    req: &PrepareRequest,
+    fetcher: &dyn Fetch,
+) -> Result<Vec<Prepared>, DataError> {
     let info = registry::lookup(&req.benchmark).ok_or_else(|| DataError::UnknownBenchmark {
         name: req.benchmark.clone(),
         known: registry::names().join(", "),
@@ -106,7 +109,8 @@ pub async fn prepare(req: &PrepareRequest, fetcher: &dyn Fetch) -> Result<Vec<Pr
                 } else {
                     p.clone()
                 };
-                let bytes = std::fs::read(&file).map_err(|e| tally_core::CoreError::io(&file, e))?;
+                let bytes =
+                    std::fs::read(&file).map_err(|e| tally_core::CoreError::io(&file, e))?;
                 (file.display().to_string(), bytes)
             }
         };
@@ -202,7 +206,12 @@ struct Built {
     origin: String,
 }
 
-fn build(info: &BenchmarkInfo, split: &str, origin: &str, bytes: &[u8]) -> Result<Built, DataError> {
+fn build(
+    info: &BenchmarkInfo,
+    split: &str,
+    origin: &str,
+    bytes: &[u8],
+) -> Result<Built, DataError> {
     let path = PathBuf::from(origin);
     let rows: Vec<(usize, Map<String, Value>, Option<&[u8]>)> = if bytes.starts_with(b"PAR1") {
         parquet_rows(&path, bytes)?
@@ -253,7 +262,9 @@ fn build(info: &BenchmarkInfo, split: &str, origin: &str, bytes: &[u8]) -> Resul
                 let made = errata::apply(info.name, &mut rec);
                 match (made.is_empty(), raw) {
                     (true, Some(raw)) => out.extend_from_slice(raw),
-                    _ => out.extend_from_slice(pyjson::to_string(&Value::Object(rec.clone())).as_bytes()),
+                    _ => out.extend_from_slice(
+                        pyjson::to_string(&Value::Object(rec.clone())).as_bytes(),
+                    ),
                 }
                 corrections.extend(made);
             }
@@ -307,8 +318,14 @@ fn parquet_rows(path: &Path, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, Da
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let df = ParquetReader::new(Cursor::new(bytes.to_vec())).finish().map_err(err)?;
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let df = ParquetReader::new(Cursor::new(bytes.to_vec()))
+        .finish()
+        .map_err(err)?;
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let columns = df.columns();
     let mut rows = Vec::with_capacity(df.height());
     for i in 0..df.height() {
@@ -340,8 +357,16 @@ fn any_to_json(v: &polars::prelude::AnyValue) -> Value {
         A::Float32(x) => json!(x),
         A::Float64(x) => json!(x),
         // Binary columns (e.g. embedded images) only matter as "present or not".
-        A::Binary(b) => Value::String(if b.is_empty() { String::new() } else { "<binary>".into() }),
-        A::BinaryOwned(b) => Value::String(if b.is_empty() { String::new() } else { "<binary>".into() }),
+        A::Binary(b) => Value::String(if b.is_empty() {
+            String::new()
+        } else {
+            "<binary>".into()
+        }),
+        A::BinaryOwned(b) => Value::String(if b.is_empty() {
+            String::new()
+        } else {
+            "<binary>".into()
+        }),
         other => Value::String(other.to_string()),
     }
 }

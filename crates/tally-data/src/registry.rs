@@ -125,7 +125,15 @@ mod tests {
 
     #[test]
     fn every_benchmark_of_the_issue_is_registered_with_seed_defaults() {
-        for name in ["comp-math-24-25", "hle", "aime24", "aime25", "math-500", "gsm8k", "amc23"] {
+        for name in [
+            "comp-math-24-25",
+            "hle",
+            "aime24",
+            "aime25",
+            "math-500",
+            "gsm8k",
+            "amc23",
+        ] {
             let b = lookup(name).unwrap_or_else(|| panic!("{name} missing"));
             assert_eq!(b.prompt_config, "generic/math");
             assert_eq!(b.metrics_type, "math");
@@ -134,7 +142,10 @@ mod tests {
         }
         assert_eq!(lookup("hle").unwrap().splits, &["math", "text"]);
         assert!(lookup("hle").unwrap().judge.is_some());
-        assert!(lookup("aime24").unwrap().url.contains("NeMo-Skills/3e064820"));
+        assert!(lookup("aime24")
+            .unwrap()
+            .url
+            .contains("NeMo-Skills/3e064820"));
         assert!(lookup("aime25").unwrap().url.ends_with("/aime25/test.txt"));
         assert!(lookup("nope").is_none());
     }

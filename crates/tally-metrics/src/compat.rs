@@ -118,8 +118,16 @@ impl CompatMetrics {
         let first_answer = preds.iter().position(|p| p.answer().is_some()).unwrap_or(n);
         let s_vals: Vec<f64> = preds.iter().map(|p| sympy(p)).collect();
         let j_vals: Vec<f64> = preds.iter().map(|p| judge(p)).collect();
-        let maj_s = if self.has_sympy { majority_by_prefix(preds, &s_vals) } else { vec![0.0; n] };
-        let maj_j = if self.has_judge { majority_by_prefix(preds, &j_vals) } else { vec![0.0; n] };
+        let maj_s = if self.has_sympy {
+            majority_by_prefix(preds, &s_vals)
+        } else {
+            vec![0.0; n]
+        };
+        let maj_j = if self.has_judge {
+            majority_by_prefix(preds, &j_vals)
+        } else {
+            vec![0.0; n]
+        };
         let prefix = |vals: &[f64]| -> (Vec<f64>, Vec<bool>) {
             let (mut sums, mut anys) = (Vec::with_capacity(n), Vec::with_capacity(n));
             let (mut sum, mut any) = (0.0f64, false);
@@ -154,21 +162,53 @@ impl CompatMetrics {
             if self.has_reward {
                 let rows = &preds[..k];
                 let (s, j) = (
-                    if self.has_sympy { reward_best(rows, &s_vals) } else { 0.0 },
-                    if self.has_judge { reward_best(rows, &j_vals) } else { 0.0 },
+                    if self.has_sympy {
+                        reward_best(rows, &s_vals)
+                    } else {
+                        0.0
+                    },
+                    if self.has_judge {
+                        reward_best(rows, &j_vals)
+                    } else {
+                        0.0
+                    },
                 );
                 self.add(format!("rm_best@{k}"), s, j, false);
                 let (s, j) = (
-                    if self.has_sympy { reward_majority(rows, &s_vals) } else { 0.0 },
-                    if self.has_judge { reward_majority(rows, &j_vals) } else { 0.0 },
+                    if self.has_sympy {
+                        reward_majority(rows, &s_vals)
+                    } else {
+                        0.0
+                    },
+                    if self.has_judge {
+                        reward_majority(rows, &j_vals)
+                    } else {
+                        0.0
+                    },
                 );
                 self.add(format!("rm_majority@{k}"), s, j, false);
             }
-            let s = if self.has_sympy { any_s[i] as u8 as f64 } else { 0.0 };
-            let j = if self.has_judge { any_j[i] as u8 as f64 } else { 0.0 };
+            let s = if self.has_sympy {
+                any_s[i] as u8 as f64
+            } else {
+                0.0
+            };
+            let j = if self.has_judge {
+                any_j[i] as u8 as f64
+            } else {
+                0.0
+            };
             self.add(format!("pass@{k}"), s, j, false);
-            let s = if self.has_sympy { sum_s[i] / k as f64 } else { 0.0 };
-            let j = if self.has_judge { sum_j[i] / k as f64 } else { 0.0 };
+            let s = if self.has_sympy {
+                sum_s[i] / k as f64
+            } else {
+                0.0
+            };
+            let j = if self.has_judge {
+                sum_j[i] / k as f64
+            } else {
+                0.0
+            };
             self.add_averaged(format!("pass@1[{k}]"), s, j, false);
         }
         Ok(())

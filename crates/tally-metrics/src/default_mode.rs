@@ -98,7 +98,10 @@ pub fn summarize_benchmark(
     max_samples: Option<usize>,
 ) -> Result<DefaultBenchmark, MetricsError> {
     let mut out = DefaultBenchmark::default();
-    if seeds.iter().any(|f| f.path.to_string_lossy().contains("_chunk_")) {
+    if seeds
+        .iter()
+        .any(|f| f.path.to_string_lossy().contains("_chunk_"))
+    {
         out.notes.push(format!(
             "{name}: chunk files (output-rs*_chunk_*.jsonl) are read as separate seeds; merge them first"
         ));
@@ -118,7 +121,10 @@ pub fn summarize_benchmark(
     } else {
         Some(problems_of(seeds, max_samples)?)
     };
-    let reference = seeds.first().or(greedy).expect("a benchmark has at least one file");
+    let reference = seeds
+        .first()
+        .or(greedy)
+        .expect("a benchmark has at least one file");
     let n_problems = greedy_problems
         .as_ref()
         .or(seed_problems.as_ref())
@@ -134,7 +140,11 @@ pub fn summarize_benchmark(
     }
     // (table name, key of the per-seed accuracies, problems)
     let mut groups: Vec<(String, String, Vec<usize>)> = vec![(
-        if subsets.is_empty() { name.to_string() } else { format!("{name}-all") },
+        if subsets.is_empty() {
+            name.to_string()
+        } else {
+            format!("{name}-all")
+        },
         String::new(),
         (0..n_problems).collect(),
     )];
@@ -154,13 +164,21 @@ pub fn summarize_benchmark(
         };
         if let Some((gp, cols)) = &greedy_problems {
             let sel: Vec<&ProblemSamples> = problems.iter().map(|&i| &gp[i]).collect();
-            detail.modes.insert("greedy".into(), greedy_metrics(&sel, *cols));
+            detail
+                .modes
+                .insert("greedy".into(), greedy_metrics(&sel, *cols));
         }
         if let Some((sp, cols)) = &seed_problems {
             let sel: Vec<&ProblemSamples> = problems.iter().map(|&i| &sp[i]).collect();
             detail.problems_with_failed_samples = sel.iter().filter(|p| p.failed > 0).count();
             let per_seed = seed_acc.as_ref().and_then(|acc| acc.get(&seed_key));
-            sampled_metrics(&sel, *cols, seeds.len(), per_seed.map(Vec::as_slice), &mut detail.modes);
+            sampled_metrics(
+                &sel,
+                *cols,
+                seeds.len(),
+                per_seed.map(Vec::as_slice),
+                &mut detail.modes,
+            );
         }
         // The printed table: greedy, then the k = N rows.
         let n = seeds.len();
@@ -179,7 +197,10 @@ pub fn summarize_benchmark(
         for mode in detail.modes.keys() {
             let metrics = &detail.modes[mode];
             let mut m = ModeMetrics::new();
-            m.insert("num_entries".into(), MetricValue::Int(detail.num_problems as u64));
+            m.insert(
+                "num_entries".into(),
+                MetricValue::Int(detail.num_problems as u64),
+            );
             for (k, e) in metrics {
                 m.insert(k.clone(), MetricValue::Float(e.value() * 100.0));
             }
@@ -193,7 +214,9 @@ pub fn summarize_benchmark(
         for (mode, m) in table {
             ordered.entry(mode).or_insert(m);
         }
-        out.tables.rows_to_print.insert(table_name.clone(), printed.len());
+        out.tables
+            .rows_to_print
+            .insert(table_name.clone(), printed.len());
         out.tables.tables.insert(table_name.clone(), ordered);
         out.details.insert(table_name, detail);
     }
@@ -210,8 +233,12 @@ fn problems_of(
         f.rows.iter().take(n)
     }
     let cols = Columns {
-        sympy: files.iter().any(|f| rows_of(f, n).any(|r| r.is_correct.is_present())),
-        judge: files.iter().any(|f| rows_of(f, n).any(|r| r.judgement.is_present())),
+        sympy: files
+            .iter()
+            .any(|f| rows_of(f, n).any(|r| r.is_correct.is_present())),
+        judge: files
+            .iter()
+            .any(|f| rows_of(f, n).any(|r| r.judgement.is_present())),
     };
     // Every valid sample must carry the columns the benchmark has: a missing verdict is an
     // ungraded sample, and counting it as wrong would be a wrong number.
@@ -250,17 +277,32 @@ fn problems_of(
                     continue;
                 }
                 let s = r.is_correct.get().is_some_and(|v| *v > 0.5);
-                let verdict = r.judgement.get().map(|j| parse_verdict(j, ParseMode::Default));
+                let verdict = r
+                    .judgement
+                    .get()
+                    .map(|j| parse_verdict(j, ParseMode::Default));
                 let j = verdict == Some(Verdict::Yes);
                 let unparseable = verdict == Some(Verdict::Unparseable);
                 let key = r.answer().map(|a| match &r.answer_canonical {
                     Some(c) => c.clone(),
                     None => a.text().trim().to_string(),
                 });
-                samples.push((key, [s as u8, j as u8, (s && j) as u8, (s || j) as u8, unparseable as u8]));
+                samples.push((
+                    key,
+                    [
+                        s as u8,
+                        j as u8,
+                        (s && j) as u8,
+                        (s || j) as u8,
+                        unparseable as u8,
+                    ],
+                ));
             }
             samples.sort();
-            let mut p = ProblemSamples { failed, ..ProblemSamples::default() };
+            let mut p = ProblemSamples {
+                failed,
+                ..ProblemSamples::default()
+            };
             let mut group_ids: HashMap<&str, u32> = HashMap::new();
             for (key, v) in &samples {
                 p.correct.push(v[0] as f64);
@@ -354,7 +396,11 @@ fn sampled_metrics(
     modes: &mut IndexMap<String, IndexMap<String, Estimate>>,
 ) {
     // Problems with no valid sample at all cannot be estimated; they are reported as failed.
-    let usable: Vec<&ProblemSamples> = problems.iter().copied().filter(|p| !p.answered.is_empty()).collect();
+    let usable: Vec<&ProblemSamples> = problems
+        .iter()
+        .copied()
+        .filter(|p| !p.answered.is_empty())
+        .collect();
     let names = metric_names(cols);
     let estimate = |per_problem: Vec<f64>| Estimate {
         over_problems: mean_ci95(&per_problem),
@@ -387,7 +433,11 @@ fn sampled_metrics(
     modes.insert(format!("pass@1[avg-of-{n_seeds}]"), avg);
 
     let ks = reported_ks(n_seeds);
-    let mut by_k: Vec<(usize, IndexMap<String, Estimate>, IndexMap<String, Estimate>)> = ks
+    let mut by_k: Vec<(
+        usize,
+        IndexMap<String, Estimate>,
+        IndexMap<String, Estimate>,
+    )> = ks
         .par_iter()
         .map(|&k| {
             let mut maj = IndexMap::new();
@@ -399,7 +449,10 @@ fn sampled_metrics(
                 .map(|(pi, p)| majority_credit(p, k, &names, pi as u64))
                 .collect();
             for (mi, metric) in names.iter().enumerate() {
-                maj.insert(metric.to_string(), estimate(votes.iter().map(|v| v[mi]).collect()));
+                maj.insert(
+                    metric.to_string(),
+                    estimate(votes.iter().map(|v| v[mi]).collect()),
+                );
                 let per_problem: Vec<f64> = usable
                     .iter()
                     .map(|p| {
@@ -412,7 +465,9 @@ fn sampled_metrics(
                             }
                             // P(at least one of k unparseable) is not a useful number; report
                             // the per-sample share instead.
-                            "judge_unparseable" => values_of(p, metric).iter().sum::<f64>() / n as f64,
+                            "judge_unparseable" => {
+                                values_of(p, metric).iter().sum::<f64>() / n as f64
+                            }
                             m => {
                                 let c = values_of(p, m).iter().filter(|v| **v > 0.5).count() as u64;
                                 stats::pass_at_k(n, c, k as u64)
@@ -456,7 +511,11 @@ fn majority_credit(p: &ProblemSamples, k: usize, names: &[&str], problem_index: 
             add_vote(s, w);
         }
     } else {
-        let mut rng = SplitMix64::new(problem_index.wrapping_mul(0x9E37_79B9).wrapping_add(k as u64));
+        let mut rng = SplitMix64::new(
+            problem_index
+                .wrapping_mul(0x9E37_79B9)
+                .wrapping_add(k as u64),
+        );
         let mut idx: Vec<usize> = (0..n).collect();
         for _ in 0..MAJORITY_DRAWS {
             // Partial Fisher-Yates: the first k of a random permutation.
@@ -514,7 +573,10 @@ fn vote(p: &ProblemSamples, indices: &[usize], names: &[&str]) -> Vec<f64> {
         }
     }
     let Some(best) = counts.iter().map(|c| c.1).max() else {
-        return names.iter().map(|m| (*m == "no_answer") as u8 as f64).collect();
+        return names
+            .iter()
+            .map(|m| (*m == "no_answer") as u8 as f64)
+            .collect();
     };
     let winners: Vec<u32> = counts.iter().filter(|c| c.1 == best).map(|c| c.0).collect();
     names
@@ -527,7 +589,11 @@ fn vote(p: &ProblemSamples, indices: &[usize], names: &[&str]) -> Vec<f64> {
             winners
                 .iter()
                 .map(|g| {
-                    let members: Vec<f64> = indices.iter().filter(|&&i| p.group[i] == *g).map(|&i| vals[i]).collect();
+                    let members: Vec<f64> = indices
+                        .iter()
+                        .filter(|&&i| p.group[i] == *g)
+                        .map(|&i| vals[i])
+                        .collect();
                     members.iter().sum::<f64>() / members.len() as f64
                 })
                 .sum::<f64>()

@@ -8,7 +8,9 @@ pub enum MetricsError {
     Core(#[from] CoreError),
     #[error("{0}: not a directory")]
     NotADirectory(PathBuf),
-    #[error("the results directory {0} does not contain any valid eval-results or output*jsonl files")]
+    #[error(
+        "the results directory {0} does not contain any valid eval-results or output*jsonl files"
+    )]
     NoResults(PathBuf),
     #[error("the benchmark directory {0} lacks output*jsonl files")]
     BenchmarkWithoutOutputs(PathBuf),

@@ -66,7 +66,12 @@ pub fn per_seed_correct(
             seed_col.push(s as u32);
             subset_col.push(subsets[i].cloned().unwrap_or_else(|| "all".into()));
             let valid = !r.effective_status().is_failure();
-            correct_col.push(r.is_correct.get().filter(|_| valid).map(|v| (*v > 0.5) as u8 as f64));
+            correct_col.push(
+                r.is_correct
+                    .get()
+                    .filter(|_| valid)
+                    .map(|v| (*v > 0.5) as u8 as f64),
+            );
         }
     }
     let df = df!("seed" => seed_col, "subset" => subset_col, "correct" => correct_col)?;
@@ -89,7 +94,9 @@ pub fn per_seed_correct(
     let accs = column_values(&by_subset, "acc")?;
     for (name, acc) in names.iter().zip(accs) {
         if let Some(name) = name {
-            out.entry(name.to_string()).or_insert_with(Vec::new).push(acc);
+            out.entry(name.to_string())
+                .or_insert_with(Vec::new)
+                .push(acc);
         }
     }
     Ok(out)

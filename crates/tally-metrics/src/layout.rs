@@ -153,7 +153,10 @@ pub fn python_path_display(s: &str) -> String {
         return ".".into();
     }
     let absolute = s.starts_with('/');
-    let parts: Vec<&str> = s.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = s
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     let joined = parts.join("/");
     match (absolute, joined.is_empty()) {
         (true, _) => format!("/{joined}"),
@@ -178,11 +181,23 @@ mod tests {
 
     #[test]
     fn seeds_sort_numerically() {
-        let mut names = vec!["output-rs10.jsonl", "output-rs2.jsonl", "output-rs0_chunk_1.jsonl", "output-rs0_chunk_0.jsonl", "output-rs1.jsonl"];
+        let mut names = vec![
+            "output-rs10.jsonl",
+            "output-rs2.jsonl",
+            "output-rs0_chunk_1.jsonl",
+            "output-rs0_chunk_0.jsonl",
+            "output-rs1.jsonl",
+        ];
         names.sort_by_key(|n| seed_sort_key(n));
         assert_eq!(
             names,
-            vec!["output-rs0_chunk_0.jsonl", "output-rs0_chunk_1.jsonl", "output-rs1.jsonl", "output-rs2.jsonl", "output-rs10.jsonl"]
+            vec![
+                "output-rs0_chunk_0.jsonl",
+                "output-rs0_chunk_1.jsonl",
+                "output-rs1.jsonl",
+                "output-rs2.jsonl",
+                "output-rs10.jsonl"
+            ]
         );
     }
 
@@ -223,6 +238,9 @@ mod tests {
         // Nothing at all.
         let empty = t.path().join("empty");
         fs::create_dir_all(empty.join("z")).unwrap();
-        assert!(matches!(detect(&empty, None), Err(MetricsError::NoResults(_))));
+        assert!(matches!(
+            detect(&empty, None),
+            Err(MetricsError::NoResults(_))
+        ));
     }
 }

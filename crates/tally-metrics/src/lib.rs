@@ -37,4 +37,7 @@ pub mod summarize;
 pub mod table_compat;
 
 pub use error::MetricsError;
-pub use summarize::{metrics_json_display, metrics_json_path, summarize, Skipped, SummarizeOptions, Summary, SummaryMode};
+pub use summarize::{
+    metrics_json_display, metrics_json_path, summarize, Skipped, SummarizeOptions, Summary,
+    SummaryMode,
+};

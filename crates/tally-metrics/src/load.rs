@@ -67,13 +67,19 @@ impl AnswerKey {
         }
     }
     fn num(f: f64) -> AnswerKey {
-        AnswerKey::Num(if f == 0.0 { 0.0f64.to_bits() } else { f.to_bits() })
+        AnswerKey::Num(if f == 0.0 {
+            0.0f64.to_bits()
+        } else {
+            f.to_bits()
+        })
     }
     /// The answer as text (for equivalence-free grouping and display).
     pub fn text(&self) -> Cow<'_, str> {
         match self {
             AnswerKey::Str(s) | AnswerKey::Other(s) => Cow::Borrowed(s),
-            AnswerKey::Num(bits) => Cow::Owned(tally_core::pyjson::float_repr(f64::from_bits(*bits))),
+            AnswerKey::Num(bits) => {
+                Cow::Owned(tally_core::pyjson::float_repr(f64::from_bits(*bits)))
+            }
         }
     }
 }
@@ -173,7 +179,13 @@ pub fn read_file(path: &Path) -> Result<SampleFile, MetricsError> {
 }
 
 /// Says precisely what is wrong with a line the fast decoder rejected.
-fn diagnose(path: &Path, chunk: &[u8], line: usize, last_unterminated: bool, err: serde_json::Error) -> MetricsError {
+fn diagnose(
+    path: &Path,
+    chunk: &[u8],
+    line: usize,
+    last_unterminated: bool,
+    err: serde_json::Error,
+) -> MetricsError {
     match serde_json::from_slice::<Value>(chunk) {
         Err(_) if last_unterminated => MetricsError::TornFile {
             path: path.to_path_buf(),
@@ -192,7 +204,10 @@ fn diagnose(path: &Path, chunk: &[u8], line: usize, last_unterminated: bool, err
         Ok(other) => MetricsError::Record {
             path: path.to_path_buf(),
             line,
-            message: format!("expected a JSON object, found {}", tally_core::record::kind(&other)),
+            message: format!(
+                "expected a JSON object, found {}",
+                tally_core::record::kind(&other)
+            ),
         },
     }
 }
@@ -268,7 +283,11 @@ pub fn check_alignment(files: &[SampleFile], limit: Option<usize>) -> Result<usi
     let wanted = limit.map_or(n, |l| l.min(n));
     for f in &files[1..] {
         if f.rows.len() < wanted || (limit.is_none() && f.rows.len() != n) {
-            let (short, long) = if f.rows.len() < n { (f, first) } else { (first, f) };
+            let (short, long) = if f.rows.len() < n {
+                (f, first)
+            } else {
+                (first, f)
+            };
             return Err(MetricsError::LineCountMismatch {
                 path: short.path.clone(),
                 found: short.rows.len(),

@@ -29,7 +29,13 @@ pub fn series_of(table: &crate::results::Table) -> (String, Vec<Series>) {
     let metric = table
         .values()
         .next()
-        .map(|m| if m.contains_key("symbolic_correct") { "symbolic_correct" } else { "judge_correct" })
+        .map(|m| {
+            if m.contains_key("symbolic_correct") {
+                "symbolic_correct"
+            } else {
+                "judge_correct"
+            }
+        })
         .unwrap_or("symbolic_correct")
         .to_string();
     let mut pass = Vec::new();
@@ -37,7 +43,9 @@ pub fn series_of(table: &crate::results::Table) -> (String, Vec<Series>) {
     let mut avg = Vec::new();
     let mut flat_avg: Option<(f64, f64)> = None;
     for (mode, metrics) in table {
-        let Some(v) = metrics.get(&metric).map(|v| v.as_f64()) else { continue };
+        let Some(v) = metrics.get(&metric).map(|v| v.as_f64()) else {
+            continue;
+        };
         if let Some(rest) = mode.strip_prefix("pass@1[") {
             let inner = rest.trim_end_matches(']');
             if let Some(n) = inner.strip_prefix("avg-of-") {
@@ -47,9 +55,15 @@ pub fn series_of(table: &crate::results::Table) -> (String, Vec<Series>) {
             } else if let Ok(k) = inner.parse::<f64>() {
                 avg.push((k, v));
             }
-        } else if let Some(k) = mode.strip_prefix("pass@").and_then(|k| k.parse::<f64>().ok()) {
+        } else if let Some(k) = mode
+            .strip_prefix("pass@")
+            .and_then(|k| k.parse::<f64>().ok())
+        {
             pass.push((k, v));
-        } else if let Some(k) = mode.strip_prefix("majority@").and_then(|k| k.parse::<f64>().ok()) {
+        } else if let Some(k) = mode
+            .strip_prefix("majority@")
+            .and_then(|k| k.parse::<f64>().ok())
+        {
             maj.push((k, v));
         }
     }
@@ -66,7 +80,12 @@ pub fn series_of(table: &crate::results::Table) -> (String, Vec<Series>) {
             continue;
         }
         pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-        out.push(Series { label: label.into(), color, dashed, points: pts });
+        out.push(Series {
+            label: label.into(),
+            color,
+            dashed,
+            points: pts,
+        });
     }
     (metric, out)
 }
@@ -114,18 +133,40 @@ fn panel(out: &mut String, top: f64, name: &str, metric: &str, series: &[Series]
     // Grid and axes.
     for pct in (0..=100).step_by(20) {
         let yy = y(pct as f64);
-        let _ = writeln!(out, r##"<line x1="{x0}" y1="{yy}" x2="{x1}" y2="{yy}" stroke="#dddddd"/>"##);
-        let _ = writeln!(out, r#"<text x="{}" y="{}" text-anchor="end">{pct}%</text>"#, x0 - 6.0, yy + 4.0);
+        let _ = writeln!(
+            out,
+            r##"<line x1="{x0}" y1="{yy}" x2="{x1}" y2="{yy}" stroke="#dddddd"/>"##
+        );
+        let _ = writeln!(
+            out,
+            r#"<text x="{}" y="{}" text-anchor="end">{pct}%</text>"#,
+            x0 - 6.0,
+            yy + 4.0
+        );
     }
     let mut k = 1.0;
     while k <= max_k + 0.5 {
         let xx = x(k);
-        let _ = writeln!(out, r##"<line x1="{xx}" y1="{y0}" x2="{xx}" y2="{}" stroke="#333333"/>"##, y0 + 4.0);
-        let _ = writeln!(out, r#"<text x="{xx}" y="{}" text-anchor="middle">{k}</text>"#, y0 + 18.0);
+        let _ = writeln!(
+            out,
+            r##"<line x1="{xx}" y1="{y0}" x2="{xx}" y2="{}" stroke="#333333"/>"##,
+            y0 + 4.0
+        );
+        let _ = writeln!(
+            out,
+            r#"<text x="{xx}" y="{}" text-anchor="middle">{k}</text>"#,
+            y0 + 18.0
+        );
         k *= 2.0;
     }
-    let _ = writeln!(out, r##"<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#333333"/>"##);
-    let _ = writeln!(out, r##"<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" stroke="#333333"/>"##);
+    let _ = writeln!(
+        out,
+        r##"<line x1="{x0}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#333333"/>"##
+    );
+    let _ = writeln!(
+        out,
+        r##"<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" stroke="#333333"/>"##
+    );
     let _ = writeln!(
         out,
         r#"<text x="{}" y="{}" text-anchor="middle">k (samples, log scale)</text>"#,
@@ -133,8 +174,16 @@ fn panel(out: &mut String, top: f64, name: &str, metric: &str, series: &[Series]
         y0 + 38.0
     );
     for (i, s) in series.iter().enumerate() {
-        let pts: Vec<String> = s.points.iter().map(|(k, v)| format!("{:.2},{:.2}", x(*k), y(*v))).collect();
-        let dash = if s.dashed { r#" stroke-dasharray="6 4""# } else { "" };
+        let pts: Vec<String> = s
+            .points
+            .iter()
+            .map(|(k, v)| format!("{:.2},{:.2}", x(*k), y(*v)))
+            .collect();
+        let dash = if s.dashed {
+            r#" stroke-dasharray="6 4""#
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
             r#"<polyline fill="none" stroke="{}" stroke-width="2"{dash} points="{}"/>"#,
@@ -142,7 +191,13 @@ fn panel(out: &mut String, top: f64, name: &str, metric: &str, series: &[Series]
             pts.join(" ")
         );
         for (k, v) in &s.points {
-            let _ = writeln!(out, r#"<circle cx="{:.2}" cy="{:.2}" r="2.5" fill="{}"/>"#, x(*k), y(*v), s.color);
+            let _ = writeln!(
+                out,
+                r#"<circle cx="{:.2}" cy="{:.2}" r="2.5" fill="{}"/>"#,
+                x(*k),
+                y(*v),
+                s.color
+            );
         }
         let ly = y1 + 10.0 + 20.0 * i as f64;
         let _ = writeln!(
@@ -165,15 +220,27 @@ fn panel(out: &mut String, top: f64, name: &str, metric: &str, series: &[Series]
 }
 
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Writes the plot; the extension picks the format (`.svg` or `.png`).
 pub fn write_plot(tables: &Tables, path: &Path) -> Result<(), MetricsError> {
     let doc = svg(tables);
-    let err = |message: String| MetricsError::Plot { path: path.to_path_buf(), message };
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-        Some("svg") => tally_core::atomic::atomic_write_bytes(path, doc.as_bytes()).map_err(Into::into),
+    let err = |message: String| MetricsError::Plot {
+        path: path.to_path_buf(),
+        message,
+    };
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("svg") => {
+            tally_core::atomic::atomic_write_bytes(path, doc.as_bytes()).map_err(Into::into)
+        }
         Some("png") => {
             let png = rasterize(&doc).map_err(err)?;
             tally_core::atomic::atomic_write_bytes(path, &png).map_err(Into::into)
@@ -186,12 +253,19 @@ fn rasterize(doc: &str) -> Result<Vec<u8>, String> {
     let mut opt = resvg::usvg::Options::default();
     opt.fontdb_mut().load_system_fonts();
     if opt.fontdb.is_empty() {
-        return Err("no system fonts found for the labels (install fonts-dejavu-core, or write .svg)".into());
+        return Err(
+            "no system fonts found for the labels (install fonts-dejavu-core, or write .svg)"
+                .into(),
+        );
     }
     let tree = resvg::usvg::Tree::from_str(doc, &opt).map_err(|e| e.to_string())?;
     let size = tree.size().to_int_size();
     let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height())
         .ok_or_else(|| "empty plot".to_string())?;
-    resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
+    resvg::render(
+        &tree,
+        resvg::tiny_skia::Transform::default(),
+        &mut pixmap.as_mut(),
+    );
     pixmap.encode_png().map_err(|e| e.to_string())
 }

@@ -27,7 +27,9 @@ impl std::str::FromStr for Format {
             "markdown" | "md" => Ok(Format::Markdown),
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
-            other => Err(format!("unknown format `{other}` (table, markdown, csv, json)")),
+            other => Err(format!(
+                "unknown format `{other}` (table, markdown, csv, json)"
+            )),
         }
     }
 }
@@ -68,7 +70,9 @@ pub fn metrics_json(summary: &Summary) -> Value {
         "_tally".into(),
         json!({"mode": "default", "description": DEFAULT_MODE_BANNER, "status_counts": statuses, "notes": notes}),
     );
-    let Value::Object(tables) = base else { unreachable!() };
+    let Value::Object(tables) = base else {
+        unreachable!()
+    };
     for (table, modes) in tables {
         let mut modes = match modes {
             Value::Object(m) => m,
@@ -76,13 +80,21 @@ pub fn metrics_json(summary: &Summary) -> Value {
         };
         if let Some(detail) = find_detail(summary, &table) {
             for (mode, metrics) in modes.iter_mut() {
-                let Some(est) = detail.modes.get(mode) else { continue };
+                let Some(est) = detail.modes.get(mode) else {
+                    continue;
+                };
                 let Value::Object(m) = metrics else { continue };
                 for (metric, e) in est {
                     let ci = e.over_problems;
-                    m.insert(format!("{metric}_ci95"), json!([ci.low * 100.0, ci.high * 100.0]));
+                    m.insert(
+                        format!("{metric}_ci95"),
+                        json!([ci.low * 100.0, ci.high * 100.0]),
+                    );
                     if let Some(s) = e.across_seeds {
-                        m.insert(format!("{metric}_ci95_across_seeds"), json!([s.low * 100.0, s.high * 100.0]));
+                        m.insert(
+                            format!("{metric}_ci95_across_seeds"),
+                            json!([s.low * 100.0, s.high * 100.0]),
+                        );
                     }
                 }
             }
@@ -92,11 +104,19 @@ pub fn metrics_json(summary: &Summary) -> Value {
     Value::Object(root)
 }
 
-fn find_detail<'a>(summary: &'a Summary, table: &str) -> Option<&'a crate::default_mode::TableDetail> {
+fn find_detail<'a>(
+    summary: &'a Summary,
+    table: &str,
+) -> Option<&'a crate::default_mode::TableDetail> {
     summary.details.values().find_map(|d| d.details.get(table))
 }
 
-fn estimate_of<'a>(summary: &'a Summary, table: &str, mode: &str, metric: &str) -> Option<&'a Estimate> {
+fn estimate_of<'a>(
+    summary: &'a Summary,
+    table: &str,
+    mode: &str,
+    metric: &str,
+) -> Option<&'a Estimate> {
     find_detail(summary, table)?.modes.get(mode)?.get(metric)
 }
 
@@ -112,9 +132,17 @@ fn cell(summary: &Summary, table: &str, mode: &str, metric: &str, v: MetricValue
     }
 }
 
-fn printed_rows<'a>(summary: &'a Summary, table: &str) -> Vec<(&'a String, &'a crate::results::ModeMetrics)> {
+fn printed_rows<'a>(
+    summary: &'a Summary,
+    table: &str,
+) -> Vec<(&'a String, &'a crate::results::ModeMetrics)> {
     let t = &summary.tables.tables[table];
-    let n = summary.tables.rows_to_print.get(table).copied().unwrap_or(t.len());
+    let n = summary
+        .tables
+        .rows_to_print
+        .get(table)
+        .copied()
+        .unwrap_or(t.len());
     t.iter().take(n).collect()
 }
 
@@ -123,18 +151,32 @@ fn text(summary: &Summary) -> String {
     let _ = writeln!(out, "{DEFAULT_MODE_BANNER}\n");
     for name in summary.tables.tables.keys() {
         let rows = printed_rows(summary, name);
-        let Some((_, first)) = rows.first() else { continue };
-        let headers: Vec<&str> = std::iter::once("evaluation_mode").chain(first.keys().map(String::as_str)).collect();
+        let Some((_, first)) = rows.first() else {
+            continue;
+        };
+        let headers: Vec<&str> = std::iter::once("evaluation_mode")
+            .chain(first.keys().map(String::as_str))
+            .collect();
         let body: Vec<Vec<String>> = rows
             .iter()
             .map(|(mode, metrics)| {
                 std::iter::once(mode.to_string())
-                    .chain(metrics.iter().map(|(k, v)| cell(summary, name, mode, k, *v)))
+                    .chain(
+                        metrics
+                            .iter()
+                            .map(|(k, v)| cell(summary, name, mode, k, *v)),
+                    )
                     .collect()
             })
             .collect();
         let widths: Vec<usize> = (0..headers.len())
-            .map(|c| body.iter().map(|r| r[c].chars().count()).chain([headers[c].len()]).max().unwrap_or(0))
+            .map(|c| {
+                body.iter()
+                    .map(|r| r[c].chars().count())
+                    .chain([headers[c].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let total = widths.iter().sum::<usize>() + 3 * (widths.len() - 1);
         let _ = writeln!(out, "{}", py_center(&format!(" {name} "), total, '-'));
@@ -148,7 +190,11 @@ fn text(summary: &Summary) -> String {
                 .trim_end()
                 .to_string()
         };
-        let _ = writeln!(out, "{}", line(headers.iter().map(|h| h.to_string()).collect()));
+        let _ = writeln!(
+            out,
+            "{}",
+            line(headers.iter().map(|h| h.to_string()).collect())
+        );
         for r in body {
             let _ = writeln!(out, "{}", line(r));
         }
@@ -180,8 +226,17 @@ fn text(summary: &Summary) -> String {
         out.push('\n');
     }
     for (bench, d) in &summary.details {
-        let parts: Vec<String> = d.status_counts.iter().map(|(s, n)| format!("{s} {n}")).collect();
-        let _ = writeln!(out, "{bench}: {} samples: {}", d.num_samples, parts.join(", "));
+        let parts: Vec<String> = d
+            .status_counts
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{bench}: {} samples: {}",
+            d.num_samples,
+            parts.join(", ")
+        );
         for note in &d.notes {
             let _ = writeln!(out, "note: {note}");
         }
@@ -196,14 +251,26 @@ fn markdown(summary: &Summary) -> String {
     }
     for name in summary.tables.tables.keys() {
         let rows = printed_rows(summary, name);
-        let Some((_, first)) = rows.first() else { continue };
+        let Some((_, first)) = rows.first() else {
+            continue;
+        };
         let _ = writeln!(out, "### {name}\n");
-        let headers: Vec<&str> = std::iter::once("evaluation_mode").chain(first.keys().map(String::as_str)).collect();
+        let headers: Vec<&str> = std::iter::once("evaluation_mode")
+            .chain(first.keys().map(String::as_str))
+            .collect();
         let _ = writeln!(out, "| {} |", headers.join(" | "));
-        let _ = writeln!(out, "|{}|", headers.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+        let _ = writeln!(
+            out,
+            "|{}|",
+            headers.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+        );
         for (mode, metrics) in rows {
             let cells: Vec<String> = std::iter::once(format!("`{mode}`"))
-                .chain(metrics.iter().map(|(k, v)| cell(summary, name, mode, k, *v)))
+                .chain(
+                    metrics
+                        .iter()
+                        .map(|(k, v)| cell(summary, name, mode, k, *v)),
+                )
                 .collect();
             let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
@@ -229,7 +296,16 @@ fn csv(summary: &Summary) -> String {
                     MetricValue::Int(i) => i.to_string(),
                     MetricValue::Float(f) => format!("{f}"),
                 };
-                let _ = writeln!(out, "{},{},{},{},{},{}", csv_field(name), csv_field(mode), metric, value, lo, hi);
+                let _ = writeln!(
+                    out,
+                    "{},{},{},{},{},{}",
+                    csv_field(name),
+                    csv_field(mode),
+                    metric,
+                    value,
+                    lo,
+                    hi
+                );
             }
         }
     }

@@ -36,9 +36,9 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
 /// Two-sided 95% quantile of Student's t with `df` degrees of freedom.
 pub fn t975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060,
-        2.056, 2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
     ];
     match df {
         0 => f64::INFINITY,
@@ -47,7 +47,8 @@ pub fn t975(df: usize) -> f64 {
             // Cornish-Fisher expansion around the normal quantile; < 1e-3 off for df > 30.
             let z = 1.959_963_984_540_054_f64;
             let d = df as f64;
-            z + (z.powi(3) + z) / (4.0 * d) + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
+            z + (z.powi(3) + z) / (4.0 * d)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
         }
     }
 }
@@ -57,7 +58,11 @@ pub fn t975(df: usize) -> f64 {
 pub fn mean_ci95(values: &[f64]) -> Interval {
     let (mean, sd) = mean_sd(values);
     let n = values.len();
-    let half = if n < 2 { f64::NAN } else { t975(n - 1) * sd / (n as f64).sqrt() };
+    let half = if n < 2 {
+        f64::NAN
+    } else {
+        t975(n - 1) * sd / (n as f64).sqrt()
+    };
     Interval {
         mean,
         low: (mean - half).max(0.0),
@@ -122,7 +127,10 @@ mod tests {
                 for k in 1..=n {
                     let direct = 1.0 - binom(n - c, k) / binom(n, k);
                     let got = pass_at_k(n, c, k);
-                    assert!((got - direct).abs() < 1e-12, "n={n} c={c} k={k}: {got} vs {direct}");
+                    assert!(
+                        (got - direct).abs() < 1e-12,
+                        "n={n} c={c} k={k}: {got} vs {direct}"
+                    );
                 }
             }
         }

@@ -121,7 +121,10 @@ fn read_benchmark(bench: &BenchmarkFiles) -> Result<GreedyAndSeeds, MetricsError
 
 /// The seed's per-benchmark block of `summarize_results`: greedy file first, then the seeds, each
 /// through `ComputeMetrics`; tables keyed `<bench>` or `<bench>-<subset>`.
-fn compat_benchmark(bench: &BenchmarkFiles, max_samples: Option<usize>) -> Result<Tables, MetricsError> {
+fn compat_benchmark(
+    bench: &BenchmarkFiles,
+    max_samples: Option<usize>,
+) -> Result<Tables, MetricsError> {
     let (greedy, seeds) = read_benchmark(bench)?;
     let mut out = Tables::default();
     let mut last_rows: Option<usize> = None; // rows of the last `all` calculator
@@ -175,7 +178,11 @@ pub fn metrics_json_display(given_dir: &str, layout: &ResultsLayout) -> String {
     let base = layout::python_path_display(given_dir);
     let eval = layout.results_dir != Path::new(given_dir);
     let dir = if eval {
-        if base == "." { "eval-results".to_string() } else { format!("{base}/eval-results") }
+        if base == "." {
+            "eval-results".to_string()
+        } else {
+            format!("{base}/eval-results")
+        }
     } else {
         base
     };

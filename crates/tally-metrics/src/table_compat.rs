@@ -13,7 +13,11 @@ pub fn render(tables: &Tables) -> String {
         if table.is_empty() {
             continue;
         }
-        let rows = tables.rows_to_print.get(name).copied().unwrap_or(table.len());
+        let rows = tables
+            .rows_to_print
+            .get(name)
+            .copied()
+            .unwrap_or(table.len());
         let printed: Vec<_> = table.iter().take(rows).collect();
         // Columns: as many metrics as the first printed row has; widths from the printed rows,
         // measured WITHOUT the `%` that is printed after floats (hence the trailing blanks).
@@ -32,7 +36,14 @@ pub fn render(tables: &Tables) -> String {
         let total: usize = widths.values().sum::<usize>() + (widths.len() - 1) * 3;
         let _ = writeln!(out, "{}", py_center(&format!(" {name} "), total, '-'));
         let headers: Vec<&str> = std::iter::once("evaluation_mode")
-            .chain(table.values().next().into_iter().flat_map(|m| m.keys().map(String::as_str)).take(n_metrics))
+            .chain(
+                table
+                    .values()
+                    .next()
+                    .into_iter()
+                    .flat_map(|m| m.keys().map(String::as_str))
+                    .take(n_metrics),
+            )
             .collect();
         let line: Vec<String> = headers
             .iter()
@@ -42,7 +53,11 @@ pub fn render(tables: &Tables) -> String {
         for (mode, metrics) in &printed {
             let mut cells = vec![format!("{:<w$}", mode, w = widths["evaluation_mode"])];
             for (key, value) in metrics.iter().take(n_metrics) {
-                cells.push(format!("{:<w$}", print_value(*value), w = widths[key.as_str()]));
+                cells.push(format!(
+                    "{:<w$}",
+                    print_value(*value),
+                    w = widths[key.as_str()]
+                ));
             }
             let _ = writeln!(out, "{}", cells.join(" | "));
         }

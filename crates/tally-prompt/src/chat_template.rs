@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 use crate::error::PromptError;
 use crate::gguf::{GgufMetadata, GgufValue};
 use crate::prompt::ChatMessage;
-use crate::pyjson::{dumps, DumpOptions};
 use crate::strftime::strftime_utc;
+use tally_core::pyjson::{dumps, DumpOptions};
 
 const TEMPLATE_NAME: &str = "chat_template";
 

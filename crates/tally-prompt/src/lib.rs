@@ -49,7 +49,6 @@ pub mod examples;
 pub mod gguf;
 pub mod prompt;
 pub mod pyformat;
-pub mod pyjson;
 pub mod pystr;
 mod strftime;
 

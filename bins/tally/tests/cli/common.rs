@@ -65,7 +65,11 @@ pub fn assert_json_close(got: &Value, want: &Value, tol: f64, at: &str) {
             }
         }
         (Value::Number(g), Value::Number(w)) => {
-            assert_eq!(g.is_f64(), w.is_f64(), "{at}: integer vs float ({g} vs {w})");
+            assert_eq!(
+                g.is_f64(),
+                w.is_f64(),
+                "{at}: integer vs float ({g} vs {w})"
+            );
             let (g, w) = (g.as_f64().unwrap(), w.as_f64().unwrap());
             assert!((g - w).abs() <= tol, "{at}: {g} vs {w}");
         }

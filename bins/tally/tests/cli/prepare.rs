@@ -28,8 +28,17 @@ fn prepares_every_shared_benchmark_to_the_same_records() {
         ("amc23", "amc23/test.jsonl", "test", 40),
         ("hle", "hle/math.jsonl", "math", 256),
     ] {
-        let src_dir = shared.join("data").join(file).parent().unwrap().to_path_buf();
-        let out = run(tally().args(["prepare", bench, "--source"]).arg(&src_dir).arg("--data_dir").arg(tmp.path()));
+        let src_dir = shared
+            .join("data")
+            .join(file)
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let out = run(tally()
+            .args(["prepare", bench, "--source"])
+            .arg(&src_dir)
+            .arg("--data_dir")
+            .arg(tmp.path()));
         assert!(out.status.success(), "{bench}: {}", stderr(&out));
         let got_path = tmp.path().join(bench).join(format!("{split}.jsonl"));
         let got = records(&got_path);
@@ -41,7 +50,15 @@ fn prepares_every_shared_benchmark_to_the_same_records() {
             std::fs::read(shared.join("data").join(file)).unwrap(),
             "{bench}: prepared-format sources are copied byte for byte"
         );
-        let manifest: Value = serde_json::from_slice(&std::fs::read(tmp.path().join(bench).join(format!("{split}.manifest.json"))).unwrap()).unwrap();
+        let manifest: Value = serde_json::from_slice(
+            &std::fs::read(
+                tmp.path()
+                    .join(bench)
+                    .join(format!("{split}.manifest.json")),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert_eq!(manifest["records"], count);
         let sha = sha256_hex(&std::fs::read(&got_path).unwrap());
         assert_eq!(manifest["sha256"], sha.as_str());
@@ -59,7 +76,12 @@ fn sha256_hex(bytes: &[u8]) -> String {
     use std::io::Write;
     child.stdin.take().unwrap().write_all(bytes).unwrap();
     let out = child.wait_with_output().unwrap();
-    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 /// Raw upstream gsm8k lines (rebuilt from the prepared copy's `original_answer_text`) convert to
@@ -71,11 +93,19 @@ fn converts_raw_gsm8k_like_the_prepared_copy() {
     let prepared = records(&shared.join("data/gsm8k/test.jsonl"));
     let raw: String = prepared
         .iter()
-        .map(|r| serde_json::json!({"question": r["problem"], "answer": r["original_answer_text"]}).to_string() + "\n")
+        .map(|r| {
+            serde_json::json!({"question": r["problem"], "answer": r["original_answer_text"]})
+                .to_string()
+                + "\n"
+        })
         .collect();
     let raw_path = tmp.path().join("gsm8k-raw.jsonl");
     std::fs::write(&raw_path, raw).unwrap();
-    let out = run(tally().args(["prepare", "gsm8k", "--source"]).arg(&raw_path).arg("--data_dir").arg(tmp.path().join("out")));
+    let out = run(tally()
+        .args(["prepare", "gsm8k", "--source"])
+        .arg(&raw_path)
+        .arg("--data_dir")
+        .arg(tmp.path().join("out")));
     assert!(out.status.success(), "{}", stderr(&out));
     let got = records(&tmp.path().join("out/gsm8k/test.jsonl"));
     assert_eq!(got, prepared);
@@ -92,7 +122,11 @@ fn hle_keeps_text_only_math_questions() {
     ];
     let src = tmp.path().join("hle.jsonl");
     write_jsonl(&src, &rows);
-    let out = run(tally().args(["prepare", "hle", "--split", "all", "--source"]).arg(&src).arg("--data_dir").arg(tmp.path().join("out")));
+    let out = run(tally()
+        .args(["prepare", "hle", "--split", "all", "--source"])
+        .arg(&src)
+        .arg("--data_dir")
+        .arg(tmp.path().join("out")));
     assert!(out.status.success(), "{}", stderr(&out));
     let math = records(&tmp.path().join("out/hle/math.jsonl"));
     assert_eq!(math.len(), 1);
@@ -100,8 +134,17 @@ fn hle_keeps_text_only_math_questions() {
     assert_eq!(math[0]["subset_for_metrics"], "Math");
     assert_eq!(math[0]["reference_solution"], "r");
     let text = records(&tmp.path().join("out/hle/text.jsonl"));
-    assert_eq!(text.iter().map(|r| r["id"].as_str().unwrap()).collect::<Vec<_>>(), ["a", "c"]);
-    assert!(stdout(&out).contains("1 image question"), "{}", stdout(&out));
+    assert_eq!(
+        text.iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["a", "c"]
+    );
+    assert!(
+        stdout(&out).contains("1 image question"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// A malformed source names the file and line, and nothing is written (not even a partial file).
@@ -109,17 +152,35 @@ fn hle_keeps_text_only_math_questions() {
 fn malformed_source_is_an_error_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let src = tmp.path().join("bad.jsonl");
-    std::fs::write(&src, "{\"problem\": \"p\", \"expected_answer\": \"1\"}\nnot json\n").unwrap();
-    let out = run(tally().args(["prepare", "aime24", "--source"]).arg(&src).arg("--data_dir").arg(tmp.path().join("out")));
+    std::fs::write(
+        &src,
+        "{\"problem\": \"p\", \"expected_answer\": \"1\"}\nnot json\n",
+    )
+    .unwrap();
+    let out = run(tally()
+        .args(["prepare", "aime24", "--source"])
+        .arg(&src)
+        .arg("--data_dir")
+        .arg(tmp.path().join("out")));
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("bad.jsonl:2"), "{err}");
     assert!(!tmp.path().join("out/aime24/test.jsonl").exists());
 
-    let missing = run(tally().args(["prepare", "aime24", "--source"]).arg(tmp.path().join("nope")).arg("--data_dir").arg(tmp.path().join("out")));
+    let missing = run(tally()
+        .args(["prepare", "aime24", "--source"])
+        .arg(tmp.path().join("nope"))
+        .arg("--data_dir")
+        .arg(tmp.path().join("out")));
     assert!(!missing.status.success());
     assert!(stderr(&missing).contains("nope"), "{}", stderr(&missing));
 
-    let unknown = run(tally().args(["prepare", "aime23", "--data_dir"]).arg(tmp.path()));
-    assert!(stderr(&unknown).contains("unknown benchmark `aime23`"), "{}", stderr(&unknown));
+    let unknown = run(tally()
+        .args(["prepare", "aime23", "--data_dir"])
+        .arg(tmp.path()));
+    assert!(
+        stderr(&unknown).contains("unknown benchmark `aime23`"),
+        "{}",
+        stderr(&unknown)
+    );
 }

@@ -8,10 +8,16 @@ use crate::common::*;
 fn graded_64_matches_nemo_skills_byte_for_byte() {
     let shared = shared();
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&shared.join("bench/graded-64"), &tmp.path().join("graded-64"));
-    let out = run(tally()
-        .current_dir(tmp.path())
-        .args(["summarize-results", "graded-64", "--compat", "nemo-skills"]));
+    copy_dir(
+        &shared.join("bench/graded-64"),
+        &tmp.path().join("graded-64"),
+    );
+    let out = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "graded-64",
+        "--compat",
+        "nemo-skills",
+    ]));
     assert!(out.status.success(), "{}", stderr(&out));
     let want = std::fs::read_to_string(shared.join("bench/graded-64.expected.txt")).unwrap();
     assert_eq!(stdout(&out), want);
@@ -31,11 +37,35 @@ fn graded_64_matches_nemo_skills_byte_for_byte() {
 fn underscore_command_and_flags_are_accepted() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("b");
-    write_jsonl(&dir.join("output-rs0.jsonl"), &[json!({"predicted_answer": "1", "is_correct": true})]);
-    write_jsonl(&dir.join("output-rs1.jsonl"), &[json!({"predicted_answer": "2", "is_correct": false})]);
+    write_jsonl(
+        &dir.join("output-rs0.jsonl"),
+        &[json!({"predicted_answer": "1", "is_correct": true})],
+    );
+    write_jsonl(
+        &dir.join("output-rs1.jsonl"),
+        &[json!({"predicted_answer": "2", "is_correct": false})],
+    );
     for args in [
-        vec!["summarize_results", "b", "--compat", "nemo-skills", "--max_samples", "-1", "--metric_type", "math"],
-        vec!["summarize-results", "b", "--compat", "nemo-skills", "--max-samples", "1", "--metric-type", "math"],
+        vec![
+            "summarize_results",
+            "b",
+            "--compat",
+            "nemo-skills",
+            "--max_samples",
+            "-1",
+            "--metric_type",
+            "math",
+        ],
+        vec![
+            "summarize-results",
+            "b",
+            "--compat",
+            "nemo-skills",
+            "--max-samples",
+            "1",
+            "--metric-type",
+            "math",
+        ],
     ] {
         let out = run(tally().current_dir(tmp.path()).args(&args));
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
@@ -54,14 +84,28 @@ fn hand_derived_three_seed_table_and_all_k_metrics() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run/eval-results/toy");
     let seeds = [
-        [json!({"predicted_answer": "5", "is_correct": true}), json!({"predicted_answer": null, "is_correct": false})],
-        [json!({"predicted_answer": "6", "is_correct": false}), json!({"predicted_answer": "7", "is_correct": false})],
-        [json!({"predicted_answer": "5", "is_correct": true}), json!({"predicted_answer": "8", "is_correct": true})],
+        [
+            json!({"predicted_answer": "5", "is_correct": true}),
+            json!({"predicted_answer": null, "is_correct": false}),
+        ],
+        [
+            json!({"predicted_answer": "6", "is_correct": false}),
+            json!({"predicted_answer": "7", "is_correct": false}),
+        ],
+        [
+            json!({"predicted_answer": "5", "is_correct": true}),
+            json!({"predicted_answer": "8", "is_correct": true}),
+        ],
     ];
     for (i, rows) in seeds.iter().enumerate() {
         write_jsonl(&dir.join(format!("output-rs{i}.jsonl")), rows);
     }
-    let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "run", "--compat", "nemo-skills"]));
+    let out = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "run",
+        "--compat",
+        "nemo-skills",
+    ]));
     assert!(out.status.success(), "{}", stderr(&out));
     let want = "\
 --------------------------- toy ----------------------------
@@ -74,7 +118,10 @@ pass@1[3]       | 2           | 50.00%           | 0.00%
 Metrics are saved to run/eval-results/metrics.json
 ";
     assert_eq!(stdout(&out), want);
-    let got: Value = serde_json::from_slice(&std::fs::read(tmp.path().join("run/eval-results/metrics.json")).unwrap()).unwrap();
+    let got: Value = serde_json::from_slice(
+        &std::fs::read(tmp.path().join("run/eval-results/metrics.json")).unwrap(),
+    )
+    .unwrap();
     let m = |v: f64| json!({"num_entries": 2, "symbolic_correct": v, "no_answer": 0.0});
     let want = json!({"toy": {
         "majority@3": m(50.0), "pass@3": m(100.0), "pass@1[3]": m(50.0),
@@ -90,9 +137,26 @@ Metrics are saved to run/eval-results/metrics.json
 fn first_problem_without_answers_reorders_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("noans");
-    write_jsonl(&dir.join("output-rs0.jsonl"), &[json!({"predicted_answer": null, "is_correct": false}), json!({"predicted_answer": "3", "is_correct": true})]);
-    write_jsonl(&dir.join("output-rs1.jsonl"), &[json!({"predicted_answer": null, "is_correct": false}), json!({"predicted_answer": "4", "is_correct": false})]);
-    let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "noans", "--compat", "nemo-skills"]));
+    write_jsonl(
+        &dir.join("output-rs0.jsonl"),
+        &[
+            json!({"predicted_answer": null, "is_correct": false}),
+            json!({"predicted_answer": "3", "is_correct": true}),
+        ],
+    );
+    write_jsonl(
+        &dir.join("output-rs1.jsonl"),
+        &[
+            json!({"predicted_answer": null, "is_correct": false}),
+            json!({"predicted_answer": "4", "is_correct": false}),
+        ],
+    );
+    let out = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "noans",
+        "--compat",
+        "nemo-skills",
+    ]));
     assert!(out.status.success(), "{}", stderr(&out));
     let want = "\
 -------------------------- noans ---------------------------
@@ -105,9 +169,20 @@ pass@1[2]       | 2           | 25.00%           | 0.00%
 Metrics are saved to noans/metrics.json
 ";
     assert_eq!(stdout(&out), want);
-    let got: Value = serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    let got: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
     let modes: Vec<&String> = got["noans"].as_object().unwrap().keys().collect();
-    assert_eq!(modes, ["pass@2", "majority@2", "pass@1[2]", "majority@1", "pass@1", "pass@1[1]"]);
+    assert_eq!(
+        modes,
+        [
+            "pass@2",
+            "majority@2",
+            "pass@1[2]",
+            "majority@1",
+            "pass@1",
+            "pass@1[1]"
+        ]
+    );
 }
 
 /// The title is Python's `' judged '.center(105, '-')` (49 dashes left, 48 right).
@@ -123,9 +198,20 @@ fn judge_columns_follow_the_float_truthiness_quirk() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("judged");
     let r = |a: &str, c: bool, j: &str| json!({"predicted_answer": a, "is_correct": c, "judgement": format!("Reasoning: r.\nJudgement: {j}")});
-    write_jsonl(&dir.join("output-rs0.jsonl"), &[r("1", true, "No"), r("9", false, "Yes")]);
-    write_jsonl(&dir.join("output-rs1.jsonl"), &[r("2", false, "Yes"), r("9", false, "Yes")]);
-    let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "judged", "--compat", "nemo-skills"]));
+    write_jsonl(
+        &dir.join("output-rs0.jsonl"),
+        &[r("1", true, "No"), r("9", false, "Yes")],
+    );
+    write_jsonl(
+        &dir.join("output-rs1.jsonl"),
+        &[r("2", false, "Yes"), r("9", false, "Yes")],
+    );
+    let out = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "judged",
+        "--compat",
+        "nemo-skills",
+    ]));
     assert!(out.status.success(), "{}", stderr(&out));
     let want = "\
 ------------------------------------------------- judged ------------------------------------------------
@@ -150,10 +236,36 @@ fn greedy_row_comes_first_and_subsets_get_tables() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("res/eval-results/bench");
     let row = |s: &str, a: Option<&str>, c: bool| json!({"subset_for_metrics": s, "predicted_answer": a, "is_correct": c});
-    write_jsonl(&dir.join("output.jsonl"), &[row("A", Some("1"), true), row("B", None, false), row("A", Some("3"), false)]);
-    write_jsonl(&dir.join("output-rs0.jsonl"), &[row("A", Some("1"), true), row("B", Some("2"), true), row("A", None, false)]);
-    write_jsonl(&dir.join("output-rs1.jsonl"), &[row("A", Some("1"), true), row("B", None, false), row("A", Some("4"), false)]);
-    let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "res/", "--compat", "nemo-skills"]));
+    write_jsonl(
+        &dir.join("output.jsonl"),
+        &[
+            row("A", Some("1"), true),
+            row("B", None, false),
+            row("A", Some("3"), false),
+        ],
+    );
+    write_jsonl(
+        &dir.join("output-rs0.jsonl"),
+        &[
+            row("A", Some("1"), true),
+            row("B", Some("2"), true),
+            row("A", None, false),
+        ],
+    );
+    write_jsonl(
+        &dir.join("output-rs1.jsonl"),
+        &[
+            row("A", Some("1"), true),
+            row("B", None, false),
+            row("A", Some("4"), false),
+        ],
+    );
+    let out = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "res/",
+        "--compat",
+        "nemo-skills",
+    ]));
     assert!(out.status.success(), "{}", stderr(&out));
     let want = "\
 ------------------------ bench-all -------------------------
@@ -193,15 +305,29 @@ fn majority_ties_and_split_buckets() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("ties");
     let r = |a: &str, c: bool| json!({"predicted_answer": a, "is_correct": c});
-    let files = [("output-rs0.jsonl", [r("5", true), r("5", true)]), ("output-rs2.jsonl", [r("5", false), r("5", false)]),
-                 ("output-rs10.jsonl", [r("6", false), r("6", false)]), ("output-rs11.jsonl", [r("6", false), r("7", false)])];
+    let files = [
+        ("output-rs0.jsonl", [r("5", true), r("5", true)]),
+        ("output-rs2.jsonl", [r("5", false), r("5", false)]),
+        ("output-rs10.jsonl", [r("6", false), r("6", false)]),
+        ("output-rs11.jsonl", [r("6", false), r("7", false)]),
+    ];
     for (name, rows) in &files {
         write_jsonl(&dir.join(name), rows);
     }
-    let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "ties", "--compat", "nemo-skills"]));
+    let out = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "ties",
+        "--compat",
+        "nemo-skills",
+    ]));
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("majority@4      | 2           | 50.00%"), "{}", stdout(&out));
-    let got: Value = serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+    assert!(
+        stdout(&out).contains("majority@4      | 2           | 50.00%"),
+        "{}",
+        stdout(&out)
+    );
+    let got: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
     // k=2 reads rs0 and rs2 (numeric seed order): both problems (5,✓) vs (5,✗) tie → ✓ ⇒ 100%.
     assert_eq!(got["ties"]["majority@2"]["symbolic_correct"], json!(100.0));
     // k=3 adds rs10: P1 tie of three → (5,✓); P2 tie of three → (5,✓) ⇒ 100%.

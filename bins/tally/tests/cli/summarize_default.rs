@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 use crate::common::*;
 
 fn metrics(tmp: &std::path::Path, dir: &str) -> Value {
-    let out = run(tally().current_dir(tmp).args(["summarize-results", dir, "--format", "json"]));
+    let out = run(tally()
+        .current_dir(tmp)
+        .args(["summarize-results", dir, "--format", "json"]));
     assert!(out.status.success(), "{}", stderr(&out));
     serde_json::from_str(&stdout(&out)).unwrap()
 }
@@ -39,26 +41,51 @@ fn hand_derived_default_metrics() {
     }
     let m = metrics(tmp.path(), "toy");
     let t = &m["toy"];
-    close(&t["pass@1[avg-of-4]"]["symbolic_correct"], (2.0 / 3.0 + 0.25 + 0.25) / 3.0 * 100.0);
-    close(&t["pass@2"]["symbolic_correct"], (1.0 + 0.5 + 0.5) / 3.0 * 100.0);
+    close(
+        &t["pass@1[avg-of-4]"]["symbolic_correct"],
+        (2.0 / 3.0 + 0.25 + 0.25) / 3.0 * 100.0,
+    );
+    close(
+        &t["pass@2"]["symbolic_correct"],
+        (1.0 + 0.5 + 0.5) / 3.0 * 100.0,
+    );
     close(&t["pass@4"]["symbolic_correct"], 100.0);
-    close(&t["majority@4"]["symbolic_correct"], (1.0 + 0.0 + 0.25) / 3.0 * 100.0);
+    close(
+        &t["majority@4"]["symbolic_correct"],
+        (1.0 + 0.0 + 0.25) / 3.0 * 100.0,
+    );
     close(&t["pass@1[avg-of-4]"]["no_answer"], 0.25 / 3.0 * 100.0);
     // pass@1 = majority@1 = pass@1[avg]: one sample carries the same information.
-    close(&t["pass@1"]["symbolic_correct"], (2.0 / 3.0 + 0.25 + 0.25) / 3.0 * 100.0);
-    close(&t["majority@1"]["symbolic_correct"], (2.0 / 3.0 + 0.25 + 0.25) / 3.0 * 100.0);
+    close(
+        &t["pass@1"]["symbolic_correct"],
+        (2.0 / 3.0 + 0.25 + 0.25) / 3.0 * 100.0,
+    );
+    close(
+        &t["majority@1"]["symbolic_correct"],
+        (2.0 / 3.0 + 0.25 + 0.25) / 3.0 * 100.0,
+    );
     assert_eq!(t["pass@4"]["num_entries"], 3);
-    let ci = t["pass@1[avg-of-4]"]["symbolic_correct_ci95"].as_array().unwrap();
+    let ci = t["pass@1[avg-of-4]"]["symbolic_correct_ci95"]
+        .as_array()
+        .unwrap();
     assert!(ci[0].as_f64().unwrap() <= 38.89 && ci[1].as_f64().unwrap() >= 38.88);
-    assert_eq!(m["_tally"]["status_counts"]["toy"], json!({"ok": 10, "no_answer": 1, "request_error": 1}));
+    assert_eq!(
+        m["_tally"]["status_counts"]["toy"],
+        json!({"ok": 10, "no_answer": 1, "request_error": 1})
+    );
     assert_eq!(m["_tally"]["mode"], "default");
 
     // The table says what mode it is in, and reports the failed sample.
-    let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "toy"]));
+    let out = run(tally()
+        .current_dir(tmp.path())
+        .args(["summarize-results", "toy"]));
     let text = stdout(&out);
     assert!(text.starts_with("tally summary (default mode)"), "{text}");
     assert!(text.contains("1 problems have failed samples"), "{text}");
-    assert!(text.contains("toy: 12 samples: ok 10, no_answer 1, request_error 1"), "{text}");
+    assert!(
+        text.contains("toy: 12 samples: ok 10, no_answer 1, request_error 1"),
+        "{text}"
+    );
 }
 
 /// File order never changes default-mode numbers (ties are split, not broken by position).
@@ -66,17 +93,27 @@ fn hand_derived_default_metrics() {
 fn default_numbers_do_not_depend_on_seed_order() {
     let tmp = tempfile::tempdir().unwrap();
     let r = |a: &str, c: bool| json!({"predicted_answer": a, "is_correct": c});
-    let rows = [[r("5", true), r("1", false)], [r("6", false), r("1", false)], [r("7", false), r("2", true)]];
+    let rows = [
+        [r("5", true), r("1", false)],
+        [r("6", false), r("1", false)],
+        [r("7", false), r("2", true)],
+    ];
     for (name, order) in [("a", [0, 1, 2]), ("b", [2, 1, 0])] {
         for (seed, &i) in order.iter().enumerate() {
-            write_jsonl(&tmp.path().join(name).join(format!("output-rs{seed}.jsonl")), &rows[i]);
+            write_jsonl(
+                &tmp.path().join(name).join(format!("output-rs{seed}.jsonl")),
+                &rows[i],
+            );
         }
     }
     let a = metrics(tmp.path(), "a");
     let b = metrics(tmp.path(), "b");
     assert_json_close(&a["a"], &b["b"], 1e-12, "a vs b");
     // P1: three-way tie 5✓/6✗/7✗ → 1/3; P2: 1✗ ×2 beats 2✓ → 0.
-    close(&a["a"]["majority@3"]["symbolic_correct"], (1.0 / 3.0) / 2.0 * 100.0);
+    close(
+        &a["a"]["majority@3"]["symbolic_correct"],
+        (1.0 / 3.0) / 2.0 * 100.0,
+    );
 }
 
 /// On the 256×64 example the default mode agrees with the seed wherever the seed is unbiased:
@@ -92,9 +129,17 @@ fn graded_64_default_mode_cross_checks() {
     close(&t["pass@1[avg-of-64]"]["symbolic_correct"], 40.6982421875);
     close(&t["pass@64"]["symbolic_correct"], 80.859375);
     close(&t["majority@64"]["symbolic_correct"], 53.125);
-    close(&t["pass@1[avg-of-64]"]["no_answer"], 1735.0 / 16384.0 * 100.0);
-    assert_eq!(m["_tally"]["status_counts"]["comp-math-24-25"], json!({"ok": 16384 - 1735, "no_answer": 1735}));
-    let seeds = t["pass@1[avg-of-64]"]["symbolic_correct_ci95_across_seeds"].as_array().unwrap();
+    close(
+        &t["pass@1[avg-of-64]"]["no_answer"],
+        1735.0 / 16384.0 * 100.0,
+    );
+    assert_eq!(
+        m["_tally"]["status_counts"]["comp-math-24-25"],
+        json!({"ok": 16384 - 1735, "no_answer": 1735})
+    );
+    let seeds = t["pass@1[avg-of-64]"]["symbolic_correct_ci95_across_seeds"]
+        .as_array()
+        .unwrap();
     assert!(seeds[0].as_f64().unwrap() < 40.70 && seeds[1].as_f64().unwrap() > 40.69);
     for sub in ["aime25", "aime24", "hmmt-24-25"] {
         assert!(m.get(format!("comp-math-24-25-{sub}")).is_some(), "{sub}");
@@ -106,19 +151,49 @@ fn formats_and_plots() {
     let shared = shared();
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&shared.join("bench/graded-64"), &tmp.path().join("g"));
-    let csv = run(tally().current_dir(tmp.path()).args(["summarize-results", "g", "--format", "csv"]));
+    let csv =
+        run(tally()
+            .current_dir(tmp.path())
+            .args(["summarize-results", "g", "--format", "csv"]));
     assert!(stdout(&csv).starts_with("table,mode,metric,value,ci95_low,ci95_high\n"));
     assert!(stdout(&csv).contains("comp-math-24-25-all,pass@64,symbolic_correct,80.859375,"));
-    let md = run(tally().current_dir(tmp.path()).args(["summarize-results", "g", "--format", "markdown", "--compat", "nemo-skills"]));
-    assert!(stdout(&md).contains("| `pass@64` | 256 | 80.86% | 0.00% |"), "{}", stdout(&md));
+    let md = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "g",
+        "--format",
+        "markdown",
+        "--compat",
+        "nemo-skills",
+    ]));
+    assert!(
+        stdout(&md).contains("| `pass@64` | 256 | 80.86% | 0.00% |"),
+        "{}",
+        stdout(&md)
+    );
 
     let svg = tmp.path().join("p.svg");
-    let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "g", "--plot"]).arg(&svg));
+    let out = run(tally()
+        .current_dir(tmp.path())
+        .args(["summarize-results", "g", "--plot"])
+        .arg(&svg));
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&svg).unwrap();
-    assert!(text.starts_with("<svg") && text.contains("comp-math-24-25-aime24") && text.contains("majority@k"));
+    assert!(
+        text.starts_with("<svg")
+            && text.contains("comp-math-24-25-aime24")
+            && text.contains("majority@k")
+    );
     let png = tmp.path().join("p.png");
-    let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "g", "--compat", "nemo-skills", "--plot"]).arg(&png));
+    let out = run(tally()
+        .current_dir(tmp.path())
+        .args([
+            "summarize-results",
+            "g",
+            "--compat",
+            "nemo-skills",
+            "--plot",
+        ])
+        .arg(&png));
     assert!(out.status.success(), "{}", stderr(&out));
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");

@@ -8,27 +8,52 @@ fn setup(tmp: &std::path::Path) -> std::path::PathBuf {
     let root = tmp.join("run/eval-results");
     let r = |id: &str, a: &str, c: bool| json!({"id": id, "predicted_answer": a, "is_correct": c});
     // A healthy benchmark next to the broken ones: it must still be summarized.
-    write_jsonl(&root.join("good/output-rs0.jsonl"), &[r("p1", "1", true), r("p2", "2", false)]);
-    write_jsonl(&root.join("good/output-rs1.jsonl"), &[r("p1", "1", true), r("p2", "3", true)]);
+    write_jsonl(
+        &root.join("good/output-rs0.jsonl"),
+        &[r("p1", "1", true), r("p2", "2", false)],
+    );
+    write_jsonl(
+        &root.join("good/output-rs1.jsonl"),
+        &[r("p1", "1", true), r("p2", "3", true)],
+    );
     root
 }
 
 fn check(tmp: &std::path::Path, mode: &[&str], want_in_stderr: &str) {
-    let out = run(tally().current_dir(tmp).args(["summarize-results", "run"]).args(mode));
+    let out = run(tally()
+        .current_dir(tmp)
+        .args(["summarize-results", "run"])
+        .args(mode));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains(want_in_stderr), "wanted `{want_in_stderr}` in:\n{err}");
+    assert!(
+        err.contains(want_in_stderr),
+        "wanted `{want_in_stderr}` in:\n{err}"
+    );
     let text = stdout(&out);
-    assert!(text.contains("good"), "the healthy benchmark is still printed:\n{text}");
-    assert!(!text.contains(" bad "), "the broken benchmark printed numbers:\n{text}");
+    assert!(
+        text.contains("good"),
+        "the healthy benchmark is still printed:\n{text}"
+    );
+    assert!(
+        !text.contains(" bad "),
+        "the broken benchmark printed numbers:\n{text}"
+    );
 }
 
 #[test]
 fn a_non_json_line_names_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let root = setup(tmp.path());
-    write_jsonl(&root.join("bad/output-rs0.jsonl"), &[json!({"predicted_answer": "1", "is_correct": true})]);
-    std::fs::write(root.join("bad/output-rs1.jsonl"), "{\"predicted_answer\": \"1\", \"is_correct\": true}\n{oops\n").unwrap();
+    write_jsonl(
+        &root.join("bad/output-rs0.jsonl"),
+        &[json!({"predicted_answer": "1", "is_correct": true})],
+    );
+    std::fs::write(
+        root.join("bad/output-rs1.jsonl"),
+        "{\"predicted_answer\": \"1\", \"is_correct\": true}\n{oops\n",
+    )
+    .unwrap();
     for mode in [&["--compat", "nemo-skills"][..], &[]] {
         check(tmp.path(), mode, "output-rs1.jsonl:2");
     }
@@ -62,22 +87,46 @@ fn mismatched_problem_order_is_named() {
 fn a_missing_verdict_is_named() {
     let tmp = tempfile::tempdir().unwrap();
     let root = setup(tmp.path());
-    write_jsonl(&root.join("bad/output-rs0.jsonl"), &[json!({"predicted_answer": "1", "is_correct": true})]);
-    write_jsonl(&root.join("bad/output-rs1.jsonl"), &[json!({"predicted_answer": "1"})]);
+    write_jsonl(
+        &root.join("bad/output-rs0.jsonl"),
+        &[json!({"predicted_answer": "1", "is_correct": true})],
+    );
+    write_jsonl(
+        &root.join("bad/output-rs1.jsonl"),
+        &[json!({"predicted_answer": "1"})],
+    );
     for mode in [&["--compat", "nemo-skills"][..], &[]] {
-        check(tmp.path(), mode, "output-rs1.jsonl:1: `is_correct` is missing");
+        check(
+            tmp.path(),
+            mode,
+            "output-rs1.jsonl:1: `is_correct` is missing",
+        );
     }
     // No predicted_answer at all: the file was never graded.
-    write_jsonl(&root.join("bad/output-rs1.jsonl"), &[json!({"generation": "x", "is_correct": true})]);
-    check(tmp.path(), &["--compat", "nemo-skills"], "missing field `predicted_answer`");
+    write_jsonl(
+        &root.join("bad/output-rs1.jsonl"),
+        &[json!({"generation": "x", "is_correct": true})],
+    );
+    check(
+        tmp.path(),
+        &["--compat", "nemo-skills"],
+        "missing field `predicted_answer`",
+    );
 }
 
 #[test]
 fn a_torn_last_line_is_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let root = setup(tmp.path());
-    write_jsonl(&root.join("bad/output-rs0.jsonl"), &[json!({"predicted_answer": "1", "is_correct": true})]);
-    std::fs::write(root.join("bad/output-rs1.jsonl"), "{\"predicted_answer\": \"1\", \"is_corr").unwrap();
+    write_jsonl(
+        &root.join("bad/output-rs0.jsonl"),
+        &[json!({"predicted_answer": "1", "is_correct": true})],
+    );
+    std::fs::write(
+        root.join("bad/output-rs1.jsonl"),
+        "{\"predicted_answer\": \"1\", \"is_corr",
+    )
+    .unwrap();
     check(tmp.path(), &[], "the last line is torn");
 }
 
@@ -85,9 +134,20 @@ fn a_torn_last_line_is_reported() {
 fn unknown_metric_type_and_missing_dir_are_errors() {
     let tmp = tempfile::tempdir().unwrap();
     setup(tmp.path());
-    let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "run", "--metric_type", "code"]));
+    let out = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "run",
+        "--metric_type",
+        "code",
+    ]));
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("unknown metric type `code`"));
-    let out = run(tally().current_dir(tmp.path()).args(["summarize-results", "nowhere"]));
-    assert!(stderr(&out).contains("nowhere: not a directory"), "{}", stderr(&out));
+    let out = run(tally()
+        .current_dir(tmp.path())
+        .args(["summarize-results", "nowhere"]));
+    assert!(
+        stderr(&out).contains("nowhere: not a directory"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -171,6 +171,8 @@ mod tests {
     #[test]
     fn a_non_object_line_is_an_error() {
         let err = read("[1,2]\n").unwrap_err();
-        assert!(err.to_string().contains("f.jsonl:1: expected a JSON object, found an array"));
+        assert!(err
+            .to_string()
+            .contains("f.jsonl:1: expected a JSON object, found an array"));
     }
 }
