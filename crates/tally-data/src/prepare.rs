@@ -198,6 +198,9 @@ fn find_in_dir(dir: &Path, info: &BenchmarkInfo, split: &str) -> Option<PathBuf>
     None
 }
 
+/// (line number, record, the line's bytes when it came from JSONL).
+type SourceRow<'a> = (usize, Map<String, Value>, Option<&'a [u8]>);
+
 struct Built {
     bytes: Vec<u8>,
     records: usize,
@@ -213,7 +216,7 @@ fn build(
     bytes: &[u8],
 ) -> Result<Built, DataError> {
     let path = PathBuf::from(origin);
-    let rows: Vec<(usize, Map<String, Value>, Option<&[u8]>)> = if bytes.starts_with(b"PAR1") {
+    let rows: Vec<SourceRow> = if bytes.starts_with(b"PAR1") {
         parquet_rows(&path, bytes)?
             .into_iter()
             .enumerate()

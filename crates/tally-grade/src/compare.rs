@@ -513,11 +513,14 @@ impl Cmp<'_> {
             }
         }
         let eqish = |o: &[RelOp]| o.iter().all(|x| matches!(x, RelOp::Eq | RelOp::Approx));
-        if eqish(&o1) && eqish(&o2) && (o1.len() > 1 || o2.len() > 1) {
-            if p1[0].is_name_like() && p2[0].is_name_like() {
-                if let (Some(x), Some(y)) = (rel_value(&p1, &o1), rel_value(&p2, &o2)) {
-                    return self.eq(&x, &y);
-                }
+        if eqish(&o1)
+            && eqish(&o2)
+            && (o1.len() > 1 || o2.len() > 1)
+            && p1[0].is_name_like()
+            && p2[0].is_name_like()
+        {
+            if let (Some(x), Some(y)) = (rel_value(&p1, &o1), rel_value(&p2, &o2)) {
+                return self.eq(&x, &y);
             }
         }
         // One inequality each: `l < r` ⇔ `r - l > 0`; same strictness and a positive factor.

@@ -91,12 +91,15 @@ fn strip_think(text: &str) -> Result<&str, ()> {
     }
 }
 
-/// Grades one record in place; returns (graded now, correct, no answer, undecided, unreadable).
+/// What grading one record found: (graded now, correct, no answer, undecided, unreadable).
+type RecordOutcome = (bool, bool, bool, bool, bool);
+
+/// Grades one record in place.
 fn grade_record(
     rec: &mut Map<String, Value>,
     grader: &Grader,
     opts: &FileGradeOptions,
-) -> Result<(bool, bool, bool, bool, bool), String> {
+) -> Result<RecordOutcome, String> {
     let generation = match rec.get("generation") {
         Some(Value::String(s)) => s.clone(),
         Some(Value::Null) | None => String::new(),
@@ -147,9 +150,7 @@ fn grade_record(
             false,
         ),
         None => {
-            let v = if failed {
-                None
-            } else if unfinished_reasoning {
+            let v = if failed || unfinished_reasoning {
                 None
             } else {
                 Some(grader.equal_extracted(answer.as_deref(), &gold))
@@ -209,7 +210,7 @@ pub fn grade_file(
         });
     }
     let mut lines: Vec<Line> = outcome.lines;
-    let results: Vec<Result<(bool, bool, bool, bool, bool), FileGradeError>> = lines
+    let results: Vec<Result<RecordOutcome, FileGradeError>> = lines
         .par_iter_mut()
         .map(|l| {
             grade_record(&mut l.record, grader, opts).map_err(|message| FileGradeError::Record {

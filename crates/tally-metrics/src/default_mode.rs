@@ -379,6 +379,13 @@ fn greedy_metrics(problems: &[&ProblemSamples], cols: Columns) -> IndexMap<Strin
     out
 }
 
+/// (k, majority@k metrics, pass@k metrics).
+type KRow = (
+    usize,
+    IndexMap<String, Estimate>,
+    IndexMap<String, Estimate>,
+);
+
 /// The k values reported: powers of two below N, and N.
 pub fn reported_ks(n: usize) -> Vec<usize> {
     let mut ks: Vec<usize> = std::iter::successors(Some(1usize), |k| Some(k * 2))
@@ -433,11 +440,7 @@ fn sampled_metrics(
     modes.insert(format!("pass@1[avg-of-{n_seeds}]"), avg);
 
     let ks = reported_ks(n_seeds);
-    let mut by_k: Vec<(
-        usize,
-        IndexMap<String, Estimate>,
-        IndexMap<String, Estimate>,
-    )> = ks
+    let mut by_k: Vec<KRow> = ks
         .par_iter()
         .map(|&k| {
             let mut maj = IndexMap::new();
@@ -480,7 +483,7 @@ fn sampled_metrics(
             (k, maj, pass)
         })
         .collect();
-    by_k.sort_by(|a, b| b.0.cmp(&a.0));
+    by_k.sort_by_key(|row| std::cmp::Reverse(row.0));
     for (k, maj, pass) in by_k {
         modes.insert(format!("majority@{k}"), maj);
         modes.insert(format!("pass@{k}"), pass);

@@ -21,8 +21,7 @@ pub fn shared() -> PathBuf {
 }
 
 pub fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("run tally");
-    out
+    cmd.output().expect("run tally")
 }
 
 pub fn stdout(o: &Output) -> String {

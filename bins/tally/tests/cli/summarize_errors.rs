@@ -65,7 +65,7 @@ fn a_shorter_file_is_named() {
     let root = setup(tmp.path());
     let r = json!({"predicted_answer": "1", "is_correct": true});
     write_jsonl(&root.join("bad/output-rs0.jsonl"), &[r.clone(), r.clone()]);
-    write_jsonl(&root.join("bad/output-rs1.jsonl"), &[r.clone()]);
+    write_jsonl(&root.join("bad/output-rs1.jsonl"), std::slice::from_ref(&r));
     for mode in [&["--compat", "nemo-skills"][..], &[]] {
         check(tmp.path(), mode, "output-rs1.jsonl has 1 records but");
     }
