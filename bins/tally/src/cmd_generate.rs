@@ -74,11 +74,16 @@ pub struct Args {
     overrides: Vec<String>,
 }
 
-/// Progress details the bar does not show, as log lines (`TALLY_LOG=info`).
-struct LogStats;
+/// Live details on the progress bar (requests in flight, tokens/s, failures) and in the log
+/// (`TALLY_LOG=info`) when stderr is not a terminal.
+struct LiveStats<'a>(&'a TerminalReporter);
 
-impl StatsObserver for LogStats {
+impl StatsObserver for LiveStats<'_> {
     fn stats(&self, s: &Stats) {
+        self.0.set_message(format!(
+            "{} in flight, {:.0} tok/s, {} failed",
+            s.in_flight, s.tokens_per_s, s.failures
+        ));
         tracing::info!(
             "generate: {}/{} done, {} in flight, {:.0} tokens/s, {} failed",
             s.done,
@@ -215,7 +220,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
 
     let summary = rt.block_on(
         Generator::new(&job, &backend, &reporter)
-            .with_observer(&LogStats)
+            .with_observer(&LiveStats(&reporter))
             .run(),
     )?;
     for p in &summary.passes {

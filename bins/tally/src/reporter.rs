@@ -31,6 +31,17 @@ impl TerminalReporter {
     }
 }
 
+impl TerminalReporter {
+    /// A status text shown after the counter (e.g. requests in flight, tokens/s, errors).
+    pub fn set_message(&self, message: String) {
+        if let Ok(b) = self.bar.lock() {
+            if let Some(b) = b.as_ref() {
+                b.set_message(message);
+            }
+        }
+    }
+}
+
 impl Reporter for TerminalReporter {
     fn start(&self, stage: &str, total: Option<u64>) {
         if !self.interactive {

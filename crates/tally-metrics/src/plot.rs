@@ -7,10 +7,10 @@ use std::path::Path;
 use crate::error::MetricsError;
 use crate::results::Tables;
 
-const PANEL_W: f64 = 640.0;
+const PANEL_W: f64 = 700.0;
 const PANEL_H: f64 = 360.0;
 const MARGIN_L: f64 = 60.0;
-const MARGIN_R: f64 = 150.0;
+const MARGIN_R: f64 = 190.0;
 const MARGIN_T: f64 = 40.0;
 const MARGIN_B: f64 = 50.0;
 
