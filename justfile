@@ -55,6 +55,19 @@ demo: build
 bench-summarize:
     cargo bench -p tally-benches --bench summarize --profile dev
 
+# Fuzz the grader's parser and comparison (libFuzzer via cargo-fuzz; stable toolchain, no
+# sanitizer, optimised build with debug assertions): RUNS inputs from a fixed seed and an empty
+# corpus, so a run is reproducible; each input must finish within 5 s. Installs cargo-fuzz if missing.
+fuzz RUNS="100000":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+    cd crates/tally-grade
+    export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/fuzz"
+    corpus=$(mktemp -d)
+    trap 'rm -rf "$corpus"' EXIT
+    cargo fuzz run -s none grade "$corpus" -- -runs={{RUNS}} -seed=1 -max_len=512 -timeout=5
+
 # Format and lint.
 lint:
     cargo fmt --all --check
