@@ -79,6 +79,7 @@ pub mod key;
 pub mod record;
 pub mod resume;
 pub mod seeds;
+pub mod tir;
 
 #[cfg(test)]
 mod tests;
