@@ -5,8 +5,8 @@
 //! NeMo-Skills users already know: one JSON object per line, fields in NeMo-Skills' order. This
 //! crate holds what all stages share:
 //!
-//! - [`record`]: typed views of a problem and of a sample, and the [`Status`] saying how each
-//!   sample ended (a failed request is a status, never an empty answer);
+//! - [`record`]: the [`Status`] saying how each sample ended (a failed request is a status,
+//!   never an empty answer);
 //! - [`jsonl`]: a reader that names the file and line of every bad line and tolerates (and
 //!   reports) a torn last line, an append-only writer that flushes and fsyncs at safe points and
 //!   repairs a torn tail before appending, and an atomic rewrite (temporary file + rename);
@@ -40,4 +40,4 @@ pub mod record;
 
 pub use error::CoreError;
 pub use progress::{NoopReporter, Reporter};
-pub use record::{Problem, SampleView, Status};
+pub use record::Status;

@@ -97,13 +97,6 @@ impl Verdict {
     }
 }
 
-/// Errors from the file-level helpers.
-#[derive(Debug, thiserror::Error)]
-pub enum GradeError {
-    #[error("record has no field {0:?}")]
-    MissingField(&'static str),
-}
-
 /// Compares answers under one policy and budget. Build with [`Grader::builder`].
 #[derive(Clone, Debug, Default)]
 pub struct Grader {

@@ -3,12 +3,12 @@
 //! parameters; an append-only JSONL file of `{"key": …, "output": {…}}` lines.
 
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+use tally_core::jsonl::{read_jsonl, AppendWriter};
+use tally_core::CoreError;
 use tally_prompt::Filled;
 
 use crate::error::JudgeError;
@@ -47,69 +47,68 @@ fn canonical(value: &Value) -> Value {
     }
 }
 
-/// The cache file, loaded into memory and open for appending.
-#[derive(Debug)]
+/// The cache file, loaded into memory and open for appending (through tally-core's
+/// [`AppendWriter`], which repairs a torn last line on open).
 pub struct JudgeCache {
     path: PathBuf,
-    file: File,
+    writer: AppendWriter,
     entries: HashMap<String, Map<String, Value>>,
-    repaired_bytes: u64,
+}
+
+impl std::fmt::Debug for JudgeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JudgeCache")
+            .field("path", &self.path)
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
+
+/// A core error about the cache file, as the judge reports it.
+fn cache_error(path: &Path, e: CoreError) -> JudgeError {
+    match e {
+        CoreError::Io { source, .. } => JudgeError::CacheIo {
+            path: path.to_path_buf(),
+            source,
+        },
+        CoreError::Json { line, source, .. } => JudgeError::CacheLine {
+            path: path.to_path_buf(),
+            line,
+            message: format!("not JSON: {source}"),
+        },
+        CoreError::NotAnObject { line, .. } => JudgeError::CacheLine {
+            path: path.to_path_buf(),
+            line,
+            message: "not a JSON object".into(),
+        },
+        other => JudgeError::CacheLine {
+            path: path.to_path_buf(),
+            line: 0,
+            message: other.to_string(),
+        },
+    }
 }
 
 impl JudgeCache {
     /// Opens (creating) the cache at `path`. A torn last line (a writer killed mid-line) is cut
     /// off; any other line that is not a cache entry is an error naming the line.
     pub fn open(path: &Path) -> Result<JudgeCache, JudgeError> {
-        let io = |source| JudgeError::CacheIo {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(path)
-            .map_err(io)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io)?;
-
+        let writer = AppendWriter::open(path).map_err(|e| cache_error(path, e))?;
+        let read = read_jsonl(path).map_err(|e| cache_error(path, e))?;
         let mut entries = HashMap::new();
-        let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        for (i, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let (key, output) = parse_entry(line).map_err(|message| JudgeError::CacheLine {
-                path: path.to_path_buf(),
-                line: i + 1,
-                message,
-            })?;
+        for line in read.lines {
+            let (key, output) =
+                parse_entry(line.record).map_err(|message| JudgeError::CacheLine {
+                    path: path.to_path_buf(),
+                    line: line.number,
+                    message,
+                })?;
             entries.insert(key, output);
-        }
-        let tail = &bytes[complete..];
-        let mut repaired_bytes = 0;
-        if !tail.is_empty() {
-            match parse_entry(tail) {
-                // Complete but unterminated: keep it and end the line.
-                Ok((key, output)) => {
-                    entries.insert(key, output);
-                    file.write_all(b"\n").map_err(io)?;
-                }
-                Err(_) => {
-                    file.set_len(complete as u64).map_err(io)?;
-                    file.seek(SeekFrom::End(0)).map_err(io)?;
-                    repaired_bytes = tail.len() as u64;
-                }
-            }
         }
         Ok(JudgeCache {
             path: path.to_path_buf(),
-            file,
+            writer,
             entries,
-            repaired_bytes,
         })
     }
 
@@ -132,39 +131,30 @@ impl JudgeCache {
 
     /// Bytes of a torn last line removed at open (0 for a clean file).
     pub fn repaired_bytes(&self) -> u64 {
-        self.repaired_bytes
+        self.writer.repaired_bytes()
     }
 
-    /// Records a judge output and appends it to the file (one write, flushed), so a crash
-    /// right after loses at most this line.
+    /// Records a judge output and appends it to the file (flushed), so a crash right after loses
+    /// at most this line.
     pub fn insert(&mut self, key: String, output: Map<String, Value>) -> Result<(), JudgeError> {
-        let mut line = serde_json::to_vec(&serde_json::json!({"key": key, "output": output}))
-            .expect("cache entry serializes");
-        line.push(b'\n');
-        let io = |source| JudgeError::CacheIo {
-            path: self.path.clone(),
-            source,
-        };
-        self.file.write_all(&line).map_err(io)?;
-        self.file.flush().map_err(io)?;
+        let entry = serde_json::json!({"key": key, "output": output});
+        self.writer
+            .append(&entry)
+            .map_err(|e| cache_error(&self.path, e))?;
+        self.writer
+            .flush()
+            .map_err(|e| cache_error(&self.path, e))?;
         self.entries.insert(key, output);
         Ok(())
     }
 
     /// fsyncs the file: everything inserted so far survives a power loss.
     pub fn sync(&mut self) -> Result<(), JudgeError> {
-        self.file.sync_data().map_err(|source| JudgeError::CacheIo {
-            path: self.path.clone(),
-            source,
-        })
+        self.writer.sync().map_err(|e| cache_error(&self.path, e))
     }
 }
 
-fn parse_entry(line: &[u8]) -> Result<(String, Map<String, Value>), String> {
-    let value: Value = serde_json::from_slice(line).map_err(|e| format!("not JSON: {e}"))?;
-    let Value::Object(mut obj) = value else {
-        return Err("not a JSON object".into());
-    };
+fn parse_entry(mut obj: Map<String, Value>) -> Result<(String, Map<String, Value>), String> {
     let Some(Value::String(key)) = obj.remove("key") else {
         return Err("no string 'key'".into());
     };

@@ -218,7 +218,7 @@ fn text(summary: &Summary) -> String {
             if d.problems_with_failed_samples > 0 {
                 let _ = writeln!(
                     out,
-                    "{} problems have failed samples (request errors, timeouts…) and are estimated from fewer samples",
+                    "{} problems have failed samples (request errors, timeouts…): estimated from the valid ones, left out when none is valid",
                     d.problems_with_failed_samples
                 );
             }

@@ -19,6 +19,15 @@ fn setup(tmp: &std::path::Path) -> std::path::PathBuf {
     root
 }
 
+/// A `bad` benchmark: one good answered record in rs0, and `rs1` written as given.
+fn bad_benchmark(root: &std::path::Path, rs1: &str) {
+    write_jsonl(
+        &root.join("bad/output-rs0.jsonl"),
+        &[json!({"predicted_answer": "1", "is_correct": true})],
+    );
+    std::fs::write(root.join("bad/output-rs1.jsonl"), rs1).unwrap();
+}
+
 fn check(tmp: &std::path::Path, mode: &[&str], want_in_stderr: &str) {
     let out = run(tally()
         .current_dir(tmp)
@@ -45,15 +54,10 @@ fn check(tmp: &std::path::Path, mode: &[&str], want_in_stderr: &str) {
 fn a_non_json_line_names_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
     let root = setup(tmp.path());
-    write_jsonl(
-        &root.join("bad/output-rs0.jsonl"),
-        &[json!({"predicted_answer": "1", "is_correct": true})],
-    );
-    std::fs::write(
-        root.join("bad/output-rs1.jsonl"),
+    bad_benchmark(
+        &root,
         "{\"predicted_answer\": \"1\", \"is_correct\": true}\n{oops\n",
-    )
-    .unwrap();
+    );
     for mode in [&["--compat", "nemo-skills"][..], &[]] {
         check(tmp.path(), mode, "output-rs1.jsonl:2");
     }
@@ -118,15 +122,7 @@ fn a_missing_verdict_is_named() {
 fn a_torn_last_line_is_reported() {
     let tmp = tempfile::tempdir().unwrap();
     let root = setup(tmp.path());
-    write_jsonl(
-        &root.join("bad/output-rs0.jsonl"),
-        &[json!({"predicted_answer": "1", "is_correct": true})],
-    );
-    std::fs::write(
-        root.join("bad/output-rs1.jsonl"),
-        "{\"predicted_answer\": \"1\", \"is_corr",
-    )
-    .unwrap();
+    bad_benchmark(&root, "{\"predicted_answer\": \"1\", \"is_corr");
     check(tmp.path(), &[], "the last line is torn");
 }
 

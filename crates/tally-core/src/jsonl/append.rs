@@ -65,6 +65,12 @@ impl AppendWriter {
         Ok(())
     }
 
+    /// Hands buffered records to the OS (they survive a crash of this process, not of the
+    /// machine; [`AppendWriter::sync`] for that).
+    pub fn flush(&mut self) -> Result<(), CoreError> {
+        self.out.flush().map_err(|e| CoreError::io(&self.path, e))
+    }
+
     /// Flushes buffered records and fsyncs the file: everything appended so far survives a crash.
     pub fn sync(&mut self) -> Result<(), CoreError> {
         self.out.flush().map_err(|e| CoreError::io(&self.path, e))?;
