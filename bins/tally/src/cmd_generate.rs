@@ -4,16 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tally_core::overrides::Overrides;
-use tally_core::Reporter;
-use tally_generate::tally_backend::{ApiKey, Backend, OpenAiCompatBackend, ServerKind};
-use tally_generate::tally_prompt::Filled;
-use tally_generate::{
-    load_inputs, load_prompt, passes, Generator, InputSpec, Job, PassState, ResumePolicy,
-    SeedDefaults, SeedPlan, Settings, Stats, StatsObserver,
-};
+use tally_generate::{SeedDefaults, SeedPlan, Settings};
 
-use crate::cmd_prepare::default_data_dir;
 use crate::reporter::TerminalReporter;
+use crate::run_generation::{connect, generate, print_summary, Spec};
 use crate::AnyError;
 
 #[derive(clap::Args)]
@@ -44,7 +38,7 @@ pub struct Args {
     random_seeds: Option<String>,
     #[arg(long = "starting_seed", alias = "starting-seed", default_value_t = 0)]
     starting_seed: u64,
-    /// `generate` (`math_judge` is not available yet).
+    /// `generate`, or `math_judge` (= `tally judge`: ++input_dir=<graded samples>).
     #[arg(
         long = "generation_type",
         alias = "generation-type",
@@ -61,6 +55,9 @@ pub struct Args {
     /// else ~/.local/share/tally/datasets.
     #[arg(long = "data_dir", alias = "data-dir")]
     data_dir: Option<PathBuf>,
+    /// Start the isolated code-execution service inside this run (for ++code_execution=true).
+    #[arg(long = "with_sandbox", alias = "with-sandbox")]
+    with_sandbox: bool,
     /// `ns` infrastructure options, accepted for drop-in command lines (only `local` runs here).
     #[arg(long, hide = true)]
     cluster: Option<String>,
@@ -69,44 +66,23 @@ pub struct Args {
     /// Hydra-style settings: ++input_file= | ++dataset= ++split=, ++prompt_config=,
     /// ++prompt_template=, ++inference.{temperature,top_p,top_k,min_p,tokens_to_generate,
     /// random_seed,repetition_penalty}=, ++max_concurrent_requests=, ++max_samples=,
-    /// ++extra_stop_phrases=, ++resume_policy=resume|override|restart.
+    /// ++extra_stop_phrases=, ++resume_policy=resume|override|restart, ++code_execution=true with
+    /// ++server.code_execution.{max_code_executions,add_remaining_code_executions,
+    /// code_execution_timeout,max_code_output_characters}= and ++sandbox.{host,port}=,
+    /// ++total_code_executions_in_prompt=N|[min,max], ++override_max_code_executions=true.
     #[arg(value_name = "++KEY=VALUE")]
     overrides: Vec<String>,
-}
-
-/// Live details on the progress bar (requests in flight, tokens/s, failures) and in the log
-/// (`TALLY_LOG=info`) when stderr is not a terminal.
-struct LiveStats<'a>(&'a TerminalReporter);
-
-impl StatsObserver for LiveStats<'_> {
-    fn stats(&self, s: &Stats) {
-        self.0.set_message(format!(
-            "{} in flight, {:.0} tok/s, {} failed",
-            s.in_flight, s.tokens_per_s, s.failures
-        ));
-        tracing::info!(
-            "generate: {}/{} done, {} in flight, {:.0} tokens/s, {} failed",
-            s.done,
-            s.total,
-            s.in_flight,
-            s.tokens_per_s,
-            s.failures
-        );
-    }
 }
 
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     match args.generation_type.as_str() {
         "generate" => {}
-        "math_judge" => {
-            return Err(
-                "--generation_type=math_judge is not available in `tally generate` yet".into(),
-            )
-        }
+        "math_judge" => return crate::cmd_judge::run_from_generate(args.into_judge()),
         other => {
-            return Err(
-                format!("--generation_type={other} is not supported (use `generate`)").into(),
+            return Err(format!(
+                "--generation_type={other} is not supported (use `generate` or `math_judge`)"
             )
+            .into())
         }
     }
     if let Some(c) = args.cluster.as_deref().filter(|c| *c != "local") {
@@ -120,152 +96,58 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     if args.dry_run {
         user.push("dry_run", serde_json::json!(true));
     }
+    // Checked before connecting: a typo costs no connection attempt.
     let settings = Settings::from_overrides(&user)?;
-    for ignored in &settings.ignored {
-        reporter.warn(&format!(
-            "{ignored} has no effect in `tally generate` (it always resumes)"
-        ));
-    }
-
-    let (input_path, dataset_prompt) = match &settings.input {
-        InputSpec::File(p) => (p.clone(), None),
-        InputSpec::Dataset { name, split } => {
-            let info = tally_data::registry::lookup(name).ok_or_else(|| {
-                format!(
-                    "unknown ++dataset={name} (known: {})",
-                    tally_data::registry::names().join(", ")
-                )
-            })?;
-            let split = split
-                .clone()
-                .unwrap_or_else(|| info.default_split.to_string());
-            let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
-            let path = dir.join(name).join(format!("{split}.jsonl"));
-            if !path.exists() {
-                return Err(format!(
-                    "{} does not exist; run `tally prepare {name}` first",
-                    path.display()
-                )
-                .into());
-            }
-            (path, Some(info.prompt_config))
-        }
-    };
-    let inputs = load_inputs(
-        &input_path,
-        settings.max_samples,
-        settings.total_code_executions_in_prompt,
-    )?;
-    let prompt = load_prompt(&settings, dataset_prompt)?;
-
-    let kind: ServerKind = args.server_type.parse().map_err(|_| {
-        format!(
-            "--server_type={}: expected vllm, sglang, trtllm, openai, llamacpp or generic",
-            args.server_type
-        )
-    })?;
-    if kind == ServerKind::OpenAi && settings.prompt_template.is_some() {
-        return Err("++prompt_template cannot be used with --server_type=openai (chat API)".into());
-    }
-    let address = args
-        .server_address
-        .clone()
-        .ok_or("--server_address is required: `tally generate` talks to a running server and does not host one")?;
     let seeds = SeedPlan::from_flags(
         args.num_random_seeds,
         args.random_seeds.as_deref(),
         args.starting_seed,
     )?;
-    let passes = passes(&seeds, SeedDefaults::Generate, &user)?;
-
-    let mut builder = OpenAiCompatBackend::builder(address, kind)
-        .max_connections(settings.max_concurrent_requests);
-    if let Some(m) = &args.model {
-        builder = builder.model(m.clone());
-    }
-    if kind == ServerKind::OpenAi {
-        if let Some(key) = std::env::var("OPENAI_API_KEY")
-            .ok()
-            .filter(|k| !k.is_empty())
-        {
-            builder = builder.api_key(ApiKey::new(key));
-        }
-    }
-    let backend = builder.build()?;
-
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let model = match &args.model {
-        Some(m) => m.clone(),
-        None => match rt.block_on(backend.model_name()) {
-            Ok(m) => m,
-            Err(_) if settings.dry_run => "<model not discovered>".to_string(),
-            Err(e) => return Err(tally_generate::GenerateError::ModelName(e).into()),
-        },
-    };
-    let mut job = Job::new(
-        &settings,
-        inputs,
-        prompt,
-        passes,
-        model,
-        kind.as_str(),
-        &args.output_dir,
-    );
-    job.output_prefix = args.output_prefix.clone();
-    if settings.resume_policy == ResumePolicy::Restart {
-        reporter.warn("++resume_policy=restart: existing outputs of these seeds are discarded");
-    }
-
-    let summary = rt.block_on(
-        Generator::new(&job, &backend, &reporter)
-            .with_observer(&LiveStats(&reporter))
-            .run(),
+    let target = connect(
+        &rt,
+        &args.server_type,
+        args.server_address.as_deref(),
+        args.model.as_deref(),
+        settings.max_concurrent_requests,
+        settings.dry_run,
     )?;
-    for p in &summary.passes {
-        let name = p.output.display();
-        match (summary.dry_run, p.state) {
-            (_, PassState::AlreadyDone) => println!("{name}: already complete"),
-            (true, _) => println!(
-                "{name}: would generate {}, reuse {}",
-                job.inputs.len() - p.reused,
-                p.reused
-            ),
-            (false, _) => {
-                let counts: Vec<String> =
-                    p.statuses.iter().map(|(s, n)| format!("{s} {n}")).collect();
-                println!(
-                    "{name}: {} generated, {} reused ({})",
-                    p.generated,
-                    p.reused,
-                    counts.join(", ")
-                );
-            }
-        }
-    }
-    match &summary.first_prompt {
-        Some(Filled::Text(t)) => println!("first prompt:\n{t}"),
-        Some(m) => println!(
-            "first prompt:\n{}",
-            serde_json::to_string_pretty(m).unwrap_or_default()
-        ),
-        None => {}
-    }
-    if !summary.dry_run && summary.generated > 0 {
-        let secs = summary.elapsed.as_secs_f64().max(1e-9);
-        println!(
-            "{} samples in {:.1} s, {} tokens ({:.0} tokens/s), {} failed",
-            summary.generated,
-            secs,
-            summary.tokens,
-            summary.tokens as f64 / secs,
-            summary.failures
-        );
-    }
+    let spec = Spec {
+        output_dir: args.output_dir.clone(),
+        output_prefix: args.output_prefix.clone(),
+        seeds,
+        defaults: SeedDefaults::Generate,
+        user: &user,
+        data_dir: args.data_dir.clone(),
+        with_sandbox: args.with_sandbox,
+    };
+    let (job, summary) = generate(&rt, &target, &spec, &reporter)?;
+    print_summary(&summary, job.inputs.len());
     Ok(if summary.failures > 0 {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+impl Args {
+    /// `--generation_type=math_judge`: the same flags, as `tally judge` reads them.
+    fn into_judge(self) -> crate::cmd_judge::Args {
+        crate::cmd_judge::Args {
+            server_type: self.server_type,
+            server_address: self.server_address,
+            model: self.model,
+            output_dir: Some(self.output_dir),
+            num_random_seeds: self.num_random_seeds,
+            random_seeds: self.random_seeds,
+            starting_seed: self.starting_seed,
+            dry_run: self.dry_run,
+            override_resume: self.override_resume,
+            cluster: self.cluster,
+            overrides: self.overrides,
+            ..Default::default()
+        }
+    }
 }

@@ -2,10 +2,13 @@
 
 mod cmd_generate;
 mod cmd_grade;
+mod cmd_judge;
 mod cmd_prepare;
 mod cmd_sandbox;
 mod cmd_summarize;
 mod reporter;
+mod run_generation;
+mod sandbox_exec;
 
 use std::process::ExitCode;
 
@@ -31,6 +34,8 @@ enum Command {
     Generate(cmd_generate::Args),
     /// Grade sample files in place: extract the answer, decide equivalence (`evaluate_results`).
     Grade(cmd_grade::Args),
+    /// Judge graded samples with an LLM (`ns generate --generation_type=math_judge`).
+    Judge(cmd_judge::Args),
     /// Run the isolated code-execution service (NeMo-Skills' `/execute`, plus sessions).
     Sandbox(cmd_sandbox::Args),
     /// Summarize graded sample files into tables and metrics.json (`ns summarize_results`).
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
         Command::Prepare(args) => cmd_prepare::run(args),
         Command::Grade(args) => cmd_grade::run(args),
         Command::Generate(args) => cmd_generate::run(args),
+        Command::Judge(args) => cmd_judge::run(args),
         Command::Sandbox(args) => cmd_sandbox::run(args),
         Command::SummarizeResults(args) => cmd_summarize::run(args),
     };

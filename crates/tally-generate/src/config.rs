@@ -36,6 +36,69 @@ pub enum ResumePolicy {
     Restart,
 }
 
+/// `++total_code_executions_in_prompt`: a number for every problem, or `[min,max]`, a number
+/// drawn per problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotalCodeExecutions {
+    Fixed(i64),
+    /// NeMo-Skills draws with `random.randint` on each run; Tally draws from the problem's index
+    /// with a fixed generator, so a rerun (and a resume) sees the same prompts.
+    Range(i64, i64),
+}
+
+impl TotalCodeExecutions {
+    /// The value for the problem at `index` (inclusive range).
+    pub fn for_problem(&self, index: usize) -> i64 {
+        match *self {
+            TotalCodeExecutions::Fixed(n) => n,
+            TotalCodeExecutions::Range(lo, hi) => {
+                let span = (hi - lo) as u64 + 1;
+                lo + (splitmix64(index as u64 ^ 0x7a11_c0de) % span) as i64
+            }
+        }
+    }
+}
+
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Tool-integrated reasoning (`++code_execution=true`, spec §3) and its
+/// `server.code_execution.*` / `sandbox.*` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeExecution {
+    /// `server.code_execution.max_code_executions` (8).
+    pub max_code_executions: u32,
+    /// `server.code_execution.add_remaining_code_executions` (false).
+    pub add_remaining_code_executions: bool,
+    /// `server.code_execution.code_execution_timeout` in seconds (10).
+    pub code_execution_timeout: f64,
+    /// `server.code_execution.max_code_output_characters` (1000).
+    pub max_code_output_characters: usize,
+    /// `++override_max_code_executions`: a problem's `total_code_executions` is its limit.
+    pub override_max_code_executions: bool,
+    /// `sandbox.host` / `sandbox.port`; `None` → the caller's default (NeMo-Skills reads
+    /// `NEMO_SKILLS_SANDBOX_HOST`/`_PORT`, else 127.0.0.1:6000).
+    pub sandbox_host: Option<String>,
+    pub sandbox_port: Option<u16>,
+}
+
+impl CodeExecution {
+    /// What shapes a TIR sample (part of every sample's key; the sandbox's address is not).
+    pub fn key_json(&self) -> Value {
+        serde_json::json!({
+            "max_code_executions": self.max_code_executions,
+            "add_remaining_code_executions": self.add_remaining_code_executions,
+            "code_execution_timeout": self.code_execution_timeout,
+            "max_code_output_characters": self.max_code_output_characters,
+            "override_max_code_executions": self.override_max_code_executions,
+        })
+    }
+}
+
 /// The run-wide settings (those that do not depend on the seed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -48,8 +111,11 @@ pub struct Settings {
     /// `++max_samples` (`-1` → all).
     pub max_samples: Option<usize>,
     pub extra_stop_phrases: Vec<String>,
-    /// `++total_code_executions_in_prompt=N`: adds `total_code_executions` to every record.
-    pub total_code_executions_in_prompt: Option<i64>,
+    /// `++total_code_executions_in_prompt=N|[min,max]`: adds `total_code_executions` to every
+    /// record.
+    pub total_code_executions_in_prompt: Option<TotalCodeExecutions>,
+    /// `++code_execution=true`: tool-integrated reasoning.
+    pub code_execution: Option<CodeExecution>,
     /// `++generation_key` (default `generation`).
     pub generation_key: String,
     pub resume_policy: ResumePolicy,
@@ -66,7 +132,6 @@ const IGNORED: &[&str] = &[
     "batch_size",
     "remove_stop_phrases",
     "server",
-    "sandbox",
     "output_file",
 ];
 
@@ -113,12 +178,23 @@ impl Settings {
                     | "override_max_code_executions"
             ) || key
                 .strip_prefix("inference.")
-                .is_some_and(|k| SAMPLING.contains(&k));
-            if IGNORED.contains(&top) {
+                .is_some_and(|k| SAMPLING.contains(&k))
+                || key
+                    .strip_prefix("server.code_execution.")
+                    .is_some_and(|k| CODE_EXECUTION.contains(&k))
+                || key
+                    .strip_prefix("sandbox.")
+                    .is_some_and(|k| SANDBOX.contains(&k));
+            // `server.*` steers NeMo-Skills' client and is ignored, except its code-execution part.
+            let steering = IGNORED.contains(&top) && !key.starts_with("server.code_execution.");
+            if known {
+                continue;
+            }
+            if steering {
                 if !ignored.contains(&o.raw) {
                     ignored.push(o.raw.clone());
                 }
-            } else if !known {
+            } else {
                 return Err(GenerateError::setting(
                     &o.raw,
                     format!("unknown key `{key}` (see `tally generate --help` for the supported ++ settings)"),
@@ -126,10 +202,6 @@ impl Settings {
             }
         }
         for (key, what) in [
-            (
-                "code_execution",
-                "code execution (TIR, ++code_execution=true)",
-            ),
             (
                 "prefix_generation_to_response",
                 "++prefix_generation_to_response",
@@ -203,16 +275,29 @@ impl Settings {
             Some(Value::Array(items)) => items.iter().map(value_to_string).collect(),
             Some(v) => vec![value_to_string(v)],
         };
-        let total_code_executions_in_prompt = match ov.get("total_code_executions_in_prompt") {
-            None | Some(Value::Null) => None,
-            Some(v) => match v.as_i64() {
-                Some(n) => Some(n),
-                None => {
-                    return Err(GenerateError::Unsupported {
-                        what: "++total_code_executions_in_prompt as a [min,max] range".into(),
-                    })
+        let total_code_executions_in_prompt = total_code_executions(ov)?;
+        let prompt_template = ov
+            .get("prompt_template")
+            .filter(|v| !v.is_null())
+            .map(value_to_string);
+        let code_execution = if ov.get("code_execution").is_some_and(truthy) {
+            if prompt_template.is_none() {
+                return Err(GenerateError::setting(
+                    "++code_execution",
+                    "code execution needs ++prompt_template (completion mode); NeMo-Skills does not support it in chat mode either",
+                ));
+            }
+            Some(code_execution(ov)?)
+        } else {
+            for k in ["override_max_code_executions"] {
+                if ov.get(k).is_some_and(truthy) {
+                    return Err(GenerateError::setting(
+                        &format!("++{k}"),
+                        "only applies with ++code_execution=true",
+                    ));
                 }
-            },
+            }
+            None
         };
         let resume_policy = match ov.get_str("resume_policy") {
             None | Some("resume") => ResumePolicy::Resume,
@@ -231,10 +316,7 @@ impl Settings {
                 .get("prompt_config")
                 .filter(|v| !v.is_null())
                 .map(value_to_string),
-            prompt_template: ov
-                .get("prompt_template")
-                .filter(|v| !v.is_null())
-                .map(value_to_string),
+            prompt_template,
             examples_type: ov
                 .get("examples_type")
                 .filter(|v| !v.is_null())
@@ -243,6 +325,7 @@ impl Settings {
             max_samples,
             extra_stop_phrases,
             total_code_executions_in_prompt,
+            code_execution,
             generation_key: ov
                 .get_str("generation_key")
                 .unwrap_or("generation")
@@ -252,6 +335,110 @@ impl Settings {
             ignored,
         })
     }
+}
+
+const CODE_EXECUTION: &[&str] = &[
+    "max_code_executions",
+    "add_remaining_code_executions",
+    "code_execution_timeout",
+    "max_code_output_characters",
+    "sandbox_traceback_verbosity",
+];
+
+const SANDBOX: &[&str] = &["sandbox_type", "host", "port"];
+
+fn total_code_executions(ov: &Overrides) -> Result<Option<TotalCodeExecutions>, GenerateError> {
+    let key = "++total_code_executions_in_prompt";
+    let bad = || GenerateError::setting(key, "expected an integer or [min,max]");
+    Ok(match ov.get("total_code_executions_in_prompt") {
+        None | Some(Value::Null) => None,
+        Some(Value::Array(a)) => match a.as_slice() {
+            [lo, hi] => {
+                let (lo, hi) = (lo.as_i64().ok_or_else(bad)?, hi.as_i64().ok_or_else(bad)?);
+                if lo > hi {
+                    return Err(GenerateError::setting(
+                        key,
+                        format!("[{lo},{hi}]: min is above max"),
+                    ));
+                }
+                Some(TotalCodeExecutions::Range(lo, hi))
+            }
+            _ => return Err(bad()),
+        },
+        Some(v) => Some(TotalCodeExecutions::Fixed(v.as_i64().ok_or_else(bad)?)),
+    })
+}
+
+fn code_execution(ov: &Overrides) -> Result<CodeExecution, GenerateError> {
+    let get = |k: &str| {
+        ov.get(&format!("server.code_execution.{k}"))
+            .filter(|v| !v.is_null())
+    };
+    let uint = |k: &str, default: u64| -> Result<u64, GenerateError> {
+        match get(k) {
+            None => Ok(default),
+            Some(v) => v.as_u64().ok_or_else(|| {
+                GenerateError::setting(
+                    &format!("++server.code_execution.{k}"),
+                    "must be a non-negative integer",
+                )
+            }),
+        }
+    };
+    let timeout = match get("code_execution_timeout") {
+        None => 10.0,
+        Some(v) => match v.as_f64() {
+            Some(t) if t > 0.0 => t,
+            _ => {
+                return Err(GenerateError::setting(
+                    "++server.code_execution.code_execution_timeout",
+                    "must be a positive number of seconds",
+                ))
+            }
+        },
+    };
+    if let Some(v) = get("sandbox_traceback_verbosity") {
+        if !value_to_string(v).eq_ignore_ascii_case("plain") {
+            return Err(GenerateError::Unsupported {
+                what: format!(
+                    "++server.code_execution.sandbox_traceback_verbosity={} (only Plain)",
+                    value_to_string(v)
+                ),
+            });
+        }
+    }
+    if let Some(t) = ov.get("sandbox.sandbox_type").filter(|v| !v.is_null()) {
+        if value_to_string(t) != "local" {
+            return Err(GenerateError::Unsupported {
+                what: format!(
+                    "++sandbox.sandbox_type={} (Tally's sandbox is `local`: `tally sandbox`)",
+                    value_to_string(t)
+                ),
+            });
+        }
+    }
+    let port = match ov.get("sandbox.port").filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => Some(
+            value_to_string(v)
+                .parse::<u16>()
+                .map_err(|_| GenerateError::setting("++sandbox.port", "must be a port number"))?,
+        ),
+    };
+    Ok(CodeExecution {
+        max_code_executions: u32::try_from(uint("max_code_executions", 8)?).map_err(|_| {
+            GenerateError::setting("++server.code_execution.max_code_executions", "too large")
+        })?,
+        add_remaining_code_executions: get("add_remaining_code_executions").is_some_and(truthy),
+        code_execution_timeout: timeout,
+        max_code_output_characters: uint("max_code_output_characters", 1000)? as usize,
+        override_max_code_executions: ov.get("override_max_code_executions").is_some_and(truthy),
+        sandbox_host: ov
+            .get("sandbox.host")
+            .filter(|v| !v.is_null())
+            .map(value_to_string),
+        sandbox_port: port,
+    })
 }
 
 /// The sampling parameters of one pass from its effective overrides (seed defaults, then the
@@ -405,9 +592,109 @@ mod tests {
         assert!(e.to_string().contains("inference.temprature"), "{e}");
         let e = Settings::from_overrides(&ov(&["++input_file=a", "++code_execution=true"]))
             .unwrap_err();
-        assert!(e.to_string().contains("not supported yet"), "{e}");
+        assert!(e.to_string().contains("chat mode"), "{e}");
+        let e = Settings::from_overrides(&ov(&[
+            "++input_file=a",
+            "++code_execution=true",
+            "++prompt_template=qwen-instruct",
+            "++server.code_execution.max_code_execution=3",
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("max_code_execution`"), "{e}");
         assert!(Settings::from_overrides(&ov(&["++max_samples=2"])).is_err());
         assert!(Settings::from_overrides(&ov(&["++input_file=a", "++dataset=b"])).is_err());
         assert!(sampling_params(&ov(&["++inference.tokens_to_generate=-1"])).is_err());
+    }
+
+    #[test]
+    fn code_execution_settings_and_their_defaults() {
+        let base = [
+            "++input_file=a",
+            "++prompt_template=openmath-instruct",
+            "++code_execution=true",
+        ];
+        let s = Settings::from_overrides(&ov(&base)).unwrap();
+        let c = s.code_execution.unwrap();
+        assert_eq!(
+            (
+                c.max_code_executions,
+                c.add_remaining_code_executions,
+                c.code_execution_timeout,
+                c.max_code_output_characters
+            ),
+            (8, false, 10.0, 1000)
+        );
+        assert_eq!((c.sandbox_host, c.sandbox_port), (None, None));
+        let mut args = base.to_vec();
+        args.extend([
+            "++server.code_execution.max_code_executions=3",
+            "++server.code_execution.add_remaining_code_executions=true",
+            "++server.code_execution.code_execution_timeout=2.5",
+            "++sandbox.host=10.0.0.2",
+            "++sandbox.port=6001",
+            "++override_max_code_executions=true",
+            "++server.host=ignored",
+        ]);
+        let s = Settings::from_overrides(&ov(&args)).unwrap();
+        let c = s.code_execution.unwrap();
+        assert_eq!(
+            (
+                c.max_code_executions,
+                c.add_remaining_code_executions,
+                c.code_execution_timeout
+            ),
+            (3, true, 2.5)
+        );
+        assert!(c.override_max_code_executions);
+        assert_eq!(
+            (c.sandbox_host.as_deref(), c.sandbox_port),
+            (Some("10.0.0.2"), Some(6001))
+        );
+        assert_eq!(s.ignored, vec!["++server.host=ignored".to_string()]);
+        // Without code execution the TIR-only switch is an error, not silently ignored.
+        assert!(Settings::from_overrides(&ov(&[
+            "++input_file=a",
+            "++override_max_code_executions=true"
+        ]))
+        .is_err());
+    }
+
+    #[test]
+    fn total_code_executions_fixed_or_drawn_per_problem() {
+        let s = Settings::from_overrides(&ov(&[
+            "++input_file=a",
+            "++total_code_executions_in_prompt=8",
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.total_code_executions_in_prompt,
+            Some(TotalCodeExecutions::Fixed(8))
+        );
+        let s = Settings::from_overrides(&ov(&[
+            "++input_file=a",
+            "++total_code_executions_in_prompt=[2,5]",
+        ]))
+        .unwrap();
+        let t = s.total_code_executions_in_prompt.unwrap();
+        let drawn: Vec<i64> = (0..200).map(|i| t.for_problem(i)).collect();
+        assert!(drawn.iter().all(|n| (2..=5).contains(n)));
+        for n in 2..=5 {
+            assert!(drawn.contains(&n), "{n} never drawn");
+        }
+        // The same problem always gets the same number (resume sees the same prompt).
+        assert_eq!(
+            drawn,
+            (0..200).map(|i| t.for_problem(i)).collect::<Vec<_>>()
+        );
+        assert!(Settings::from_overrides(&ov(&[
+            "++input_file=a",
+            "++total_code_executions_in_prompt=[5,2]"
+        ]))
+        .is_err());
+        assert!(Settings::from_overrides(&ov(&[
+            "++input_file=a",
+            "++total_code_executions_in_prompt=x"
+        ]))
+        .is_err());
     }
 }

@@ -23,12 +23,14 @@ use crate::error::GenerateError;
 use crate::job::Job;
 use crate::journal::{read_journal, JournalEntry, JournalWriter};
 use crate::key::{params_json, sample_key};
-use crate::record::{build_record, SampleOutcome};
+use crate::record::{build_record, RecordKeys, SampleOutcome};
 use crate::resume::{
     is_retryable, plan_pass, remove_if_exists, PassFiles, PassStart, RunHeader, RunRecord,
     HEADER_FORMAT,
 };
 use crate::seeds::output_file_name;
+use crate::tir::{run_tir, CodeExecutor, TirConfig};
+use crate::tir_backend::BackendTirModel;
 
 /// A snapshot of a running job, for progress displays.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +104,7 @@ pub struct Generator<'a, B: ?Sized> {
     backend: &'a B,
     reporter: &'a dyn Reporter,
     observer: Option<&'a dyn StatsObserver>,
+    executor: Option<&'a dyn CodeExecutor>,
 }
 
 struct PassRun {
@@ -127,7 +130,14 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
             backend,
             reporter,
             observer: None,
+            executor: None,
         }
+    }
+
+    /// The sandbox for tool-integrated reasoning (required when the job has `code_execution`).
+    pub fn with_code_executor(mut self, executor: &'a dyn CodeExecutor) -> Self {
+        self.executor = Some(executor);
+        self
     }
 
     pub fn with_observer(mut self, observer: &'a dyn StatsObserver) -> Self {
@@ -167,19 +177,41 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
         };
         let seeds: Vec<Option<u64>> = job.passes.iter().map(|p| p.seed).collect();
         let n = filled.len();
+        let tir = match &job.code_execution {
+            None => None,
+            Some(c) => {
+                let tags = job.prompt.code_tags().ok_or_else(|| {
+                    GenerateError::setting(
+                        "++code_execution",
+                        "code execution needs a prompt template (completion mode)",
+                    )
+                })?;
+                if self.executor.is_none() && !job.dry_run {
+                    return Err(GenerateError::setting(
+                        "++code_execution",
+                        "no sandbox to run code in was given to the engine",
+                    ));
+                }
+                Some((c, tags))
+            }
+        };
 
         // Plan every pass before sending anything: a refused resume costs no request.
         let mut runs = Vec::with_capacity(job.passes.len());
         for pass in &job.passes {
             let mut params = pass.params.clone();
             params.stop = stops.clone();
+            let mut sampling = params_json(&params);
+            if let Some((c, _)) = &tir {
+                sampling["code_execution"] = c.key_json();
+            }
             let header = RunHeader {
                 format: HEADER_FORMAT.into(),
                 model: job.model.clone(),
                 server_type: job.server_type.clone(),
                 prompt_hash: prompt_hash.clone(),
                 prompt_mode: prompt_mode.into(),
-                sampling: params_json(&params),
+                sampling: sampling.clone(),
                 seed: pass.seed,
                 seeds: seeds.clone(),
                 generation_key: job.generation_key.clone(),
@@ -189,7 +221,7 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
             let keys: Vec<String> = filled
                 .iter()
                 .enumerate()
-                .map(|(i, f)| sample_key(f, &params, &job.model, pass.seed, i))
+                .map(|(i, f)| sample_key(f, &sampling, &job.model, pass.seed, i))
                 .collect();
             let files = PassFiles::new(
                 job.output_dir
@@ -294,22 +326,62 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
         self.reporter.start("generate", Some(total));
         let in_flight = AtomicUsize::new(0);
         let backend = self.backend;
+        let executor = self.executor;
+        // llama.cpp's OpenAI endpoint does not report which stop phrase matched (see
+        // BackendTirModel::inferring_code_end).
+        let infer_code_end = matches!(job.server_type.as_str(), "llamacpp" | "generic");
         let requests = futures::stream::iter(work).map(|(p, i)| {
-            let req = GenerationRequest {
-                prompt: to_backend_prompt(&filled[i]),
-                params: {
-                    let mut params = job.passes[p].params.clone();
-                    params.stop = stops.clone();
-                    params
-                },
-                timeout: None,
-            };
-            let in_flight = &in_flight;
+            let mut params = job.passes[p].params.clone();
+            params.stop = stops.clone();
+            let filled = &filled[i];
+            let (tir, stops, in_flight) = (&tir, &stops, &in_flight);
+            let prefilled = job.prefilled.get(i).cloned().flatten();
             async move {
+                if let Some(text) = prefilled {
+                    return (p, i, SampleOutcome::prefilled(text));
+                }
                 in_flight.fetch_add(1, Ordering::Relaxed);
-                let result = backend.generate(&req).await;
+                let outcome = match (tir, filled, executor) {
+                    (Some((c, tags)), Filled::Text(prompt), Some(executor)) => {
+                        let max = match (
+                            c.override_max_code_executions,
+                            job.inputs[i]
+                                .get("total_code_executions")
+                                .and_then(Value::as_i64),
+                        ) {
+                            (true, Some(t)) => t.clamp(0, u32::MAX as i64) as u32,
+                            _ => c.max_code_executions,
+                        };
+                        let config = TirConfig {
+                            code_begin: tags.code_begin.clone(),
+                            code_end: tags.code_end.clone(),
+                            code_output_begin: tags.code_output_begin.clone(),
+                            code_output_end: tags.code_output_end.clone(),
+                            stop_phrases: stops.clone(),
+                            max_code_executions: max,
+                            add_remaining_code_executions: c.add_remaining_code_executions,
+                            tokens_to_generate: params.max_tokens as u64,
+                        };
+                        let mut model = BackendTirModel::new(backend, params);
+                        if infer_code_end {
+                            model = model.inferring_code_end(&tags.code_begin, &tags.code_end);
+                        }
+                        SampleOutcome::from_tir(run_tir(prompt, &config, &model, executor).await)
+                    }
+                    _ => {
+                        let req = GenerationRequest {
+                            prompt: to_backend_prompt(filled),
+                            params,
+                            timeout: None,
+                        };
+                        match backend.generate(&req).await {
+                            Ok(resp) => SampleOutcome::from_response(&resp, stops),
+                            Err(e) => SampleOutcome::from_error(&e),
+                        }
+                    }
+                };
                 in_flight.fetch_sub(1, Ordering::Relaxed);
-                (p, i, result)
+                (p, i, outcome)
             }
         });
         let mut requests = requests.buffer_unordered(job.max_concurrent_requests.max(1));
@@ -320,11 +392,7 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
         loop {
             tokio::select! {
                 item = requests.next() => {
-                    let Some((p, i, result)) = item else { break };
-                    let outcome = match &result {
-                        Ok(resp) => SampleOutcome::from_response(resp, &stops),
-                        Err(e) => SampleOutcome::from_error(e),
-                    };
+                    let Some((p, i, outcome)) = item else { break };
                     tokens += outcome.num_generated_tokens.unwrap_or(0);
                     if outcome.status.is_failure() {
                         failures += 1;
@@ -426,6 +494,11 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
             }
         }
         let seed = run.header.seed;
+        let keys = RecordKeys {
+            generation: job.generation_key.clone(),
+            status: job.status_key.clone(),
+            error: job.error_key.clone(),
+        };
         let mut statuses = BTreeMap::new();
         let mut text = String::new();
         for (i, input) in job.inputs.iter().enumerate() {
@@ -436,7 +509,7 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
                 ))
             })?;
             *statuses.entry(outcome.status).or_insert(0) += 1;
-            let record = build_record(input, outcome, seed, &job.generation_key);
+            let record = build_record(input, outcome, seed, &keys);
             text.push_str(&pyjson::to_string(&Value::Object(record)));
             text.push('\n');
         }

@@ -10,7 +10,7 @@ use tally_core::overrides::Overrides;
 use tally_core::pyjson;
 use tally_prompt::Prompt;
 
-use crate::config::{sampling_params, ResumePolicy, Settings};
+use crate::config::{sampling_params, CodeExecution, ResumePolicy, Settings, TotalCodeExecutions};
 use crate::error::GenerateError;
 use crate::seeds::{seed_overrides, SeedDefaults, SeedPlan};
 
@@ -62,6 +62,14 @@ pub struct Job {
     pub sync_every: usize,
     /// Plan only: report what would be generated, send nothing, write nothing.
     pub dry_run: bool,
+    /// Tool-integrated reasoning: the engine then needs a code executor
+    /// ([`crate::Generator::with_code_executor`]).
+    pub code_execution: Option<CodeExecution>,
+    /// Per problem, a result decided without a model call (a judge's prefill), or empty.
+    pub prefilled: Vec<Option<String>>,
+    /// The status/error key names (`judge_status`/`judge_error` for a judge).
+    pub status_key: String,
+    pub error_key: String,
 }
 
 impl Job {
@@ -90,6 +98,10 @@ impl Job {
             generation_key: settings.generation_key.clone(),
             sync_every: 16,
             dry_run: settings.dry_run,
+            code_execution: settings.code_execution.clone(),
+            prefilled: Vec::new(),
+            status_key: "status".into(),
+            error_key: "error".into(),
         }
     }
 
@@ -106,11 +118,11 @@ impl Job {
 
 /// Reads the problems: every line of a JSONL file, the first `max_samples` of them, with
 /// `total_code_executions` added when `++total_code_executions_in_prompt` is set (as
-/// NeMo-Skills does; `openmath/tir` needs it).
+/// NeMo-Skills does; `openmath/tir` needs it; a `[min,max]` range is drawn per problem).
 pub fn load_inputs(
     path: &Path,
     max_samples: Option<usize>,
-    total_code_executions: Option<i64>,
+    total_code_executions: Option<TotalCodeExecutions>,
 ) -> Result<Vec<Map<String, Value>>, GenerateError> {
     let read = read_jsonl(path)?;
     if let Some(t) = read.torn_tail {
@@ -125,10 +137,11 @@ pub fn load_inputs(
         .lines
         .into_iter()
         .take(take)
-        .map(|l| {
+        .enumerate()
+        .map(|(i, l)| {
             let mut r = l.record;
-            if let Some(n) = total_code_executions {
-                r.insert("total_code_executions".into(), json!(n));
+            if let Some(t) = total_code_executions {
+                r.insert("total_code_executions".into(), json!(t.for_problem(i)));
             }
             r
         })

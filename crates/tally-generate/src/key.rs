@@ -12,9 +12,12 @@ use tally_backend::SamplingParams;
 use tally_prompt::Filled;
 
 /// sha256 (hex) of the canonical JSON of one sample's inputs.
+///
+/// `sampling` is [`params_json`] of the pass's parameters, plus the code-execution settings of a
+/// TIR run (the engine's header form).
 pub fn sample_key(
     prompt: &Filled,
-    params: &SamplingParams,
+    sampling: &serde_json::Value,
     model: &str,
     seed: Option<u64>,
     index: usize,
@@ -22,7 +25,7 @@ pub fn sample_key(
     let doc = json!({
         "format": "tally-sample/1",
         "prompt": prompt,
-        "params": params_json(params),
+        "params": sampling,
         "model": model,
         "seed": seed,
         "index": index,
@@ -31,7 +34,7 @@ pub fn sample_key(
 }
 
 /// The sampling parameters under their NeMo-Skills names (also the header's form).
-pub(crate) fn params_json(p: &SamplingParams) -> serde_json::Value {
+pub fn params_json(p: &SamplingParams) -> serde_json::Value {
     json!({
         "temperature": p.temperature,
         "top_k": p.top_k,
@@ -54,27 +57,33 @@ mod tests {
     fn every_input_of_a_sample_changes_its_key() {
         let p = Filled::Text("2+2=".into());
         let params = SamplingParams::default();
-        let base = sample_key(&p, &params, "m", Some(1), 0);
-        assert_eq!(base, sample_key(&p, &params, "m", Some(1), 0));
+        let key = |p: &Filled, params: &SamplingParams, m: &str, seed: Option<u64>, i: usize| {
+            sample_key(p, &params_json(params), m, seed, i)
+        };
+        let base = key(&p, &params, "m", Some(1), 0);
+        assert_eq!(base, key(&p, &params, "m", Some(1), 0));
         assert_ne!(
             base,
-            sample_key(&Filled::Text("2+3=".into()), &params, "m", Some(1), 0)
+            key(&Filled::Text("2+3=".into()), &params, "m", Some(1), 0)
         );
         let chat = Filled::Messages(vec![ChatMessage::new("user", "2+2=")]);
-        assert_ne!(base, sample_key(&chat, &params, "m", Some(1), 0));
+        assert_ne!(base, key(&chat, &params, "m", Some(1), 0));
         let hot = SamplingParams {
             temperature: 0.7,
             ..params.clone()
         };
-        assert_ne!(base, sample_key(&p, &hot, "m", Some(1), 0));
+        assert_ne!(base, key(&p, &hot, "m", Some(1), 0));
         let stop = SamplingParams {
             stop: vec!["</s>".into()],
             ..params.clone()
         };
-        assert_ne!(base, sample_key(&p, &stop, "m", Some(1), 0));
-        assert_ne!(base, sample_key(&p, &params, "m2", Some(1), 0));
-        assert_ne!(base, sample_key(&p, &params, "m", Some(2), 0));
-        assert_ne!(base, sample_key(&p, &params, "m", None, 0));
-        assert_ne!(base, sample_key(&p, &params, "m", Some(1), 1));
+        assert_ne!(base, key(&p, &stop, "m", Some(1), 0));
+        assert_ne!(base, key(&p, &params, "m2", Some(1), 0));
+        assert_ne!(base, key(&p, &params, "m", Some(2), 0));
+        assert_ne!(base, key(&p, &params, "m", None, 0));
+        assert_ne!(base, key(&p, &params, "m", Some(1), 1));
+        let mut tir = params_json(&params);
+        tir["code_execution"] = json!({"max_code_executions": 8});
+        assert_ne!(base, sample_key(&p, &tir, "m", Some(1), 0));
     }
 }

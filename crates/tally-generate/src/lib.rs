@@ -80,19 +80,23 @@ pub mod record;
 pub mod resume;
 pub mod seeds;
 pub mod tir;
+pub mod tir_backend;
 
 #[cfg(test)]
 mod tests;
 
-pub use config::{sampling_params, InputSpec, ResumePolicy, Settings};
+pub use config::{
+    sampling_params, CodeExecution, InputSpec, ResumePolicy, Settings, TotalCodeExecutions,
+};
 pub use engine::{
     Generator, IdenticalSeeds, PassState, PassSummary, RunSummary, Stats, StatsObserver,
 };
 pub use error::GenerateError;
 pub use job::{load_inputs, load_prompt, passes, Job, Pass};
-pub use record::SampleOutcome;
+pub use record::{RecordKeys, SampleOutcome, TirStats};
 pub use resume::{RunHeader, RunRecord};
 pub use seeds::{output_file_name, seed_overrides, SeedDefaults, SeedPlan};
+pub use tir::{CodeExecutor, CodeResult, TirFailure};
 
 /// The crates a caller of this one needs, re-exported so a binary can depend on this crate alone.
 pub use {tally_backend, tally_prompt};

@@ -18,10 +18,42 @@ pub struct SampleOutcome {
     pub generation: Option<String>,
     pub num_generated_tokens: Option<u64>,
     pub error: Option<String>,
+    /// Set for tool-integrated reasoning samples.
+    pub tir: Option<TirStats>,
+    /// Decided without a model call (a judge's prefilled verdict): the record keeps the input's
+    /// own `num_generated_tokens`.
+    pub prefilled: bool,
 }
 
-/// Keys written by the engine; input fields with these names are overwritten.
-const TALLY_KEYS: [&str; 3] = ["status", "error", "seed"];
+/// The names of the keys the engine writes into a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordKeys {
+    /// `generation` (`++generation_key`; `judgement` for a judge).
+    pub generation: String,
+    /// `status` and `error`; a judge writes `judge_status` / `judge_error` so that the solver's
+    /// `status` in its input survives.
+    pub status: String,
+    pub error: String,
+}
+
+impl Default for RecordKeys {
+    fn default() -> Self {
+        RecordKeys {
+            generation: "generation".into(),
+            status: "status".into(),
+            error: "error".into(),
+        }
+    }
+}
+
+/// The code-execution figures of a TIR sample (NeMo-Skills' record keys).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TirStats {
+    pub code_rounds_executed: u32,
+    /// Seconds in model calls / in the sandbox.
+    pub generation_time: f64,
+    pub code_execution_time: f64,
+}
 
 impl SampleOutcome {
     /// A finished generation, trimmed after the first stop phrase (spec §8.3). `truncated` when
@@ -32,6 +64,37 @@ impl SampleOutcome {
             generation: Some(trim_after_stop_phrases(&resp.text, stops).to_string()),
             num_generated_tokens: resp.num_generated_tokens,
             error: None,
+            tir: None,
+            prefilled: false,
+        }
+    }
+
+    /// A result decided without asking the model.
+    pub fn prefilled(text: impl Into<String>) -> SampleOutcome {
+        SampleOutcome {
+            status: Status::Ok,
+            generation: Some(text.into()),
+            num_generated_tokens: None,
+            error: None,
+            tir: None,
+            prefilled: true,
+        }
+    }
+
+    /// A finished tool-integrated-reasoning sample; a failure keeps its transcript so far (the
+    /// status says it did not finish).
+    pub fn from_tir(out: crate::tir::TirOutcome) -> SampleOutcome {
+        SampleOutcome {
+            status: out.status,
+            generation: Some(out.generation),
+            num_generated_tokens: Some(out.num_generated_tokens),
+            error: out.error,
+            tir: Some(TirStats {
+                code_rounds_executed: out.code_rounds_executed,
+                generation_time: round_ms(out.generation_time.as_secs_f64()),
+                code_execution_time: round_ms(out.code_execution_time.as_secs_f64()),
+            }),
+            prefilled: false,
         }
     }
 
@@ -49,6 +112,8 @@ impl SampleOutcome {
             generation: None,
             num_generated_tokens: None,
             error: Some(message),
+            tir: None,
+            prefilled: false,
         }
     }
 
@@ -62,6 +127,17 @@ impl SampleOutcome {
         );
         if let Some(e) = &self.error {
             m.insert("error".into(), json!(e));
+        }
+        if self.prefilled {
+            m.insert("prefilled".into(), json!(true));
+        }
+        if let Some(t) = &self.tir {
+            m.insert(
+                "tir".into(),
+                json!({"code_rounds_executed": t.code_rounds_executed,
+                       "generation_time": t.generation_time,
+                       "code_execution_time": t.code_execution_time}),
+            );
         }
         Value::Object(m)
     }
@@ -83,32 +159,68 @@ impl SampleOutcome {
             generation,
             num_generated_tokens: m.get("num_generated_tokens").and_then(Value::as_u64),
             error: m.get("error").and_then(Value::as_str).map(str::to_string),
+            prefilled: m.get("prefilled").and_then(Value::as_bool).unwrap_or(false),
+            tir: match m.get("tir") {
+                None | Some(Value::Null) => None,
+                Some(t) => Some(TirStats {
+                    code_rounds_executed: t
+                        .get("code_rounds_executed")
+                        .and_then(Value::as_u64)
+                        .ok_or("`tir` has no `code_rounds_executed`")?
+                        as u32,
+                    generation_time: t
+                        .get("generation_time")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0),
+                    code_execution_time: t
+                        .get("code_execution_time")
+                        .and_then(Value::as_f64)
+                        .unwrap_or(0.0),
+                }),
+            },
         })
     }
 }
 
+fn round_ms(secs: f64) -> f64 {
+    (secs * 1000.0).round() / 1000.0
+}
+
 /// The output record of one sample: generation keys, the input fields not overwritten, then
-/// `status`, `error` (failures only) and `seed` (seeded passes only).
+/// `status`, `error` (failures only) and `seed` (seeded passes only). A TIR sample starts with
+/// NeMo-Skills' TIR keys: `code_rounds_executed, num_generated_tokens, generation_time,
+/// code_execution_time, generation`. A prefilled one (a judge's verdict without a call) is
+/// `{generation: …, **input}` as NeMo-Skills writes it.
 pub fn build_record(
     input: &Map<String, Value>,
     outcome: &SampleOutcome,
     seed: Option<u64>,
-    generation_key: &str,
+    keys: &RecordKeys,
 ) -> Map<String, Value> {
     let mut out = Map::new();
-    out.insert(
-        "num_generated_tokens".into(),
-        json!(outcome.num_generated_tokens.unwrap_or(0)),
-    );
-    out.insert(generation_key.into(), json!(outcome.generation));
+    if let Some(t) = &outcome.tir {
+        out.insert("code_rounds_executed".into(), json!(t.code_rounds_executed));
+    }
+    if !outcome.prefilled {
+        out.insert(
+            "num_generated_tokens".into(),
+            json!(outcome.num_generated_tokens.unwrap_or(0)),
+        );
+    }
+    if let Some(t) = &outcome.tir {
+        out.insert("generation_time".into(), json!(t.generation_time));
+        out.insert("code_execution_time".into(), json!(t.code_execution_time));
+    }
+    out.insert(keys.generation.clone(), json!(outcome.generation));
+    let ours = [keys.status.as_str(), keys.error.as_str(), "seed"];
     for (k, v) in input {
-        if !out.contains_key(k) && !TALLY_KEYS.contains(&k.as_str()) {
+        if !out.contains_key(k) && !ours.contains(&k.as_str()) {
             out.insert(k.clone(), v.clone());
         }
     }
-    out.insert("status".into(), json!(outcome.status.as_str()));
+    out.insert(keys.status.clone(), json!(outcome.status.as_str()));
     if let Some(e) = &outcome.error {
-        out.insert("error".into(), json!(e));
+        out.insert(keys.error.clone(), json!(e));
     }
     if let Some(s) = seed {
         out.insert("seed".into(), json!(s));
@@ -130,8 +242,15 @@ mod tests {
             generation: Some("\\boxed{2}".into()),
             num_generated_tokens: Some(7),
             error: None,
+            tir: None,
+            prefilled: false,
         };
-        let rec = build_record(input.as_object().unwrap(), &outcome, Some(3), "generation");
+        let rec = build_record(
+            input.as_object().unwrap(),
+            &outcome,
+            Some(3),
+            &RecordKeys::default(),
+        );
         let keys: Vec<&str> = rec.keys().map(String::as_str).collect();
         assert_eq!(
             keys,
@@ -161,13 +280,105 @@ mod tests {
             generation: None,
             num_generated_tokens: None,
             error: Some("http://x did not answer".into()),
+            tir: None,
+            prefilled: false,
         };
-        let rec = build_record(input.as_object().unwrap(), &outcome, None, "generation");
+        let rec = build_record(
+            input.as_object().unwrap(),
+            &outcome,
+            None,
+            &RecordKeys::default(),
+        );
         assert_eq!(rec["generation"], Value::Null);
         assert_eq!(rec["status"], "timeout");
         assert_eq!(rec["error"], "http://x did not answer");
         assert!(!rec.contains_key("seed"));
         let back = SampleOutcome::from_json(&outcome.to_json()).unwrap();
         assert_eq!(back, outcome);
+    }
+
+    #[test]
+    fn a_tir_record_leads_with_nemo_skills_tir_keys_and_round_trips_the_journal() {
+        let input = json!({"id": "p1", "problem": "p", "total_code_executions": 8});
+        let outcome = SampleOutcome {
+            status: Status::Ok,
+            generation: Some("x".into()),
+            num_generated_tokens: Some(9),
+            error: None,
+            tir: Some(TirStats {
+                code_rounds_executed: 2,
+                generation_time: 1.5,
+                code_execution_time: 0.25,
+            }),
+            prefilled: false,
+        };
+        let rec = build_record(
+            input.as_object().unwrap(),
+            &outcome,
+            Some(0),
+            &RecordKeys::default(),
+        );
+        let keys: Vec<&str> = rec.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "code_rounds_executed",
+                "num_generated_tokens",
+                "generation_time",
+                "code_execution_time",
+                "generation",
+                "id",
+                "problem",
+                "total_code_executions",
+                "status",
+                "seed"
+            ]
+        );
+        assert_eq!(
+            SampleOutcome::from_json(&outcome.to_json()).unwrap(),
+            outcome
+        );
+    }
+
+    #[test]
+    fn a_judge_record_keeps_the_solvers_status_and_a_prefilled_one_its_tokens() {
+        let input = json!({"num_generated_tokens": 300, "generation": "g", "predicted_answer": null,
+                           "status": "no_answer", "seed": 2});
+        let keys = RecordKeys {
+            generation: "judgement".into(),
+            status: "judge_status".into(),
+            error: "judge_error".into(),
+        };
+        let rec = build_record(
+            input.as_object().unwrap(),
+            &SampleOutcome::prefilled("Judgement: No"),
+            Some(2),
+            &keys,
+        );
+        assert_eq!(
+            pyjson::to_string(&Value::Object(rec)),
+            "{\"judgement\": \"Judgement: No\", \"num_generated_tokens\": 300, \"generation\": \"g\", \
+             \"predicted_answer\": null, \"status\": \"no_answer\", \"judge_status\": \"ok\", \"seed\": 2}"
+        );
+        let asked = SampleOutcome {
+            num_generated_tokens: Some(12),
+            prefilled: false,
+            ..SampleOutcome::prefilled("Judgement: Yes")
+        };
+        let rec = build_record(input.as_object().unwrap(), &asked, Some(2), &keys);
+        let order: Vec<&str> = rec.keys().map(String::as_str).collect();
+        assert_eq!(
+            order,
+            [
+                "num_generated_tokens",
+                "judgement",
+                "generation",
+                "predicted_answer",
+                "status",
+                "judge_status",
+                "seed"
+            ]
+        );
+        assert_eq!(rec["num_generated_tokens"], 12);
     }
 }

@@ -9,11 +9,12 @@
 //! the last (code output is not charged); the remaining-executions text follows the output block
 //! (T6); the final text is trimmed at the first stop phrase other than `code_end` (§8.3).
 
+use std::time::{Duration, Instant};
+
 use async_trait::async_trait;
 use tally_core::Status;
 
-/// One generation call as the TIR loop needs it: the raw text (the matched stop phrase still at
-/// its end, as NeMo-Skills' clients return it) and the number of tokens generated.
+/// One generation call as the TIR loop needs it.
 #[async_trait]
 pub trait TirModel: Send + Sync {
     async fn generate(
@@ -21,7 +22,28 @@ pub trait TirModel: Send + Sync {
         prompt: &str,
         max_tokens: u64,
         stop: &[String],
-    ) -> Result<(String, u64), TirFailure>;
+    ) -> Result<TirTurn, TirFailure>;
+}
+
+/// What one model call returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TirTurn {
+    /// The raw text, the matched stop phrase still at its end (as NeMo-Skills' clients return
+    /// it): the loop sees from it that a code block ended.
+    pub text: String,
+    pub tokens: u64,
+    /// The call ran out of its token budget.
+    pub truncated: bool,
+}
+
+impl TirTurn {
+    pub fn new(text: impl Into<String>, tokens: u64) -> TirTurn {
+        TirTurn {
+            text: text.into(),
+            tokens,
+            truncated: false,
+        }
+    }
 }
 
 /// Runs one code block, in the sample's session (created on first use).
@@ -70,9 +92,13 @@ pub struct TirOutcome {
     pub code_rounds_executed: u32,
     /// Model tokens of every round except the final no-execution one (the seed's accounting).
     pub num_generated_tokens: u64,
-    /// `ok`, or the status of the failure that ended the sample.
+    /// `ok`; `truncated` when the token budget ran out (the last call hit its limit, or the
+    /// trajectory's budget was spent); else the status of the failure that ended the sample.
     pub status: Status,
     pub error: Option<String>,
+    /// Time spent in model calls and in the sandbox.
+    pub generation_time: Duration,
+    pub code_execution_time: Duration,
 }
 
 /// The seed's `format_code_output` for the `qwen` format.
@@ -132,27 +158,41 @@ pub async fn run_tir(
     let mut session: Option<String> = None;
     let max = config.max_code_executions;
     let mut failure: Option<TirFailure> = None;
+    let mut truncated = false;
+    let (mut generation_time, mut code_execution_time) = (Duration::ZERO, Duration::ZERO);
     for i in 0..=max {
-        let (out, n) = match model.generate(&text, budget.max(0) as u64, &stop).await {
-            Ok(r) => r,
+        let started = Instant::now();
+        let turn = model.generate(&text, budget.max(0) as u64, &stop).await;
+        generation_time += started.elapsed();
+        let TirTurn {
+            text: out,
+            tokens: n,
+            truncated: cut,
+        } = match turn {
+            Ok(t) => t,
             Err(e) => {
                 failure = Some(e);
                 break;
             }
         };
         text.push_str(&out);
+        truncated = cut;
         if i == max {
             break;
         }
         budget -= n as i64;
         tokens += n;
         if budget <= 0 {
+            truncated = true;
             break;
         }
         let Some(code) = code_to_run(&out, &config.code_begin, &config.code_end) else {
             break;
         };
-        match executor.execute(code, session.as_deref()).await {
+        let started = Instant::now();
+        let executed = executor.execute(code, session.as_deref()).await;
+        code_execution_time += started.elapsed();
+        match executed {
             Ok(result) => {
                 session = result.session.clone();
                 let remaining = config.add_remaining_code_executions.then(|| max - i - 1);
@@ -177,8 +217,14 @@ pub async fn run_tir(
         generation,
         code_rounds_executed: rounds,
         num_generated_tokens: tokens,
-        status: failure.as_ref().map_or(Status::Ok, |f| f.status),
+        status: match &failure {
+            Some(f) => f.status,
+            None if truncated => Status::Truncated,
+            None => Status::Ok,
+        },
         error: failure.map(|f| f.message),
+        generation_time,
+        code_execution_time,
     }
 }
 
@@ -217,7 +263,7 @@ mod tests {
             prompt: &str,
             max_tokens: u64,
             _stop: &[String],
-        ) -> Result<(String, u64), TirFailure> {
+        ) -> Result<TirTurn, TirFailure> {
             self.calls
                 .lock()
                 .unwrap()
@@ -227,7 +273,8 @@ mod tests {
                 .lock()
                 .unwrap()
                 .pop()
-                .unwrap_or(("<|im_end|>".into(), 1)))
+                .map(|(t, n)| TirTurn::new(t, n))
+                .unwrap_or(TirTurn::new("<|im_end|>", 1)))
         }
     }
 
@@ -337,6 +384,34 @@ mod tests {
         assert_eq!(out.code_rounds_executed, 1);
         assert!(!out.generation.contains("```system"));
         assert_eq!(out.num_generated_tokens, 60);
+        assert_eq!(out.status, Status::Truncated);
+    }
+
+    #[tokio::test]
+    async fn a_final_call_cut_at_its_token_limit_is_truncated() {
+        struct Cut;
+        #[async_trait]
+        impl TirModel for Cut {
+            async fn generate(
+                &self,
+                _: &str,
+                max: u64,
+                _: &[String],
+            ) -> Result<TirTurn, TirFailure> {
+                Ok(TirTurn {
+                    text: "so far".into(),
+                    tokens: max,
+                    truncated: true,
+                })
+            }
+        }
+        let exec = Echo(Mutex::new(Vec::new()));
+        let out = run_tir("P", &openmath(8, false, 50), &Cut, &exec).await;
+        assert_eq!(
+            (out.status, out.code_rounds_executed),
+            (Status::Truncated, 0)
+        );
+        assert_eq!(out.generation, "so far");
     }
 
     #[test]

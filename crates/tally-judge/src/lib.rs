@@ -38,6 +38,7 @@
 //! ```
 
 pub mod cache;
+pub mod cached_backend;
 pub mod cascade;
 pub mod error;
 pub mod input;
@@ -46,6 +47,7 @@ pub mod request;
 pub mod verdict;
 
 pub use cache::{cache_key, JudgeCache};
+pub use cached_backend::CachedBackend;
 pub use cascade::{decide, Decision, JudgeWhen, SYMBOLIC_CORRECT_JUDGEMENT};
 pub use error::JudgeError;
 pub use input::{JudgeInput, IDENTICAL_JUDGEMENT, NO_ANSWER_JUDGEMENT};

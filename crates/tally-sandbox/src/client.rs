@@ -14,6 +14,8 @@ pub struct SandboxClient {
     busy_patience: Duration,
     /// Extra HTTP time beyond the snippet timeout (the service enforces the timeout itself).
     slack: Duration,
+    /// Output cut asked of the service (its default, 1000, when unset).
+    max_output_characters: Option<usize>,
 }
 
 impl SandboxClient {
@@ -24,7 +26,15 @@ impl SandboxClient {
             url: format!("{}/execute", base_url.trim_end_matches('/')),
             busy_patience: Duration::from_secs(120),
             slack: Duration::from_secs(10),
+            max_output_characters: None,
         }
+    }
+
+    /// Asks the service to cut outputs at `n` characters (NeMo-Skills'
+    /// `max_code_output_characters`).
+    pub fn with_max_output_characters(mut self, n: usize) -> SandboxClient {
+        self.max_output_characters = Some(n);
+        self
     }
 
     /// How long [`execute`](Self::execute) retries on 503 busy before giving up.
@@ -57,12 +67,15 @@ impl SandboxClient {
         timeout: Duration,
         session: Option<&str>,
     ) -> Result<ExecutionResult, SandboxError> {
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "generated_code": code,
             "timeout": timeout.as_secs_f64(),
             "language": "python",
             "session_id": session,
         });
+        if let Some(n) = self.max_output_characters {
+            body["max_output_characters"] = n.into();
+        }
         let started = std::time::Instant::now();
         let mut backoff = Duration::from_millis(50);
         loop {

@@ -75,3 +75,117 @@ pub fn assert_json_close(got: &Value, want: &Value, tol: f64, at: &str) {
         (g, w) => assert_eq!(g, w, "at {at}"),
     }
 }
+
+/// The llama-server the tests use (`TALLY_LLAMA_URL`, set by `just test`), or None with a note.
+pub fn llama_url() -> Option<String> {
+    match std::env::var("TALLY_LLAMA_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            eprintln!(
+                "note: TALLY_LLAMA_URL is not set (run `just test`); skipping a real-server test"
+            );
+            None
+        }
+    }
+}
+
+/// Whether the sandbox's Python environment exists (`scripts/sandbox-setup.sh`).
+pub fn sandbox_ready() -> bool {
+    let cache = std::env::var_os("TALLY_CACHE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/tally"));
+    let ok = cache.join("sandbox-venv/bin/python").exists();
+    if !ok {
+        eprintln!(
+            "note: no sandbox venv (run scripts/sandbox-setup.sh); skipping a real-sandbox test"
+        );
+    }
+    ok
+}
+
+/// A TCP forwarder in front of a real server that counts the generation requests passing
+/// through it — the evidence that a call was or was not made.
+pub struct CountingProxy {
+    pub url: String,
+    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl CountingProxy {
+    pub fn start(upstream: &str) -> CountingProxy {
+        use std::io::{Read, Write};
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let target = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let count = Arc::new(AtomicUsize::new(0));
+        let counter = count.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { continue };
+                let Ok(mut server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 65536];
+                    let needle = b"POST /v1/";
+                    let mut tail: Vec<u8> = Vec::new();
+                    loop {
+                        let n = match client.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        tail.extend_from_slice(&buf[..n]);
+                        let hits = tail.windows(needle.len()).filter(|w| w == needle).count();
+                        counter.fetch_add(hits, Ordering::SeqCst);
+                        let keep = tail.len().min(needle.len() - 1);
+                        tail = tail[tail.len() - keep..].to_vec();
+                        if server.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = server.shutdown(std::net::Shutdown::Write);
+                });
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 65536];
+                    loop {
+                        let n = match s2.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if c2.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
+                    let _ = c2.shutdown(std::net::Shutdown::Write);
+                });
+            }
+        });
+        CountingProxy { url, count }
+    }
+
+    /// Generation requests (`POST /v1/…`) seen so far.
+    pub fn requests(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+pub fn read_records(path: &Path) -> Vec<serde_json::Map<String, Value>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .unwrap()
+                .as_object()
+                .unwrap()
+                .clone()
+        })
+        .collect()
+}

@@ -7,3 +7,4 @@ mod prepare;
 mod summarize_compat;
 mod summarize_default;
 mod summarize_errors;
+mod tir;

@@ -1,0 +1,240 @@
+//! Generation as `tally generate`, `tally judge` and `tally eval` share it: connecting to the
+//! model, resolving the problems and the prompt, running the engine with a live progress line,
+//! and printing what each pass did.
+
+use std::path::{Path, PathBuf};
+
+use tally_core::overrides::Overrides;
+use tally_core::Reporter;
+use tally_generate::tally_backend::{ApiKey, Backend, OpenAiCompatBackend, ServerKind};
+use tally_generate::tally_prompt::Filled;
+use tally_generate::{
+    load_inputs, load_prompt, passes, Generator, InputSpec, Job, PassState, ResumePolicy,
+    RunSummary, SeedDefaults, SeedPlan, Settings, Stats, StatsObserver,
+};
+
+use crate::cmd_prepare::default_data_dir;
+use crate::reporter::TerminalReporter;
+use crate::sandbox_exec::{sandbox_url, start_in_process, SandboxExecutor};
+use crate::AnyError;
+
+/// The model to generate with.
+pub struct Target {
+    pub kind: ServerKind,
+    pub backend: Box<dyn Backend>,
+    /// The model name as the server knows it (part of every sample's key).
+    pub model: String,
+}
+
+/// Connects to a running server (`--server_address`); the model name is discovered from
+/// `/v1/models` unless given. In a dry run an unreachable server is not an error.
+pub fn connect(
+    rt: &tokio::runtime::Runtime,
+    server_type: &str,
+    address: Option<&str>,
+    model: Option<&str>,
+    max_connections: usize,
+    dry_run: bool,
+) -> Result<Target, AnyError> {
+    let kind: ServerKind = server_type.parse().map_err(|_| {
+        format!("--server_type={server_type}: expected vllm, sglang, trtllm, openai, llamacpp or generic")
+    })?;
+    let address = address.ok_or(
+        "--server_address is required here: give the URL of a running server (or use `tally eval`, which can start one)",
+    )?;
+    let mut builder = OpenAiCompatBackend::builder(address, kind).max_connections(max_connections);
+    if let Some(m) = model {
+        builder = builder.model(m.to_string());
+    }
+    if kind == ServerKind::OpenAi {
+        if let Some(key) = std::env::var("OPENAI_API_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+        {
+            builder = builder.api_key(ApiKey::new(key));
+        }
+    }
+    let backend = builder.build()?;
+    let model = match model {
+        Some(m) => m.to_string(),
+        None => match rt.block_on(backend.model_name()) {
+            Ok(m) => m,
+            Err(_) if dry_run => "<model not discovered>".to_string(),
+            Err(e) => return Err(tally_generate::GenerateError::ModelName(e).into()),
+        },
+    };
+    Ok(Target {
+        kind,
+        backend: Box::new(backend),
+        model,
+    })
+}
+
+/// One `ns generate`-style run: problems × seeds into `output_dir`.
+pub struct Spec<'a> {
+    pub output_dir: PathBuf,
+    pub output_prefix: String,
+    pub seeds: SeedPlan,
+    pub defaults: SeedDefaults,
+    /// The `++` settings, in Hydra order (later wins).
+    pub user: &'a Overrides,
+    pub data_dir: Option<PathBuf>,
+    /// Start a sandbox inside this process for code execution (`--with_sandbox`).
+    pub with_sandbox: bool,
+}
+
+/// The problems file of `++input_file` / `++dataset` (+ the dataset's default prompt config).
+pub fn resolve_input(
+    settings: &Settings,
+    data_dir: Option<&Path>,
+) -> Result<(PathBuf, Option<&'static str>), AnyError> {
+    Ok(match &settings.input {
+        InputSpec::File(p) => (p.clone(), None),
+        InputSpec::Dataset { name, split } => {
+            let info = tally_data::registry::lookup(name).ok_or_else(|| {
+                format!(
+                    "unknown ++dataset={name} (known: {})",
+                    tally_data::registry::names().join(", ")
+                )
+            })?;
+            let split = split
+                .clone()
+                .unwrap_or_else(|| info.default_split.to_string());
+            let dir = data_dir
+                .map(Path::to_path_buf)
+                .unwrap_or_else(default_data_dir);
+            let path = dir.join(name).join(format!("{split}.jsonl"));
+            if !path.exists() {
+                return Err(format!(
+                    "{} does not exist; run `tally prepare {name}` first",
+                    path.display()
+                )
+                .into());
+            }
+            (path, Some(info.prompt_config))
+        }
+    })
+}
+
+/// Runs the engine for `spec` against `target`.
+pub fn generate(
+    rt: &tokio::runtime::Runtime,
+    target: &Target,
+    spec: &Spec,
+    reporter: &TerminalReporter,
+) -> Result<(Job, RunSummary), AnyError> {
+    let settings = Settings::from_overrides(spec.user)?;
+    for ignored in &settings.ignored {
+        reporter.warn(&format!(
+            "{ignored} has no effect in Tally (it always resumes)"
+        ));
+    }
+    let (input_path, dataset_prompt) = resolve_input(&settings, spec.data_dir.as_deref())?;
+    let inputs = load_inputs(
+        &input_path,
+        settings.max_samples,
+        settings.total_code_executions_in_prompt,
+    )?;
+    let prompt = load_prompt(&settings, dataset_prompt)?;
+    if target.kind == ServerKind::OpenAi && settings.prompt_template.is_some() {
+        return Err("++prompt_template cannot be used with --server_type=openai (chat API)".into());
+    }
+    let passes = passes(&spec.seeds, spec.defaults, spec.user)?;
+    let mut job = Job::new(
+        &settings,
+        inputs,
+        prompt,
+        passes,
+        target.model.clone(),
+        target.kind.as_str(),
+        &spec.output_dir,
+    );
+    job.output_prefix = spec.output_prefix.clone();
+    if settings.resume_policy == ResumePolicy::Restart {
+        reporter.warn("++resume_policy=restart: existing outputs of these seeds are discarded");
+    }
+    let executor = match &settings.code_execution {
+        Some(c) if !settings.dry_run => {
+            let url = if spec.with_sandbox {
+                rt.block_on(start_in_process())?
+            } else {
+                sandbox_url(c)
+            };
+            tracing::info!("code execution through the sandbox at {url}");
+            Some(SandboxExecutor::new(&url, c))
+        }
+        _ => None,
+    };
+    let live = LiveStats(reporter);
+    let mut generator = Generator::new(&job, &*target.backend, reporter).with_observer(&live);
+    if let Some(e) = &executor {
+        generator = generator.with_code_executor(e);
+    }
+    let summary = rt.block_on(generator.run())?;
+    Ok((job, summary))
+}
+
+/// Live details on the progress bar (requests in flight, tokens/s, failures) and in the log
+/// (`TALLY_LOG=info`) when stderr is not a terminal.
+pub struct LiveStats<'a>(pub &'a TerminalReporter);
+
+impl StatsObserver for LiveStats<'_> {
+    fn stats(&self, s: &Stats) {
+        self.0.set_message(format!(
+            "{} in flight, {:.0} tok/s, {} failed",
+            s.in_flight, s.tokens_per_s, s.failures
+        ));
+        tracing::info!(
+            "generate: {}/{} done, {} in flight, {:.0} tokens/s, {} failed",
+            s.done,
+            s.total,
+            s.in_flight,
+            s.tokens_per_s,
+            s.failures
+        );
+    }
+}
+
+/// One line per pass, the first prompt of a dry run, and the totals.
+pub fn print_summary(summary: &RunSummary, num_inputs: usize) {
+    for p in &summary.passes {
+        let name = p.output.display();
+        match (summary.dry_run, p.state) {
+            (_, PassState::AlreadyDone) => println!("{name}: already complete"),
+            (true, _) => println!(
+                "{name}: would generate {}, reuse {}",
+                num_inputs - p.reused,
+                p.reused
+            ),
+            (false, _) => {
+                let counts: Vec<String> =
+                    p.statuses.iter().map(|(s, n)| format!("{s} {n}")).collect();
+                println!(
+                    "{name}: {} generated, {} reused ({})",
+                    p.generated,
+                    p.reused,
+                    counts.join(", ")
+                );
+            }
+        }
+    }
+    match &summary.first_prompt {
+        Some(Filled::Text(t)) => println!("first prompt:\n{t}"),
+        Some(m) => println!(
+            "first prompt:\n{}",
+            serde_json::to_string_pretty(m).unwrap_or_default()
+        ),
+        None => {}
+    }
+    if !summary.dry_run && summary.generated > 0 {
+        let secs = summary.elapsed.as_secs_f64().max(1e-9);
+        println!(
+            "{} samples in {:.1} s, {} tokens ({:.0} tokens/s), {} failed",
+            summary.generated,
+            secs,
+            summary.tokens,
+            summary.tokens as f64 / secs,
+            summary.failures
+        );
+    }
+}

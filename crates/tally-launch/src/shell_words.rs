@@ -1,0 +1,162 @@
+//! Shell words, the way Python's `shlex` reads and writes them.
+//!
+//! NeMo-Skills takes `--server_args`, `--trt_prepare_args` and `ns convert`'s extra arguments as one
+//! string and hands it to a POSIX shell, so Tally splits those strings the same way before it runs
+//! a program without a shell. Going the other way, `--dry-run` prints command lines a person can
+//! paste into a shell and get exactly the argument vector Tally would run.
+
+use crate::error::LaunchError;
+
+/// Quotes one word so a POSIX shell reads it back unchanged; `shlex.quote` byte for byte.
+///
+/// Words made only of `[A-Za-z0-9_@%+=:,./-]` stay bare; anything else is wrapped in single quotes,
+/// with an embedded `'` written as `'"'"'`.
+pub fn quote(word: &str) -> String {
+    if word.is_empty() {
+        return "''".to_string();
+    }
+    if word.bytes().all(is_safe) {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', "'\"'\"'"))
+}
+
+fn is_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b)
+}
+
+/// Splits a string into words as `shlex.split` (POSIX mode) does.
+///
+/// Single quotes keep everything literally; inside double quotes a backslash escapes only `\` and
+/// `"`; outside quotes a backslash escapes any character. There are no comments, no variable
+/// expansion and no globbing: what the seed's shell would have expanded stays literal here, which
+/// is the point of running without a shell.
+pub fn split(input: &str) -> Result<Vec<String>, LaunchError> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    // A word can be empty but present (`''`), so "in a word" is tracked apart from its text.
+    let mut in_word = false;
+    let mut chars = input.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => word.push(c),
+                        None => return Err(unclosed(input)),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('\\' | '"')) => word.push(c),
+                            Some(c) => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                            None => return Err(unclosed(input)),
+                        },
+                        Some(c) => word.push(c),
+                        None => return Err(unclosed(input)),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                match chars.next() {
+                    Some(c) => word.push(c),
+                    None => {
+                        return Err(LaunchError::ShellSyntax {
+                            input: input.to_string(),
+                            reason: "a trailing backslash escapes nothing",
+                        })
+                    }
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Ok(words)
+}
+
+fn unclosed(input: &str) -> LaunchError {
+    LaunchError::ShellSyntax {
+        input: input.to_string(),
+        reason: "a quotation is not closed",
+    }
+}
+
+/// Joins words into one shell-quoted line (`shlex.join`).
+pub fn join<S: AsRef<str>>(words: &[S]) -> String {
+    words
+        .iter()
+        .map(|w| quote(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_like_shlex() {
+        assert_eq!(quote("--port=5000"), "--port=5000");
+        assert_eq!(quote("/models/Qwen2.5-7B"), "/models/Qwen2.5-7B");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), "'it'\"'\"'s'");
+        assert_eq!(quote("$HOME"), "'$HOME'");
+        assert_eq!(quote("tokenizer*"), "'tokenizer*'");
+        assert_eq!(quote("é"), "'é'");
+    }
+
+    #[test]
+    fn splits_like_shlex() {
+        let s = |x: &str| split(x).unwrap();
+        assert_eq!(s(""), Vec::<String>::new());
+        assert_eq!(s("  --a 1\t--b\n2 "), ["--a", "1", "--b", "2"]);
+        assert_eq!(s("--x 'a b' \"c d\""), ["--x", "a b", "c d"]);
+        assert_eq!(s("''"), [""]);
+        assert_eq!(s("a''b"), ["ab"]);
+        assert_eq!(s(r#""a\"b\\c\d""#), [r#"a"b\c\d"#]);
+        assert_eq!(s(r"a\ b \'"), ["a b", "'"]);
+        assert_eq!(s("--json='{\"k\": 1}'"), ["--json={\"k\": 1}"]);
+        assert_eq!(s("# not a comment"), ["#", "not", "a", "comment"]);
+        assert!(split("'open").is_err());
+        assert!(split("\"open").is_err());
+        assert!(split("end\\").is_err());
+    }
+
+    #[test]
+    fn join_round_trips_through_split() {
+        let words = [
+            "python3",
+            "-c",
+            "print('hi there')",
+            "",
+            "a\"b",
+            "$X",
+            "tab\there",
+        ];
+        assert_eq!(split(&join(&words)).unwrap(), words);
+    }
+}
