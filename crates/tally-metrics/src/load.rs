@@ -96,6 +96,8 @@ pub struct Row {
     pub subset_for_metrics: Option<String>,
     /// `status` when Tally wrote it.
     pub status: Option<Status>,
+    /// `judge_status` when `tally judge` wrote it: a failed judge call fails the sample.
+    pub judge_status: Option<Status>,
     pub answer_canonical: Option<String>,
     /// `id`, `problem_id` or the problem text, to check that files are aligned.
     pub problem_key: Option<String>,
@@ -105,8 +107,14 @@ impl Row {
     pub fn answer(&self) -> Option<&AnswerKey> {
         self.predicted_answer.get()
     }
-    /// How the sample ended: the written status, else derived from the answer.
+    /// How the sample ended: the written status (a failed judge call counts as the sample's
+    /// failure: its verdict is unknown, not "no"), else derived from the answer.
     pub fn effective_status(&self) -> Status {
+        if let Some(j) = self.judge_status.filter(|j| j.is_failure()) {
+            if !self.status.is_some_and(|s| s.is_failure()) {
+                return j;
+            }
+        }
         match self.status {
             Some(s) => s,
             None if self.answer().is_none() => Status::NoAnswer,
@@ -129,6 +137,8 @@ struct RawRow<'a> {
     subset_for_metrics: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     status: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    judge_status: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     answer_canonical: Option<Cow<'a, str>>,
     #[serde(default)]
@@ -245,6 +255,12 @@ fn convert(raw: RawRow<'_>, path: &Path, line: usize) -> Result<Row, MetricsErro
         None => None,
         Some(s) => Some(Status::parse(&s).ok_or_else(|| bad(format!("unknown status `{s}`")))?),
     };
+    let judge_status = match raw.judge_status {
+        None => None,
+        Some(s) => {
+            Some(Status::parse(&s).ok_or_else(|| bad(format!("unknown judge_status `{s}`")))?)
+        }
+    };
     let key_of = |v: &Value| match v {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -268,6 +284,7 @@ fn convert(raw: RawRow<'_>, path: &Path, line: usize) -> Result<Row, MetricsErro
         reward_model_score: raw.reward_model_score,
         subset_for_metrics: raw.subset_for_metrics.map(Cow::into_owned),
         status,
+        judge_status,
         answer_canonical: raw.answer_canonical.map(Cow::into_owned),
         problem_key,
     })

@@ -3,6 +3,7 @@
 
 mod common;
 mod grade;
+mod judge;
 mod prepare;
 mod summarize_compat;
 mod summarize_default;

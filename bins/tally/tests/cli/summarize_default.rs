@@ -198,3 +198,33 @@ fn formats_and_plots() {
     let bytes = std::fs::read(&png).unwrap();
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
 }
+
+/// A failed judge call is a failed sample, not a "no": two problems × two seeds, by hand:
+/// P1 = [judge Yes, judge call failed] → judge_correct over the one valid sample = 1;
+/// P2 = [judge No, judge No] → 0. pass@1[avg-of-2] judge_correct = (1 + 0)/2.
+#[test]
+fn a_failed_judge_call_is_excluded_and_counted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("judged");
+    let rec = |j: Option<&str>, judge_status: &str| {
+        json!({"predicted_answer": "1", "is_correct": false, "status": "ok", "judgement": j,
+               "judge_status": judge_status})
+    };
+    write_jsonl(
+        &dir.join("output-rs0.jsonl"),
+        &[
+            rec(Some("Judgement: Yes"), "ok"),
+            rec(Some("Judgement: No"), "ok"),
+        ],
+    );
+    write_jsonl(
+        &dir.join("output-rs1.jsonl"),
+        &[rec(None, "request_error"), rec(Some("Judgement: No"), "ok")],
+    );
+    let m = metrics(tmp.path(), "judged");
+    close(&m["judged"]["pass@1[avg-of-2]"]["judge_correct"], 50.0);
+    assert_eq!(
+        m["_tally"]["status_counts"]["judged"],
+        json!({"ok": 3, "request_error": 1})
+    );
+}
