@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use tally_core::overrides::Overrides;
 use tally_generate::{SeedDefaults, SeedPlan, Settings};
 
+use crate::hosting::ServerFlags;
 use crate::reporter::TerminalReporter;
-use crate::run_generation::{connect, generate, print_summary, Spec};
+use crate::run_generation::{generate, host_or_connect, print_summary, Spec};
 use crate::AnyError;
 
 #[derive(clap::Args)]
@@ -15,9 +16,12 @@ pub struct Args {
     /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp` or `generic` (any OpenAI-compatible server).
     #[arg(long = "server_type", alias = "server-type")]
     server_type: String,
-    /// Base URL of a running server (e.g. http://127.0.0.1:5000). Tally does not host servers.
+    /// Base URL of a running server (e.g. http://127.0.0.1:5000); without it Tally hosts
+    /// `--model` itself (vllm, sglang, trtllm, llamacpp; see --server_gpus).
     #[arg(long = "server_address", alias = "server-address")]
     server_address: Option<String>,
+    #[command(flatten)]
+    server: ServerFlags,
     /// Model name as the server knows it; discovered from /v1/models when omitted.
     #[arg(long)]
     model: Option<String>,
@@ -106,11 +110,13 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let target = connect(
+    let conn = host_or_connect(
         &rt,
         &args.server_type,
         args.server_address.as_deref(),
         args.model.as_deref(),
+        &args.server,
+        &args.output_dir.join("generation-logs"),
         settings.max_concurrent_requests,
         settings.dry_run,
     )?;
@@ -123,7 +129,9 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         data_dir: args.data_dir.clone(),
         with_sandbox: args.with_sandbox,
     };
-    let (job, summary) = generate(&rt, &target, &spec, &reporter)?;
+    let result = generate(&rt, &conn.target, &spec, &reporter);
+    conn.close(&rt)?;
+    let (job, summary) = result?;
     print_summary(&summary, job.inputs.len());
     Ok(if summary.failures > 0 {
         ExitCode::from(2)
@@ -139,6 +147,7 @@ impl Args {
             server_type: self.server_type,
             server_address: self.server_address,
             model: self.model,
+            server: self.server,
             output_dir: Some(self.output_dir),
             num_random_seeds: self.num_random_seeds,
             random_seeds: self.random_seeds,

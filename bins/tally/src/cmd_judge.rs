@@ -17,7 +17,7 @@ use tally_grade::{extract_answer, ExtractMode};
 use tally_judge::{decide, CachedBackend, JudgeCache, JudgeInput, JudgeWhen};
 
 use crate::reporter::TerminalReporter;
-use crate::run_generation::{connect, print_summary, LiveStats};
+use crate::run_generation::{host_or_connect, print_summary, LiveStats};
 use crate::AnyError;
 
 #[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
@@ -35,8 +35,11 @@ pub struct Args {
     /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp` or `generic`.
     #[arg(long = "server_type", alias = "server-type")]
     pub server_type: String,
+    /// A running judge server; without it Tally hosts `--model` (see --server_gpus).
     #[arg(long = "server_address", alias = "server-address")]
     pub server_address: Option<String>,
+    #[command(flatten)]
+    pub server: crate::hosting::ServerFlags,
     #[arg(long)]
     pub model: Option<String>,
     /// Graded sample files: `output.jsonl` / `output-rs<seed>.jsonl` (or ++input_dir=).
@@ -144,15 +147,46 @@ pub fn run_from_generate(args: Args) -> Result<ExitCode, AnyError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let target = connect(
+    let conn = host_or_connect(
         &rt,
         &args.server_type,
         args.server_address.as_deref(),
         args.model.as_deref(),
+        &args.server,
+        &output_dir.join("generation-logs"),
         settings.max_concurrent_requests,
         settings.dry_run,
     )?;
-    std::fs::create_dir_all(&output_dir).map_err(|e| format!("{}: {e}", output_dir.display()))?;
+    let result = judge_all(
+        &args,
+        &rt,
+        &conn.target,
+        &user,
+        &seeds,
+        &input_dir,
+        &output_dir,
+        when,
+        &settings,
+        &reporter,
+    );
+    conn.close(&rt)?;
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn judge_all(
+    args: &Args,
+    rt: &tokio::runtime::Runtime,
+    target: &crate::run_generation::Target,
+    user: &Overrides,
+    seeds: &SeedPlan,
+    input_dir: &Path,
+    output_dir: &Path,
+    when: JudgeWhen,
+    settings: &Settings,
+    reporter: &TerminalReporter,
+) -> Result<ExitCode, AnyError> {
+    std::fs::create_dir_all(output_dir).map_err(|e| format!("{}: {e}", output_dir.display()))?;
     let backend = if args.no_cache || settings.dry_run {
         None
     } else {
@@ -205,15 +239,11 @@ pub fn run_from_generate(args: Args) -> Result<ExitCode, AnyError> {
             input.display(),
             n - asked
         );
-        let live = LiveStats(&reporter);
+        let live = LiveStats(reporter);
         let summary = match &backend {
-            Some(b) => rt.block_on(
-                Generator::new(&job, b, &reporter)
-                    .with_observer(&live)
-                    .run(),
-            )?,
+            Some(b) => rt.block_on(Generator::new(&job, b, reporter).with_observer(&live).run())?,
             None => rt.block_on(
-                Generator::new(&job, &*target.backend, &reporter)
+                Generator::new(&job, &*target.backend, reporter)
                     .with_observer(&live)
                     .run(),
             )?,

@@ -1,11 +1,15 @@
 //! `tally`: the umbrella CLI. Glue only: parse flags, build library objects, run, render.
 
+mod cmd_convert;
+mod cmd_eval;
 mod cmd_generate;
 mod cmd_grade;
 mod cmd_judge;
 mod cmd_prepare;
 mod cmd_sandbox;
+mod cmd_start_server;
 mod cmd_summarize;
+mod hosting;
 mod reporter;
 mod run_generation;
 mod sandbox_exec;
@@ -28,6 +32,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Evaluate a model on benchmarks: prepare → generate → grade → summarize (`ns eval`).
+    Eval(cmd_eval::Args),
     /// Prepare benchmarks as JSONL problem files (`ns prepare_data` / `python -m nemo_skills.dataset.prepare`).
     Prepare(cmd_prepare::Args),
     /// Generate samples: problems × seeds against a running server, crash-safe (`ns generate`).
@@ -38,6 +44,11 @@ enum Command {
     Judge(cmd_judge::Args),
     /// Run the isolated code-execution service (NeMo-Skills' `/execute`, plus sessions).
     Sandbox(cmd_sandbox::Args),
+    /// Host a model server (vLLM, SGLang, trtllm-serve, llama.cpp) until Ctrl-C.
+    #[command(name = "start-server", alias = "start_server")]
+    StartServer(cmd_start_server::Args),
+    /// Convert a Hugging Face checkpoint into a TensorRT-LLM engine (`ns convert`).
+    Convert(cmd_convert::Args),
     /// Summarize graded sample files into tables and metrics.json (`ns summarize_results`).
     #[command(name = "summarize-results", alias = "summarize_results")]
     SummarizeResults(cmd_summarize::Args),
@@ -50,9 +61,12 @@ fn main() -> ExitCode {
         Command::Prepare(args) => cmd_prepare::run(args),
         Command::Grade(args) => cmd_grade::run(args),
         Command::Generate(args) => cmd_generate::run(args),
+        Command::Eval(args) => cmd_eval::run(args),
         Command::Judge(args) => cmd_judge::run(args),
         Command::Sandbox(args) => cmd_sandbox::run(args),
         Command::SummarizeResults(args) => cmd_summarize::run(args),
+        Command::StartServer(args) => cmd_start_server::run(args),
+        Command::Convert(args) => cmd_convert::run(args),
     };
     match result {
         Ok(code) => code,

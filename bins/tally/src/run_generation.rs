@@ -70,6 +70,99 @@ pub fn connect(
     })
 }
 
+/// A hosted server (if any) and the client for it. Drop order: the server stops last.
+pub struct Connection {
+    pub target: Target,
+    pub server: Option<tally_launch::RunningServer>,
+}
+
+impl Connection {
+    /// Stops the hosted server (and waits until its processes are gone).
+    pub fn close(self, rt: &tokio::runtime::Runtime) -> Result<(), AnyError> {
+        if let Some(s) = self.server {
+            rt.block_on(s.stop())?;
+        }
+        Ok(())
+    }
+}
+
+/// Connects to `--server_address`, or — as `ns generate` does without one — hosts `--model`
+/// (`--server_gpus`, `--server_args`, …) and connects to that; Ctrl-C then stops the server
+/// before the process exits. In a dry run the server command is printed instead.
+#[allow(clippy::too_many_arguments)]
+pub fn host_or_connect(
+    rt: &tokio::runtime::Runtime,
+    server_type: &str,
+    address: Option<&str>,
+    model: Option<&str>,
+    flags: &crate::hosting::ServerFlags,
+    log_dir: &Path,
+    max_connections: usize,
+    dry_run: bool,
+) -> Result<Connection, AnyError> {
+    if address.is_some() {
+        let target = connect(rt, server_type, address, model, max_connections, dry_run)?;
+        return Ok(Connection {
+            target,
+            server: None,
+        });
+    }
+    let spec = crate::hosting::server_spec(server_type, model, flags)?;
+    if dry_run {
+        println!(
+            "server: would host {} → {}
+  {}",
+            spec.kind,
+            spec.base_url(),
+            spec.command()?
+        );
+        let target = connect(
+            rt,
+            server_type,
+            Some(&spec.base_url()),
+            model.or(Some("<hosted>")),
+            max_connections,
+            true,
+        )?;
+        return Ok(Connection {
+            target,
+            server: None,
+        });
+    }
+    std::fs::create_dir_all(log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
+    let log = log_dir.join(format!("server-{}.log", spec.kind));
+    eprintln!(
+        "== starting {} (log {})\n{}",
+        spec.kind,
+        log.display(),
+        spec.command()?
+    );
+    let server = rt.block_on(tally_launch::RunningServer::start_with(
+        &spec,
+        tally_launch::StartOptions::new(&log, crate::hosting::wait(flags)),
+    ))?;
+    let stopper = server.stopper();
+    // Ctrl-C stops the server (and its workers) first; the journals make a rerun resume.
+    rt.spawn(async move {
+        if tally_launch::stop_on_ctrl_c(stopper).await.is_ok() {
+            eprintln!("interrupted: server stopped; rerun the same command to continue");
+            std::process::exit(130);
+        }
+    });
+    let target = connect(
+        rt,
+        server_type,
+        Some(server.base_url()),
+        model,
+        max_connections,
+        false,
+    )?;
+    Ok(Connection {
+        target,
+        server: Some(server),
+    })
+}
+
 /// One `ns generate`-style run: problems × seeds into `output_dir`.
 pub struct Spec<'a> {
     pub output_dir: PathBuf,

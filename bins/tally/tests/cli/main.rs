@@ -2,6 +2,7 @@
 //! Expected numbers are derived by hand from the spec (§6), not from Tally's output.
 
 mod common;
+mod eval;
 mod grade;
 mod judge;
 mod prepare;

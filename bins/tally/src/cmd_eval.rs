@@ -1,0 +1,406 @@
+//! `tally eval` (`ns eval`): prepare → generate (greedy + N seeds) → grade → summarize, per
+//! benchmark, against a running server or one this command hosts. A rerun finishes what is
+//! missing and redoes nothing (generation resumes; grading and the summary are deterministic).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+use serde_json::json;
+use tally_core::benchmarks::parse_benchmarks;
+use tally_core::overrides::Overrides;
+use tally_generate::{output_file_name, passes, SeedDefaults, SeedPlan, Settings};
+use tally_grade::files::{grade_files, FileGradeOptions};
+use tally_grade::{Grader, Policy};
+
+use crate::cmd_prepare::default_data_dir;
+use crate::hosting::{server_spec, ServerFlags};
+use crate::reporter::TerminalReporter;
+use crate::run_generation::{generate, host_or_connect, print_summary, Spec};
+use crate::AnyError;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long = "output_dir", alias = "output-dir")]
+    output_dir: PathBuf,
+    /// `name:N[,name:N]` — N seeds per benchmark (0: greedy only).
+    #[arg(long)]
+    benchmarks: String,
+    /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp` or `generic`.
+    #[arg(long = "server_type", alias = "server-type")]
+    server_type: String,
+    /// A running server; without it Tally hosts `--model` itself (vllm, sglang, trtllm, llamacpp).
+    #[arg(long = "server_address", alias = "server-address")]
+    server_address: Option<String>,
+    #[arg(long)]
+    model: Option<String>,
+    #[command(flatten)]
+    server: ServerFlags,
+    #[arg(long = "starting_seed", alias = "starting-seed", default_value_t = 0)]
+    starting_seed: u64,
+    /// Dataset split (default: the benchmark's, e.g. `test`; `math` for hle).
+    #[arg(long)]
+    split: Option<String>,
+    /// No greedy pass (`output.jsonl`), only the seeds.
+    #[arg(long = "skip_greedy", alias = "skip-greedy")]
+    skip_greedy: bool,
+    /// Where prepared datasets are (missing ones are prepared from their canonical source).
+    #[arg(long = "data_dir", alias = "data-dir")]
+    data_dir: Option<PathBuf>,
+    /// Print the plan (files, seeds, sampling, server command) and exit; nothing is written.
+    #[arg(long = "dry_run", alias = "dry-run")]
+    dry_run: bool,
+    #[arg(long = "override-resume", alias = "override_resume")]
+    override_resume: bool,
+    /// The summary at the end: Tally's default, or NeMo-Skills' numbers byte for byte.
+    #[arg(long, value_parser = ["nemo-skills"])]
+    compat: Option<String>,
+    /// `ns eval` job splitting: one process runs every command here, so it only changes nothing.
+    #[arg(long = "num_jobs", alias = "num-jobs", allow_negative_numbers = true)]
+    num_jobs: Option<i64>,
+    #[arg(long = "num_chunks", alias = "num-chunks")]
+    num_chunks: Option<u32>,
+    #[arg(long = "chunk_ids", alias = "chunk-ids")]
+    chunk_ids: Option<String>,
+    #[arg(
+        long = "extra_eval_args",
+        alias = "extra-eval-args",
+        default_value = "",
+        allow_hyphen_values = true
+    )]
+    extra_eval_args: String,
+    /// Server log and manifest folder (default `<output_dir>/eval-logs`).
+    #[arg(long = "log_dir", alias = "log-dir")]
+    log_dir: Option<PathBuf>,
+    #[arg(long, hide = true)]
+    cluster: Option<String>,
+    #[arg(long, hide = true)]
+    expname: Option<String>,
+    #[arg(long, hide = true)]
+    partition: Option<String>,
+    #[arg(long = "time_min", hide = true)]
+    time_min: Option<String>,
+    #[arg(long = "run_after", hide = true)]
+    run_after: Option<String>,
+    #[arg(long = "reuse_code", hide = true)]
+    reuse_code: Option<String>,
+    #[arg(long = "reuse_code_exp", hide = true)]
+    reuse_code_exp: Option<String>,
+    #[arg(long = "config_dir", hide = true)]
+    config_dir: Option<String>,
+    #[arg(long = "extra_datasets", hide = true)]
+    extra_datasets: Option<String>,
+    #[arg(long = "not_exclusive", hide = true)]
+    not_exclusive: bool,
+    /// `++key=value` generation settings, after the benchmark's defaults (later wins).
+    #[arg(value_name = "++KEY=VALUE")]
+    overrides: Vec<String>,
+}
+
+/// One benchmark of the plan.
+struct Bench {
+    name: String,
+    split: String,
+    input: PathBuf,
+    out_dir: PathBuf,
+    seeds: SeedPlan,
+    overrides: Overrides,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, AnyError> {
+    if let Some(c) = args.cluster.as_deref().filter(|c| *c != "local") {
+        return Err(
+            format!("--cluster={c}: only local runs are supported (Slurm: not yet)").into(),
+        );
+    }
+    if args.num_chunks.is_some() || args.chunk_ids.is_some() {
+        return Err("--num_chunks/--chunk_ids are not supported: one process runs every problem with bounded concurrency".into());
+    }
+    if !args.extra_eval_args.trim().is_empty() {
+        return Err(format!(
+            "--extra_eval_args={:?}: not supported (grading is built in; see `tally grade --help`)",
+            args.extra_eval_args
+        )
+        .into());
+    }
+    let user = Overrides::parse(&args.overrides)?;
+    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    let plan = plan(&args, &user, &data_dir)?;
+    let hosted = match &args.server_address {
+        Some(_) => None,
+        None => Some(server_spec(
+            &args.server_type,
+            args.model.as_deref(),
+            &args.server,
+        )?),
+    };
+    if args.dry_run {
+        print_plan(&args, &plan, hosted.as_ref())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let reporter = TerminalReporter::new();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    for b in &plan {
+        if !b.input.exists() {
+            eprintln!(
+                "== preparing {}/{} (not found at {})",
+                b.name,
+                b.split,
+                b.input.display()
+            );
+            let fetcher = tally_data::HttpFetcher::new(
+                std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty()),
+            )?;
+            let req = tally_data::PrepareRequest {
+                benchmark: b.name.clone(),
+                split: Some(b.split.clone()),
+                source: tally_data::Source::Canonical,
+                out_dir: data_dir.clone(),
+            };
+            rt.block_on(tally_data::prepare(&req, &fetcher))?;
+        }
+    }
+    let log_dir = args
+        .log_dir
+        .clone()
+        .unwrap_or_else(|| args.output_dir.join("eval-logs"));
+    let max_conn = Settings::from_overrides(&plan[0].overrides)?.max_concurrent_requests;
+    let conn = host_or_connect(
+        &rt,
+        &args.server_type,
+        args.server_address.as_deref(),
+        args.model.as_deref(),
+        &args.server,
+        &log_dir,
+        max_conn,
+        false,
+    )?;
+    let hosted_cmd = conn.server.as_ref().map(|s| s.command().to_string());
+    let result = run_benchmarks(
+        &args,
+        &plan,
+        &rt,
+        &conn.target,
+        &reporter,
+        &data_dir,
+        hosted_cmd,
+    );
+    conn.close(&rt)?;
+    let failures = result?;
+    summarize(&args)?;
+    Ok(if failures > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn plan(args: &Args, user: &Overrides, data_dir: &Path) -> Result<Vec<Bench>, AnyError> {
+    let mut out = Vec::new();
+    if let Some(bare) = args.benchmarks.split(',').find(|b| !b.contains(':')) {
+        return Err(format!("--benchmarks: `{bare}` needs a sample count, `{bare}:N` (N=0: greedy only), as `ns eval`").into());
+    }
+    for spec in parse_benchmarks(&args.benchmarks)? {
+        let info = tally_data::registry::lookup(&spec.name).ok_or_else(|| {
+            format!(
+                "--benchmarks: unknown benchmark `{}` (known: {})",
+                spec.name,
+                tally_data::registry::names().join(", ")
+            )
+        })?;
+        let split = args
+            .split
+            .clone()
+            .unwrap_or_else(|| info.default_split.to_string());
+        let mut seeds: Vec<Option<u64>> = Vec::new();
+        if !args.skip_greedy {
+            seeds.push(None);
+        }
+        seeds.extend((args.starting_seed..args.starting_seed + spec.samples as u64).map(Some));
+        if seeds.is_empty() {
+            return Err(format!(
+                "{}:0 with --skip_greedy leaves nothing to generate",
+                spec.name
+            )
+            .into());
+        }
+        // As `ns eval`: dataset and split, the benchmark's generation defaults, then the user's.
+        let mut ov = Overrides::default();
+        ov.push("dataset", json!(spec.name));
+        ov.push("split", json!(split));
+        for arg in info.generation_args.split_whitespace() {
+            ov.push_arg(arg)?;
+        }
+        ov.extend(user);
+        if args.override_resume {
+            ov.push("resume_policy", json!("override"));
+        }
+        Settings::from_overrides(&ov)?;
+        out.push(Bench {
+            name: spec.name.clone(),
+            input: data_dir.join(&spec.name).join(format!("{split}.jsonl")),
+            split,
+            out_dir: args.output_dir.join("eval-results").join(&spec.name),
+            seeds: SeedPlan { seeds },
+            overrides: ov,
+        });
+    }
+    Ok(out)
+}
+
+fn print_plan(
+    args: &Args,
+    plan: &[Bench],
+    hosted: Option<&tally_launch::ServerSpec>,
+) -> Result<(), AnyError> {
+    match (hosted, &args.server_address) {
+        (Some(spec), _) => println!(
+            "server: host {} → {}\n  {}",
+            spec.kind,
+            spec.base_url(),
+            spec.command()?
+        ),
+        (None, Some(a)) => println!("server: {} at {a}", args.server_type),
+        (None, None) => {}
+    }
+    for b in plan {
+        let settings = Settings::from_overrides(&b.overrides)?;
+        println!(
+            "{} (split {}): {}{}",
+            b.name,
+            b.split,
+            b.input.display(),
+            if b.input.exists() {
+                ""
+            } else {
+                " (missing: would be prepared)"
+            }
+        );
+        println!(
+            "  prompt: config {}, template {}",
+            settings.prompt_config.as_deref().unwrap_or(
+                tally_data::registry::lookup(&b.name).map_or("generic/math", |i| i.prompt_config)
+            ),
+            settings.prompt_template.as_deref().unwrap_or("none (chat)")
+        );
+        for (seed, pass) in
+            b.seeds
+                .seeds
+                .iter()
+                .zip(passes(&b.seeds, SeedDefaults::Eval, &b.overrides)?)
+        {
+            let p = &pass.params;
+            println!(
+                "  {}: random_seed={} temperature={} top_p={} top_k={} tokens_to_generate={}",
+                b.out_dir.join(output_file_name("output", *seed)).display(),
+                p.seed.map_or("none".into(), |s| s.to_string()),
+                p.temperature,
+                p.top_p,
+                p.top_k,
+                p.max_tokens
+            );
+        }
+    }
+    println!(
+        "then: grade every file in place, summarize {}",
+        args.output_dir.join("eval-results").display()
+    );
+    Ok(())
+}
+
+fn run_benchmarks(
+    args: &Args,
+    plan: &[Bench],
+    rt: &tokio::runtime::Runtime,
+    target: &crate::run_generation::Target,
+    reporter: &TerminalReporter,
+    data_dir: &Path,
+    hosted: Option<String>,
+) -> Result<u64, AnyError> {
+    let grader = Grader::builder()
+        .policy(if args.compat.is_some() {
+            Policy::NemoSkills
+        } else {
+            Policy::Tally
+        })
+        .build();
+    let mut failures = 0;
+    for b in plan {
+        eprintln!(
+            "== {}: {} passes → {}",
+            b.name,
+            b.seeds.seeds.len(),
+            b.out_dir.display()
+        );
+        let settings = Settings::from_overrides(&b.overrides)?;
+        let with_sandbox = settings
+            .code_execution
+            .as_ref()
+            .is_some_and(|c| c.sandbox_host.is_none() && c.sandbox_port.is_none());
+        let spec = Spec {
+            output_dir: b.out_dir.clone(),
+            output_prefix: "output".into(),
+            seeds: b.seeds.clone(),
+            defaults: SeedDefaults::Eval,
+            user: &b.overrides,
+            data_dir: Some(data_dir.to_path_buf()),
+            with_sandbox,
+        };
+        let (job, summary) = generate(rt, target, &spec, reporter)?;
+        print_summary(&summary, job.inputs.len());
+        failures += summary.failures;
+        let files: Vec<PathBuf> = summary.passes.iter().map(|p| p.output.clone()).collect();
+        for r in grade_files(&files, &grader, &FileGradeOptions::default(), reporter) {
+            let r = r?;
+            eprintln!(
+                "{}: {} records, {} correct, {} without answer",
+                r.path.display(),
+                r.records,
+                r.correct,
+                r.no_answer
+            );
+        }
+        let manifest = json!({
+            "tool": format!("tally {}", env!("CARGO_PKG_VERSION")),
+            "command": std::env::args().collect::<Vec<_>>(),
+            "benchmark": b.name,
+            "split": b.split,
+            "input": b.input,
+            "input_sha256": job.input_sha256(),
+            "prompt_sha256": job.prompt.content_hash(),
+            "model": target.model,
+            "server_type": args.server_type,
+            "server": match &hosted { Some(cmd) => json!(cmd), None => json!(args.server_address) },
+            "seeds": b.seeds.seeds,
+            "overrides": b.overrides.iter().map(|o| o.raw.clone()).collect::<Vec<_>>(),
+            "grader": if args.compat.is_some() { "nemo-skills" } else { "tally" },
+            "outputs": files,
+        });
+        tally_core::atomic::atomic_write_bytes(
+            &b.out_dir.join("tally-eval-manifest.json"),
+            serde_json::to_string_pretty(&manifest)?.as_bytes(),
+        )?;
+    }
+    Ok(failures)
+}
+
+/// `tally summarize-results <output_dir>` with this run's mode.
+fn summarize(args: &Args) -> Result<(), AnyError> {
+    #[derive(Parser)]
+    struct Summarize {
+        #[command(flatten)]
+        args: crate::cmd_summarize::Args,
+    }
+    let dir = args.output_dir.display().to_string();
+    let mut argv = vec!["summarize-results".to_string(), dir];
+    if let Some(c) = &args.compat {
+        argv.push(format!("--compat={c}"));
+    }
+    let s = Summarize::try_parse_from(argv)?;
+    println!();
+    crate::cmd_summarize::run(s.args)?;
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! `tally eval`: the seed document's `ns eval` commands parse unchanged (`ns` → `tally`) and plan
+//! the files and seeds of spec §1.1; a real evaluation hosts llama.cpp's server itself, survives
+//! an interrupt, and a rerun finishes without redoing anything.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::common::{read_records, run, shared, stderr, stdout, tally};
+
+fn plan(args: &[&str]) -> String {
+    let out = run(tally().args(["eval", "--dry-run"]).args(args));
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+const COT: &[&str] = &[
+    "--cluster=local",
+    "--model=/workspace/openmath-nemotron-1.5b-trtllm",
+    "--server_type=trtllm",
+    "--output_dir=/workspace/openmath-nemotron-1.5b-eval-cot",
+    "--benchmarks=comp-math-24-25:64",
+    "--server_gpus=1",
+    "--num_jobs=1",
+    "--skip_greedy",
+    "++prompt_template=qwen-instruct",
+    "++prompt_config=generic/math",
+    "++inference.tokens_to_generate=32768",
+    "++inference.temperature=0.6",
+];
+
+#[test]
+fn the_seed_documents_cot_command_plans_64_seeds_at_temperature_0_6() {
+    let text = plan(COT);
+    assert!(
+        text.contains(
+            "trtllm-serve /workspace/openmath-nemotron-1.5b-trtllm --port 5000 --tp_size 1"
+        ),
+        "{text}"
+    );
+    let dir = "/workspace/openmath-nemotron-1.5b-eval-cot/eval-results/comp-math-24-25";
+    for s in 0..64 {
+        // Seeded passes get `random_seed=s temperature=0.7` before the user's ++ args, so the
+        // user's temperature wins (spec §1.1).
+        let line = format!("{dir}/output-rs{s}.jsonl: random_seed={s} temperature=0.6 top_p=0.95 top_k=0 tokens_to_generate=32768");
+        assert!(text.contains(&line), "missing {line}\n{text}");
+    }
+    assert!(!text.contains("output-rs64"));
+    assert!(
+        !text.contains(&format!("{dir}/output.jsonl")),
+        "--skip_greedy: no greedy pass"
+    );
+    assert!(
+        !Path::new("/workspace/openmath-nemotron-1.5b-eval-cot").exists(),
+        "a dry run writes nothing"
+    );
+}
+
+#[test]
+fn the_tir_and_hle_commands_parse_and_plan() {
+    let tir = plan(&[
+        "--cluster=local",
+        "--model=/workspace/openmath-nemotron-1.5b-trtllm",
+        "--server_type=trtllm",
+        "--output_dir=/workspace/eval-tir",
+        "--benchmarks=comp-math-24-25:64",
+        "--server_gpus=1",
+        "--num_jobs=1",
+        "--skip_greedy",
+        "++prompt_template=openmath-instruct",
+        "++prompt_config=openmath/tir",
+        "++inference.tokens_to_generate=32768",
+        "++inference.temperature=0.6",
+        "++code_execution=true",
+        "++server.code_execution.add_remaining_code_executions=true",
+        "++total_code_executions_in_prompt=8",
+    ]);
+    assert!(
+        tir.contains("prompt: config openmath/tir, template openmath-instruct"),
+        "{tir}"
+    );
+    assert!(tir.contains("/workspace/eval-tir/eval-results/comp-math-24-25/output-rs63.jsonl: random_seed=63 temperature=0.6"), "{tir}");
+
+    let hle = plan(&[
+        "--cluster=local",
+        "--model=/workspace/m",
+        "--server_type=trtllm",
+        "--output_dir=/workspace/eval-hle",
+        "--benchmarks=hle:64",
+        "--server_gpus=1",
+        "--num_jobs=1",
+        "--split=math",
+        "--skip_greedy",
+        "++prompt_template=qwen-instruct",
+        "++inference.tokens_to_generate=32768",
+        "++inference.temperature=0.6",
+    ]);
+    // The folder is the benchmark's name, not the split's.
+    assert!(hle.contains("hle (split math)"), "{hle}");
+    assert!(
+        hle.contains("/workspace/eval-hle/eval-results/hle/output-rs0.jsonl"),
+        "{hle}"
+    );
+}
+
+#[test]
+fn n_zero_is_greedy_only_and_user_args_apply_to_it_too() {
+    let text = plan(&[
+        "--server_type=vllm",
+        "--server_address=http://127.0.0.1:5000",
+        "--model=m",
+        "--output_dir=/tmp/x",
+        "--benchmarks=aime24:0,aime25:2",
+    ]);
+    assert!(
+        text.contains("/tmp/x/eval-results/aime24/output.jsonl: random_seed=0 temperature=0 "),
+        "{text}"
+    );
+    assert!(!text.contains("aime24/output-rs"), "{text}");
+    assert!(
+        text.contains("/tmp/x/eval-results/aime25/output-rs1.jsonl: random_seed=1 temperature=0.7"),
+        "{text}"
+    );
+    let hot = plan(&[
+        "--server_type=vllm",
+        "--server_address=http://127.0.0.1:5000",
+        "--model=m",
+        "--output_dir=/tmp/x",
+        "--benchmarks=aime24:0",
+        "++inference.temperature=0.6",
+    ]);
+    assert!(
+        hot.contains("aime24/output.jsonl: random_seed=0 temperature=0.6"),
+        "{hot}"
+    );
+    // NeMo-Skills' parser requires name:N.
+    let bad = run(tally().args([
+        "eval",
+        "--dry-run",
+        "--server_type=vllm",
+        "--server_address=http://x",
+        "--output_dir=/tmp/x",
+        "--benchmarks=aime24",
+    ]));
+    assert!(!bad.status.success());
+}
+
+fn llama_cached() -> Option<PathBuf> {
+    let cache = std::env::var_os("TALLY_CACHE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/tally"));
+    let bin = cache.join("llama-server/bin/llama-server");
+    if bin.exists() {
+        Some(bin)
+    } else {
+        eprintln!("note: no cached llama-server (scripts/llama-server.sh setup); skipping the hosted eval test");
+        None
+    }
+}
+
+/// Processes whose command line mentions `--port <port>` (the hosted server).
+fn servers_on(port: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .filter(|c| {
+            let args: Vec<&[u8]> = c.split(|b| *b == 0).collect();
+            args.iter()
+                .any(|a| *a == b"llama-server" || a.ends_with(b"/llama-server"))
+                && args
+                    .windows(2)
+                    .any(|w| w[0] == b"--port" && w[1] == port.as_bytes())
+        })
+        .count()
+}
+
+#[test]
+fn a_hosted_eval_is_interrupted_and_resumed_to_complete_files() {
+    if llama_cached().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let prep = run(tally()
+        .current_dir(d)
+        .args(["prepare", "gsm8k", "--data_dir", "data", "--source"])
+        .arg(shared().join("data/gsm8k")));
+    assert!(prep.status.success(), "{}", stderr(&prep));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let args = [
+        "eval",
+        "--server_type=llamacpp",
+        "--server_port",
+        port.as_str(),
+        "--output_dir=out",
+        "--benchmarks=gsm8k:2",
+        "--data_dir=data",
+        "++prompt_template=qwen-instruct",
+        "++max_samples=6",
+        "++inference.tokens_to_generate=48",
+        "++max_concurrent_requests=2",
+    ];
+    // Interrupt (Ctrl-C) once the first samples are journalled.
+    let mut child = tally()
+        .current_dir(d)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = d.join("out/eval-results/gsm8k/output.jsonl.tally-journal");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.lines().count() >= 2) {
+        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(servers_on(&port), 0, "the hosted server was stopped");
+
+    let out = run(tally().current_dir(d).args(args));
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("output.jsonl: ") && text.contains("reused"),
+        "{text}"
+    );
+    for f in ["output.jsonl", "output-rs0.jsonl", "output-rs1.jsonl"] {
+        let recs = read_records(&d.join("out/eval-results/gsm8k").join(f));
+        assert_eq!(recs.len(), 6, "{f}");
+        for r in &recs {
+            assert!(
+                r["status"].is_string()
+                    && r.contains_key("is_correct")
+                    && r.contains_key("predicted_answer"),
+                "{r:?}"
+            );
+        }
+    }
+    assert!(text.contains("--- gsm8k ---"), "{text}");
+    assert!(d.join("out/eval-results/metrics.json").exists());
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("out/eval-results/gsm8k/tally-eval-manifest.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["seeds"], serde_json::json!([null, 0, 1]));
+    assert_eq!(servers_on(&port), 0);
+
+    // Idempotent: a third run generates nothing.
+    let again = run(tally().current_dir(d).args(args));
+    let text = stdout(&again);
+    assert_eq!(text.matches("already complete").count(), 3, "{text}");
+}
