@@ -33,23 +33,31 @@ services:
     bash scripts/sandbox-setup.sh
     bash scripts/llama-server.sh setup
 
-# Prepare comp-math-24-25 and summarize the example outputs, in both modes, with a plot.
+# A real evaluation on this machine: prepare aime24 + gsm8k (from ../shared), host SmolLM2-135M
+# behind llama.cpp's server (built/fetched once into ~/.cache/tally), generate 4 seeds + greedy on
+# a slice with a short token budget, grade, summarize with a plot; then NeMo-Skills' exact table
+# for the shipped 256×64 comp-math outputs.
 demo: build
     #!/usr/bin/env bash
     set -euo pipefail
     tally="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/tally"
+    bash scripts/llama-server.sh setup
     rm -rf "{{out}}" && mkdir -p "{{out}}"
-    echo "== tally prepare comp-math-24-25 (from {{shared}}/data)"
-    "$tally" prepare comp-math-24-25 --source "{{shared}}/data/comp-math-24-25" --data_dir "{{out}}/datasets"
-    # Summaries write metrics.json next to the results, so work on a copy of the examples.
-    cp -r "{{shared}}/bench/graded-64" "{{out}}/graded-64"
     cd "{{out}}"
+    echo "== tally prepare (from {{shared}}/data)"
+    for b in aime24 gsm8k comp-math-24-25; do
+        "$tally" prepare "$b" --source "{{shared}}/data/$b" --data_dir datasets
+    done
+    echo; echo "== tally eval: SmolLM2-135M (llama.cpp server hosted by tally), aime24 + gsm8k, greedy + 4 seeds"
+    "$tally" eval --server_type=llamacpp --server_port=0 --output_dir=smollm2 --data_dir=datasets \
+        --benchmarks=aime24:4,gsm8k:4 ++prompt_template=qwen-instruct ++max_samples=6 \
+        ++inference.tokens_to_generate=192 ++max_concurrent_requests=8
+    "$tally" summarize-results smollm2 --plot smollm2.svg > /dev/null
+    echo; echo "plot: {{out}}/smollm2.svg"
+    # Summaries write metrics.json next to the results, so work on a copy of the examples.
+    cp -r "{{shared}}/bench/graded-64" graded-64
     echo; echo "== tally summarize-results graded-64 --compat nemo-skills   (NeMo-Skills' numbers, byte for byte)"
     "$tally" summarize-results graded-64 --compat nemo-skills
-    echo; echo "== tally summarize-results graded-64   (Tally's default: unbiased, with intervals)"
-    "$tally" summarize-results graded-64 --plot graded-64.svg
-    "$tally" summarize-results graded-64 --format csv > /dev/null
-    echo; echo "plot: {{out}}/graded-64.svg"
 
 # Time summarize on the 256×64 example (criterion, same profile as the tests).
 bench-summarize:

@@ -228,7 +228,7 @@ fn judge_all(
             vec![pass],
             target.model.clone(),
             target.kind.as_str(),
-            &output_dir,
+            output_dir,
         );
         job.prefilled = prefilled;
         job.status_key = "judge_status".into();
@@ -270,13 +270,16 @@ fn judge_all(
     })
 }
 
+/// The records, their prefilled judgements, and how many need a call.
+type JudgeInputs = (Vec<Map<String, Value>>, Vec<Option<String>>, usize);
+
 /// The records of one graded file, each with its `predicted_answer` (extracted when missing),
 /// the prefilled judgement of those that need no call, and how many need one.
 fn judge_inputs(
     path: &Path,
     max_samples: Option<usize>,
     when: JudgeWhen,
-) -> Result<(Vec<Map<String, Value>>, Vec<Option<String>>, usize), AnyError> {
+) -> Result<JudgeInputs, AnyError> {
     if !path.exists() {
         return Err(format!("{} does not exist (judge the seeds that were generated: --num_random_seeds / --random_seeds)", path.display()).into());
     }

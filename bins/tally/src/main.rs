@@ -33,7 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Evaluate a model on benchmarks: prepare → generate → grade → summarize (`ns eval`).
-    Eval(cmd_eval::Args),
+    Eval(Box<cmd_eval::Args>),
     /// Prepare benchmarks as JSONL problem files (`ns prepare_data` / `python -m nemo_skills.dataset.prepare`).
     Prepare(cmd_prepare::Args),
     /// Generate samples: problems × seeds against a running server, crash-safe (`ns generate`).
@@ -61,7 +61,7 @@ fn main() -> ExitCode {
         Command::Prepare(args) => cmd_prepare::run(args),
         Command::Grade(args) => cmd_grade::run(args),
         Command::Generate(args) => cmd_generate::run(args),
-        Command::Eval(args) => cmd_eval::run(args),
+        Command::Eval(args) => cmd_eval::run(*args),
         Command::Judge(args) => cmd_judge::run(args),
         Command::Sandbox(args) => cmd_sandbox::run(args),
         Command::SummarizeResults(args) => cmd_summarize::run(args),

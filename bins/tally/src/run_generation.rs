@@ -36,6 +36,9 @@ pub fn connect(
     max_connections: usize,
     dry_run: bool,
 ) -> Result<Target, AnyError> {
+    if server_type == "local" {
+        return local_target(model);
+    }
     let kind: ServerKind = server_type.parse().map_err(|_| {
         format!("--server_type={server_type}: expected vllm, sglang, trtllm, openai, llamacpp or generic")
     })?;
@@ -70,6 +73,36 @@ pub fn connect(
     })
 }
 
+/// `--server_type local`: the embedded CPU model (`--model` a GGUF file; default the cached
+/// SmolLM2-135M). Chat prompts use the GGUF's chat template; requests are batched in-process.
+#[cfg(feature = "local")]
+fn local_target(model: Option<&str>) -> Result<Target, AnyError> {
+    let path = model
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tally_launch::llama_cache::smollm2_model(&crate::hosting::cache_root()));
+    if !path.exists() {
+        return Err(format!(
+            "{}: no such model file (fetch the default with `bash scripts/llama-server.sh setup`)",
+            path.display()
+        )
+        .into());
+    }
+    let backend = tally_local::LocalBackend::load(&path, tally_local::LocalOptions::default())?;
+    let name = path
+        .file_stem()
+        .map_or("local".into(), |s| s.to_string_lossy().into_owned());
+    Ok(Target {
+        kind: ServerKind::LlamaCpp,
+        backend: Box::new(backend),
+        model: name,
+    })
+}
+
+#[cfg(not(feature = "local"))]
+fn local_target(_model: Option<&str>) -> Result<Target, AnyError> {
+    Err("--server_type local needs the embedded model: build with `cargo build --workspace --features tally/local`".into())
+}
+
 /// A hosted server (if any) and the client for it. Drop order: the server stops last.
 pub struct Connection {
     pub target: Target,
@@ -100,7 +133,7 @@ pub fn host_or_connect(
     max_connections: usize,
     dry_run: bool,
 ) -> Result<Connection, AnyError> {
-    if address.is_some() {
+    if address.is_some() || server_type == "local" {
         let target = connect(rt, server_type, address, model, max_connections, dry_run)?;
         return Ok(Connection {
             target,
