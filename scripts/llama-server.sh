@@ -2,6 +2,7 @@
 # Reference llama.cpp server for Tally's backend tests and demos.
 #
 #   scripts/llama-server.sh setup          build llama-server + fetch the SmolLM2-135M GGUF (cached)
+#   scripts/llama-server.sh model          fetch only the GGUF (sha256-checked); print its path
 #   scripts/llama-server.sh start [PORT]   start it on 127.0.0.1:PORT (default 8181), wait for /health
 #   scripts/llama-server.sh stop           stop the server started by `start`
 #   scripts/llama-server.sh status         print whether it runs (exit 0 if healthy, 1 otherwise)
@@ -256,12 +257,13 @@ cmd_status() {
 
 case "${1:-}" in
   setup) setup_server; setup_model ;;
+  model) setup_model; echo "$MODEL_FILE" ;;
   start) shift; cmd_start "${1:-}" ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   url) echo "http://127.0.0.1:$(current_port)" ;;
   *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

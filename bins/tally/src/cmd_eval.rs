@@ -26,7 +26,8 @@ pub struct Args {
     /// `name:N[,name:N]` — N seeds per benchmark (0: greedy only).
     #[arg(long)]
     benchmarks: String,
-    /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp` or `generic`.
+    /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp`, `generic`, or `local` (the embedded
+    /// CPU model; `--model` a GGUF file, default the cached SmolLM2-135M).
     #[arg(long = "server_type", alias = "server-type")]
     server_type: String,
     /// A running server; without it Tally hosts `--model` itself (vllm, sglang, trtllm, llamacpp).
@@ -126,9 +127,9 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let user = Overrides::parse(&args.overrides)?;
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let plan = plan(&args, &user, &data_dir)?;
-    let hosted = match &args.server_address {
-        Some(_) => None,
-        None => Some(server_spec(
+    let hosted = match (&args.server_address, args.server_type.as_str()) {
+        (Some(_), _) | (None, "local") => None,
+        (None, _) => Some(server_spec(
             &args.server_type,
             args.model.as_deref(),
             &args.server,
@@ -264,7 +265,12 @@ fn print_plan(
             spec.command()?
         ),
         (None, Some(a)) => println!("server: {} at {a}", args.server_type),
-        (None, None) => {}
+        (None, None) => println!(
+            "model: embedded (--server_type local), {}",
+            args.model
+                .as_deref()
+                .unwrap_or("the cached SmolLM2-135M-Instruct Q4_1")
+        ),
     }
     for b in plan {
         let settings = Settings::from_overrides(&b.overrides)?;

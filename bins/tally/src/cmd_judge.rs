@@ -227,7 +227,7 @@ fn judge_all(
             prompt,
             vec![pass],
             target.model.clone(),
-            target.kind.as_str(),
+            target.server_type,
             output_dir,
         );
         job.prefilled = prefilled;

@@ -20,7 +20,10 @@ use crate::AnyError;
 
 /// The model to generate with.
 pub struct Target {
+    /// How requests are shaped (the embedded model answers like llama.cpp's server).
     pub kind: ServerKind,
+    /// `--server_type` as recorded with the outputs (`local` for the embedded model).
+    pub server_type: &'static str,
     pub backend: Box<dyn Backend>,
     /// The model name as the server knows it (part of every sample's key).
     pub model: String,
@@ -68,6 +71,7 @@ pub fn connect(
     };
     Ok(Target {
         kind,
+        server_type: kind.as_str(),
         backend: Box::new(backend),
         model,
     })
@@ -93,6 +97,7 @@ fn local_target(model: Option<&str>) -> Result<Target, AnyError> {
         .map_or("local".into(), |s| s.to_string_lossy().into_owned());
     Ok(Target {
         kind: ServerKind::LlamaCpp,
+        server_type: "local",
         backend: Box::new(backend),
         model: name,
     })
@@ -272,7 +277,7 @@ pub fn generate(
         prompt,
         passes,
         target.model.clone(),
-        target.kind.as_str(),
+        target.server_type,
         &spec.output_dir,
     );
     job.output_prefix = spec.output_prefix.clone();

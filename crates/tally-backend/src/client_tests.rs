@@ -434,3 +434,91 @@ async fn openai_rejects_top_k_before_sending() {
     assert!(matches!(e, BackendError::UnsupportedParameter { .. }));
     assert!(seen.lock().unwrap().is_empty());
 }
+
+/// https and proxied URLs go through reqwest: the same behaviour on the same faults.
+#[tokio::test]
+async fn the_reqwest_transport_behaves_the_same() {
+    let body = serde_json::to_vec(&completion_json("5", "stop", 2)).unwrap();
+    let (server, seen) = scripted(vec![
+        Reply::Reset,
+        Reply::Truncated {
+            status: 200,
+            body: body.clone(),
+            sent: 10,
+        },
+        Reply::raw(503, "busy").with_header("retry-after", "0.1"),
+        ok_reply(),
+        Reply::Hang,
+    ])
+    .await;
+    let b = OpenAiCompatBackend::builder(server.url(), ServerKind::Vllm)
+        .model("m")
+        .retry(fast_retry(3))
+        .api_key(ApiKey::new("sk-test-abcdefghijklmnop"))
+        .force_reqwest(true)
+        .build()
+        .unwrap();
+    assert!(format!("{b:?}").contains("Reqwest"));
+    let r = b.generate(&GenerationRequest::text("x")).await.unwrap();
+    assert_eq!((r.text.as_str(), r.attempts), ("5", 4));
+    {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 4);
+        assert_eq!(
+            seen[3].header("authorization"),
+            Some("Bearer sk-test-abcdefghijklmnop")
+        );
+        assert_eq!(seen[3].header("content-type"), Some("application/json"));
+    }
+    let e = b
+        .generate(&GenerationRequest::text("x").with_timeout(Duration::from_millis(200)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, BackendError::Timeout { attempts: 1, .. }),
+        "{e:?}"
+    );
+}
+
+/// The built-in client sends what reqwest sends: same headers, same body.
+#[tokio::test]
+async fn both_transports_send_the_same_request() {
+    let (server, seen) = scripted(vec![ok_reply()]).await;
+    let req = GenerationRequest::text("2+3=");
+    for force in [false, true] {
+        OpenAiCompatBackend::builder(format!("{}/v1", server.url()), ServerKind::Vllm)
+            .model("m")
+            .api_key(ApiKey::new("sk-k"))
+            .force_reqwest(force)
+            .build()
+            .unwrap()
+            .generate(&req)
+            .await
+            .unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    let (lean, reqwest) = (&seen[0], &seen[1]);
+    assert_eq!(lean.method, reqwest.method);
+    assert_eq!(lean.path, reqwest.path);
+    assert_eq!(lean.body, reqwest.body);
+    let mut a = lean.headers.clone();
+    let mut b = reqwest.headers.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn a_key_that_is_no_header_value_is_a_configuration_error_not_an_injected_header() {
+    let (server, seen) = scripted(vec![ok_reply()]).await;
+    let e = OpenAiCompatBackend::builder(server.url(), ServerKind::OpenAi)
+        .model("gpt")
+        .api_key(ApiKey::new("sk-abc\r\nx-injected: 1"))
+        .build()
+        .unwrap()
+        .generate(&GenerationRequest::chat(vec![ChatMessage::user("x")]))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, BackendError::Config(_)), "{e:?}");
+    assert!(seen.lock().unwrap().is_empty());
+}

@@ -37,8 +37,10 @@ pub enum BackendError {
     Connect {
         url: String,
         attempts: u32,
+        /// The transport's error: an I/O error from the built-in HTTP/1.1 client, or a
+        /// `reqwest::Error` for URLs that go through reqwest (https, proxies).
         #[source]
-        source: reqwest::Error,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
 
     #[error("{url} did not answer within {timeout:?} (attempt {attempts})")]

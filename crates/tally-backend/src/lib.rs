@@ -14,12 +14,17 @@
 //! HTTP 5xx, HTTP 429 (honouring `Retry-After`) and cut-off bodies with capped, jittered
 //! exponential backoff ([`RetryPolicy`]); retries a "maximum context length" 400 once with the
 //! `max_tokens` that fits; bounds the requests in flight; and times out connects and requests.
+//! Plain `http://` servers (vLLM, SGLang, llama.cpp next to the evaluation) are reached through a
+//! built-in keep-alive HTTP/1.1 client that costs a fraction of reqwest's CPU time per request;
+//! `https://` URLs, and any URL while an `HTTP_PROXY`/`ALL_PROXY` variable is set, go through
+//! reqwest ([`OpenAiCompatBuilder::force_reqwest`] sends everything there).
 //!
 //! Stop phrases are trimmed by the caller with [`trim_after_stop_phrases`], exactly as
 //! NeMo-Skills does (spec §8.3), because tool-integrated reasoning needs the untrimmed text.
 //!
-//! The library never reads the environment: API keys are passed in as [`ApiKey`], which never
-//! appears in `Debug` output, logs or errors.
+//! The library reads no settings from the environment (only the standard proxy variables, to
+//! leave proxied set-ups to reqwest): API keys are passed in as [`ApiKey`], which never appears in
+//! `Debug` output, logs or errors.
 //!
 //! # Example
 //!
@@ -65,6 +70,7 @@ mod backend;
 mod client_tests;
 mod context;
 mod error;
+mod http1;
 mod openai_compat;
 pub mod params;
 mod request;

@@ -13,7 +13,8 @@ use tokio::sync::{OnceCell, Semaphore};
 use crate::backend::Backend;
 use crate::context::{error_message, is_context_error, reduced_max_tokens, snippet};
 use crate::error::BackendError;
-use crate::params::{build_body, BodyOptions, ServerKind};
+use crate::http1::{self, Http1};
+use crate::params::{write_body, BodyOptions, ServerKind};
 use crate::request::{FinishReason, GenerationRequest, GenerationResponse, Prompt};
 use crate::retry::{parse_retry_after, RetryPolicy};
 use crate::secret::ApiKey;
@@ -51,6 +52,7 @@ pub struct OpenAiCompatBuilder {
     retry: RetryPolicy,
     max_connections: usize,
     body_options: BodyOptions,
+    force_reqwest: bool,
 }
 
 impl OpenAiCompatBuilder {
@@ -96,26 +98,55 @@ impl OpenAiCompatBuilder {
         self
     }
 
+    /// Sends every request through reqwest, even to a plain `http://` server that the built-in
+    /// HTTP/1.1 client would take (https and proxied URLs always use reqwest). The built-in client
+    /// costs a fraction of reqwest's CPU time per request; this is the escape hatch.
+    pub fn force_reqwest(mut self, on: bool) -> Self {
+        self.force_reqwest = on;
+        self
+    }
+
     pub fn build(self) -> Result<OpenAiCompatBackend, BackendError> {
         let base = normalise_base_url(&self.base_url)?;
-        let client = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .pool_max_idle_per_host(self.max_connections)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .user_agent(concat!("tally-backend/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| BackendError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let base_url = reqwest::Url::parse(&base)
+            .map_err(|e| BackendError::Config(format!("base URL {base:?} is not a URL: {e}")))?;
+        let bearer = self.api_key.as_ref().map(ApiKey::expose);
+        // A key that is no valid header value stays with reqwest, which refuses it per request
+        // (a configuration error) instead of writing it into the request head.
+        let key_ok = bearer.is_none_or(|k| HeaderValue::from_str(&format!("Bearer {k}")).is_ok());
+        let lean = !self.force_reqwest && key_ok && lean_http_applies(&base_url);
+        let transport = if lean {
+            let host = base_url.host_str().unwrap_or_default();
+            let port = base_url.port_or_known_default().unwrap_or(80);
+            Transport::Lean(Http1::new(
+                format!("{host}:{port}"),
+                self.connect_timeout,
+                self.max_connections,
+            ))
+        } else {
+            let client = reqwest::Client::builder()
+                .connect_timeout(self.connect_timeout)
+                .pool_max_idle_per_host(self.max_connections)
+                .pool_idle_timeout(Duration::from_secs(90))
+                .tcp_nodelay(true)
+                .user_agent(USER_AGENT)
+                .build()
+                .map_err(|e| BackendError::Config(format!("cannot build the HTTP client: {e}")))?;
+            Transport::Reqwest(client)
+        };
+        let endpoint = |path: &str, method: &str, json_body: bool| {
+            Endpoint::new(format!("{base}{path}"), method, json_body, bearer)
+        };
         let model = OnceCell::new();
         if let Some(m) = self.model {
             model.set(m).expect("a fresh OnceCell accepts one value");
         }
         Ok(OpenAiCompatBackend {
             inner: Arc::new(Inner {
-                client,
-                completions_url: Endpoint::new(format!("{base}/v1/completions"))?,
-                chat_url: Endpoint::new(format!("{base}/v1/chat/completions"))?,
-                models_url: Endpoint::new(format!("{base}/v1/models"))?,
+                transport,
+                completions_url: endpoint("/v1/completions", "POST", true)?,
+                chat_url: endpoint("/v1/chat/completions", "POST", true)?,
+                models_url: endpoint("/v1/models", "GET", false)?,
                 base,
                 kind: self.kind,
                 model,
@@ -127,6 +158,22 @@ impl OpenAiCompatBuilder {
             }),
         })
     }
+}
+
+const USER_AGENT: &str = concat!("tally-backend/", env!("CARGO_PKG_VERSION"));
+
+/// The built-in HTTP/1.1 client takes plain `http://` URLs without credentials in them, unless a
+/// proxy is configured in the environment: reqwest would honour it (with its `NO_PROXY` rules),
+/// so such set-ups stay with reqwest and behave exactly as before.
+fn lean_http_applies(url: &reqwest::Url) -> bool {
+    let proxied = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    url.scheme() == "http"
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.host_str().is_some()
+        && !proxied
 }
 
 /// Accepts `http://host:port`, `http://host:port/`, `…/v1` and `…/v1/`.
@@ -143,19 +190,43 @@ fn normalise_base_url(url: &str) -> Result<String, BackendError> {
     Ok(trimmed.to_string())
 }
 
-/// An endpoint URL, parsed once: reqwest would otherwise re-parse (and IDNA-normalise) the string
-/// on every request, a measurable share of the per-request cost.
-#[derive(Debug)]
+/// An endpoint, prepared once: the URL parsed (reqwest would otherwise re-parse and
+/// IDNA-normalise the string on every request) and the built-in client's request head.
 struct Endpoint {
     text: String,
     parsed: reqwest::Url,
+    /// Holds the `Authorization` header when there is a key: never printed.
+    head: Vec<u8>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 impl Endpoint {
-    fn new(text: String) -> Result<Endpoint, BackendError> {
+    fn new(
+        text: String,
+        method: &str,
+        json_body: bool,
+        bearer: Option<&str>,
+    ) -> Result<Endpoint, BackendError> {
         let parsed = reqwest::Url::parse(&text)
             .map_err(|e| BackendError::Config(format!("{text:?} is not a URL: {e}")))?;
-        Ok(Endpoint { text, parsed })
+        let mut target = parsed.path().to_string();
+        if let Some(q) = parsed.query() {
+            target.push('?');
+            target.push_str(q);
+        }
+        // `host[:port]` as reqwest writes it: the port only when it is not the scheme's default.
+        let host = match (parsed.host_str(), parsed.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            (None, _) => String::new(),
+        };
+        let head = http1::request_head(method, &target, &host, USER_AGENT, bearer, json_body);
+        Ok(Endpoint { text, parsed, head })
     }
 }
 
@@ -167,7 +238,7 @@ pub struct OpenAiCompatBackend {
 
 #[derive(Debug)]
 struct Inner {
-    client: reqwest::Client,
+    transport: Transport,
     base: String,
     completions_url: Endpoint,
     chat_url: Endpoint,
@@ -180,6 +251,35 @@ struct Inner {
     retry: RetryPolicy,
     slots: Semaphore,
     body_options: BodyOptions,
+}
+
+#[derive(Debug)]
+enum Transport {
+    /// Plain `http://`: the built-in HTTP/1.1 client (`http1.rs`).
+    Lean(Http1),
+    /// Everything else (https, proxies, `force_reqwest`).
+    Reqwest(reqwest::Client),
+}
+
+/// An HTTP answer, whatever the transport.
+struct RawResponse {
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+/// How one exchange failed, whatever the transport.
+enum ExchangeError {
+    /// The transport's own deadline passed (the attempt's deadline is applied around it).
+    Timeout,
+    Builder(String),
+    /// No answer: connection refused or reset, TLS failure, not HTTP, closed early.
+    Connect(Box<dyn std::error::Error + Send + Sync>),
+    /// The head arrived but the body was cut short.
+    BodyCut {
+        status: StatusCode,
+        reason: String,
+    },
 }
 
 /// How a request ended before any retry decision was final.
@@ -211,6 +311,7 @@ impl OpenAiCompatBackend {
             retry: RetryPolicy::default(),
             max_connections: 1024,
             body_options: BodyOptions::default(),
+            force_reqwest: false,
         }
     }
 
@@ -229,8 +330,9 @@ impl OpenAiCompatBackend {
         let mut attempts = 0;
         // A model listing is instant; without a request timeout, still do not wait forever.
         let timeout = Some(self.inner.request_timeout.unwrap_or(DISCOVERY_TIMEOUT));
+        let parse = |bytes: &[u8], _attempts: u32| serde_json::from_slice::<Value>(bytes);
         let v = match self
-            .request_json(endpoint, None, timeout, &mut attempts)
+            .request_json(endpoint, None, timeout, &mut attempts, &parse)
             .await
         {
             Ok(v) => v,
@@ -268,14 +370,19 @@ impl OpenAiCompatBackend {
         }
     }
 
-    /// Sends one request with retries; returns the parsed JSON of a 2xx answer.
-    async fn request_json(
+    /// Sends one request with retries; returns `parse` of a 2xx answer. A body `parse` rejects
+    /// is retried like a broken connection.
+    async fn request_json<T, P>(
         &self,
         endpoint: &Endpoint,
         body: Option<&[u8]>,
         timeout: Option<Duration>,
         attempts: &mut u32,
-    ) -> Result<Value, Failure> {
+        parse: &P,
+    ) -> Result<T, Failure>
+    where
+        P: Fn(&[u8], u32) -> Result<T, serde_json::Error> + Sync,
+    {
         let mut retries = 0;
         loop {
             *attempts += 1;
@@ -287,7 +394,8 @@ impl OpenAiCompatBackend {
                     .acquire()
                     .await
                     .expect("the semaphore is never closed");
-                self.attempt(endpoint, body, timeout, *attempts).await
+                self.attempt(endpoint, body, timeout, *attempts, parse)
+                    .await
             };
             match outcome {
                 Ok(v) => return Ok(v),
@@ -306,36 +414,90 @@ impl OpenAiCompatBackend {
         }
     }
 
-    async fn attempt(
+    /// One HTTP exchange, no retries, no deadline.
+    async fn exchange(
+        &self,
+        endpoint: &Endpoint,
+        body: Option<&[u8]>,
+    ) -> Result<RawResponse, ExchangeError> {
+        let inner = &*self.inner;
+        match &inner.transport {
+            Transport::Lean(http) => match http.send(&endpoint.head, body).await {
+                Ok(r) => Ok(RawResponse {
+                    status: r.status,
+                    retry_after: r.retry_after.as_deref().and_then(parse_retry_after),
+                    body: r.body,
+                }),
+                Err(http1::Error::Connect(e) | http1::Error::Exchange(e)) => {
+                    Err(ExchangeError::Connect(Box::new(e)))
+                }
+                Err(http1::Error::Body { status, error }) => Err(ExchangeError::BodyCut {
+                    status,
+                    reason: error.to_string(),
+                }),
+            },
+            Transport::Reqwest(client) => {
+                let mut rb = match body {
+                    Some(b) => client
+                        .post(endpoint.parsed.clone())
+                        .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                        .body(b.to_vec()),
+                    None => client.get(endpoint.parsed.clone()),
+                };
+                if let Some(k) = &inner.api_key {
+                    // bearer_auth marks the header sensitive, so reqwest's own Debug hides it too.
+                    rb = rb.bearer_auth(k.expose());
+                }
+                let resp = match rb.send().await {
+                    Ok(r) => r,
+                    // A connect timeout is a connection error: retried, not a slow model.
+                    Err(e) if e.is_timeout() && !e.is_connect() => {
+                        return Err(ExchangeError::Timeout)
+                    }
+                    Err(e) if e.is_builder() => return Err(ExchangeError::Builder(e.to_string())),
+                    Err(e) => return Err(ExchangeError::Connect(Box::new(e.without_url()))),
+                };
+                let status = resp.status();
+                let retry_after = resp
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after);
+                match resp.bytes().await {
+                    Ok(b) => Ok(RawResponse {
+                        status,
+                        retry_after,
+                        body: b.into(),
+                    }),
+                    Err(e) if e.is_timeout() => Err(ExchangeError::Timeout),
+                    Err(e) => Err(ExchangeError::BodyCut {
+                        status,
+                        reason: e.without_url().to_string(),
+                    }),
+                }
+            }
+        }
+    }
+
+    async fn attempt<T, P>(
         &self,
         endpoint: &Endpoint,
         body: Option<&[u8]>,
         timeout: Option<Duration>,
         attempts: u32,
-    ) -> Result<Value, AttemptError> {
+        parse: &P,
+    ) -> Result<T, AttemptError>
+    where
+        P: Fn(&[u8], u32) -> Result<T, serde_json::Error> + Sync,
+    {
         let inner = &*self.inner;
         let url = endpoint.text.as_str();
-        let mut rb = match body {
-            Some(b) => inner
-                .client
-                .post(endpoint.parsed.clone())
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .body(b.to_vec()),
-            None => inner.client.get(endpoint.parsed.clone()),
-        };
-        if let Some(t) = timeout {
-            rb = rb.timeout(t);
-        }
-        if let Some(k) = &inner.api_key {
-            // bearer_auth marks the header sensitive, so reqwest's own Debug hides it too.
-            rb = rb.bearer_auth(k.expose());
-        }
-        let timeout_error = || BackendError::Timeout {
-            url: url.to_string(),
-            timeout: timeout.unwrap_or_default(),
-            attempts,
-        };
-        let timed_out = |error: BackendError| {
+        let timed_out = || {
+            let error = BackendError::Timeout {
+                url: url.to_string(),
+                timeout: timeout.unwrap_or_default(),
+                attempts,
+            };
             if inner.retry.retry_timeouts {
                 AttemptError::Retryable {
                     error,
@@ -345,51 +507,52 @@ impl OpenAiCompatBackend {
                 AttemptError::Fatal(error)
             }
         };
-
-        let resp = match rb.send().await {
+        // One deadline for the whole attempt, connecting and reading the body included.
+        let exchanged = match timeout {
+            Some(t) => match tokio::time::timeout(t, self.exchange(endpoint, body)).await {
+                Ok(r) => r,
+                Err(_) => return Err(timed_out()),
+            },
+            None => self.exchange(endpoint, body).await,
+        };
+        let resp = match exchanged {
             Ok(r) => r,
-            // A connect timeout falls through to the connection-error arm: retried, not a slow model.
-            Err(e) if e.is_timeout() && !e.is_connect() => return Err(timed_out(timeout_error())),
-            Err(e) if e.is_builder() => {
+            Err(ExchangeError::Timeout) => return Err(timed_out()),
+            Err(ExchangeError::Builder(e)) => {
                 return Err(AttemptError::Fatal(BackendError::Config(format!(
                     "cannot build a request to {url}: {e}"
                 ))))
             }
             // Connection refused/reset, TLS failure, server closed the connection early.
-            Err(e) => {
+            Err(ExchangeError::Connect(source)) => {
                 return Err(AttemptError::Retryable {
                     error: BackendError::Connect {
                         url: url.to_string(),
                         attempts,
-                        source: e.without_url(),
+                        source,
                     },
                     retry_after: None,
                 })
             }
-        };
-        let status = resp.status();
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let bytes = match resp.bytes().await {
-            Ok(b) => b,
-            Err(e) if e.is_timeout() => return Err(timed_out(timeout_error())),
             // A body cut short (connection dropped mid-body): transient, send again.
-            Err(e) => {
+            Err(ExchangeError::BodyCut { status, reason }) => {
                 return Err(AttemptError::Retryable {
                     error: BackendError::InvalidResponse {
                         url: url.to_string(),
                         attempts,
-                        reason: format!("HTTP {status}, body cut short: {}", e.without_url()),
+                        reason: format!("HTTP {status}, body cut short: {reason}"),
                     },
                     retry_after: None,
                 })
             }
         };
+        let RawResponse {
+            status,
+            retry_after,
+            body: bytes,
+        } = resp;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| AttemptError::Retryable {
+            return parse(&bytes, attempts).map_err(|e| AttemptError::Retryable {
                 error: BackendError::InvalidResponse {
                     url: url.to_string(),
                     attempts,
@@ -441,8 +604,12 @@ impl Backend for OpenAiCompatBackend {
         let mut params = std::borrow::Cow::Borrowed(&req.params);
         let mut attempts = 0;
         let mut context_retry_used = false;
+        let parse = |bytes: &[u8], attempts: u32| parse_answer(bytes, url, attempts);
+        let mut body = Vec::new();
         loop {
-            let body = build_body(
+            body.clear();
+            write_body(
+                &mut body,
                 inner.kind,
                 &model,
                 &req.prompt,
@@ -450,13 +617,12 @@ impl Backend for OpenAiCompatBackend {
                 inner.body_options,
                 url,
             )?;
-            let body = serde_json::to_vec(&body).expect("a serde_json::Value always serialises");
             match self
-                .request_json(endpoint, Some(&body), timeout, &mut attempts)
+                .request_json(endpoint, Some(&body), timeout, &mut attempts, &parse)
                 .await
             {
-                Ok(v) => {
-                    return parse_response(&v, url, attempts).map(|mut r| {
+                Ok(parsed) => {
+                    return parsed.map(|mut r| {
                         r.model = model;
                         r.elapsed = started.elapsed();
                         r.max_tokens = params.max_tokens;
@@ -481,6 +647,185 @@ impl Backend for OpenAiCompatBackend {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Reads a 2xx answer's body. `Err` only when it is not JSON at all (the attempt is retried); an
+/// answer that is JSON but unusable is the inner `Err`, final.
+///
+/// The usual answer is read straight into typed structs; anything they do not cover exactly
+/// (an `error` field, unexpected types) is read again as a `Value` by [`parse_response`], so both
+/// ways give the same result for every input.
+fn parse_answer(
+    bytes: &[u8],
+    url: &str,
+    attempts: u32,
+) -> Result<Result<GenerationResponse, BackendError>, serde_json::Error> {
+    if let Ok(Obj(a)) = serde_json::from_slice::<Obj<wire::Answer>>(bytes) {
+        if let Some(r) = a.into_response(attempts) {
+            return Ok(Ok(r));
+        }
+    }
+    let v: Value = serde_json::from_slice(bytes)?;
+    Ok(parse_response(&v, url, attempts))
+}
+
+/// Deserialises `T` from a JSON object only: serde's derived structs also accept arrays
+/// (positionally), which the `Value` reading would not have read as fields.
+struct Obj<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Obj<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Visit<T> {
+            type Value = Obj<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Obj)
+            }
+        }
+        d.deserialize_map(Visit(std::marker::PhantomData))
+    }
+}
+
+/// The answer's shape, for [`parse_answer`]. Each field mirrors how [`parse_response`] reads the
+/// `Value`: where it tells a missing key from `null`, so does [`wire::Field`].
+mod wire {
+    use serde::de::IgnoredAny;
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::Obj;
+    use crate::request::{FinishReason, GenerationResponse};
+
+    /// A key that may be missing, `null`, or set.
+    #[derive(Default)]
+    pub(super) enum Field<T> {
+        #[default]
+        Absent,
+        Null,
+        Set(T),
+    }
+
+    impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Ok(match Option::<T>::deserialize(d)? {
+                None => Field::Null,
+                Some(v) => Field::Set(v),
+            })
+        }
+    }
+
+    impl<T> Field<T> {
+        fn is_absent(&self) -> bool {
+            matches!(self, Field::Absent)
+        }
+        fn into_option(self) -> Option<T> {
+            match self {
+                Field::Set(v) => Some(v),
+                _ => None,
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Answer<'a> {
+        #[serde(default)]
+        error: Field<IgnoredAny>,
+        #[serde(default, borrow)]
+        choices: Option<Vec<Obj<Choice<'a>>>>,
+        #[serde(default)]
+        usage: Option<Obj<Usage>>,
+    }
+
+    #[derive(Deserialize)]
+    struct Choice<'a> {
+        #[serde(default)]
+        text: Option<String>,
+        #[serde(default)]
+        message: Field<Obj<Message>>,
+        #[serde(default, borrow)]
+        finish_reason: Option<&'a str>,
+        #[serde(default)]
+        stop_reason: Field<Value>,
+        #[serde(default)]
+        matched_stop: Field<Value>,
+        #[serde(default)]
+        reasoning_content: Field<String>,
+        #[serde(default)]
+        reasoning: Field<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Message {
+        #[serde(default)]
+        content: Option<String>,
+        #[serde(default)]
+        reasoning_content: Field<String>,
+        #[serde(default)]
+        reasoning: Field<String>,
+    }
+
+    #[derive(Deserialize)]
+    struct Usage {
+        #[serde(default)]
+        completion_tokens: Option<u64>,
+        #[serde(default)]
+        prompt_tokens: Option<u64>,
+    }
+
+    impl Answer<'_> {
+        /// The response, or `None` where the `Value` reading must decide (errors included).
+        pub(super) fn into_response(self, attempts: u32) -> Option<GenerationResponse> {
+            if !self.error.is_absent() {
+                return None;
+            }
+            let Obj(choice) = self.choices?.into_iter().next()?;
+            // A key inside `message` wins over the same key on the choice, even when `null`.
+            let pick =
+                |in_message: Option<Field<String>>, on_choice: Field<String>| match in_message {
+                    Some(f) if !f.is_absent() => f.into_option(),
+                    _ => on_choice.into_option(),
+                };
+            let (text, reasoning_content, reasoning) = match choice.message {
+                Field::Absent => (
+                    choice.text?,
+                    choice.reasoning_content.into_option(),
+                    choice.reasoning.into_option(),
+                ),
+                Field::Null => (
+                    String::new(),
+                    choice.reasoning_content.into_option(),
+                    choice.reasoning.into_option(),
+                ),
+                Field::Set(Obj(m)) => (
+                    m.content.unwrap_or_default(),
+                    pick(Some(m.reasoning_content), choice.reasoning_content),
+                    pick(Some(m.reasoning), choice.reasoning),
+                ),
+            };
+            let stop_reason = match choice.stop_reason {
+                Field::Absent => choice.matched_stop.into_option(),
+                other => other.into_option(),
+            }
+            .filter(|v| !v.is_null());
+            let usage = self.usage.map(|Obj(u)| u);
+            Some(GenerationResponse {
+                text,
+                num_generated_tokens: usage.as_ref().and_then(|u| u.completion_tokens),
+                num_prompt_tokens: usage.as_ref().and_then(|u| u.prompt_tokens),
+                finish_reason: FinishReason::parse(choice.finish_reason),
+                stop_reason,
+                reasoning_content,
+                reasoning,
+                model: String::new(),
+                elapsed: std::time::Duration::ZERO,
+                attempts,
+                max_tokens: 0,
+            })
         }
     }
 }
@@ -606,5 +951,50 @@ mod tests {
         ));
         assert!(e.to_string().contains("http://h/v1/completions"));
         assert!(parse_response(&json!({"error":{"message":"x"}}), "u", 1).is_err());
+    }
+
+    #[test]
+    fn typed_answer_reading_equals_the_value_reading_on_every_shape() {
+        let answers = [
+            r#"{"choices":[{"text":"x = 2\n","finish_reason":"stop","stop_reason":"```output"}],"usage":{"prompt_tokens":5,"completion_tokens":4}}"#,
+            r#"{"id":"c","choices":[{"index":0,"text":"a\"b\u00e9","finish_reason":"length","logprobs":{"x":[1,2]}}],"usage":{"completion_tokens":3,"completion_tokens_details":{"r":1}}}"#,
+            r#"{"choices":[{"message":{"role":"assistant","content":null,"reasoning_content":"think","reasoning":"t2"},"finish_reason":"length"}],"usage":{"completion_tokens":8}}"#,
+            r#"{"choices":[{"message":{"content":"hi","reasoning":null},"reasoning":"outer","reasoning_content":"rc","finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"message":null,"reasoning":"outer","finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"message":{"content":5},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"message":["x"],"finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"message":"str","finish_reason":"stop"}]}"#,
+            r#"{"choices":[{"text":"a","finish_reason":"stop","matched_stop":"</s>"}]}"#,
+            r#"{"choices":[{"text":"a","finish_reason":"stop","stop_reason":null,"matched_stop":"</s>"}]}"#,
+            r#"{"choices":[{"text":"a","finish_reason":"stop","stop_reason":151645}]}"#,
+            r#"{"choices":[{"text":"a","finish_reason":"st\u006fp"}]}"#,
+            r#"{"choices":[{"text":"a","finish_reason":7}]}"#,
+            r#"{"choices":[{"text":"a"}],"usage":{"completion_tokens":-1,"prompt_tokens":2.5}}"#,
+            r#"{"choices":[{"text":"a"}],"usage":5}"#,
+            r#"{"choices":[{"text":"a"}],"usage":null}"#,
+            r#"{"choices":[{"text":null}]}"#,
+            r#"{"choices":[{"text":1}]}"#,
+            r#"{"choices":["x"]}"#,
+            r#"{"choices":[]}"#,
+            r#"{"choices":{}}"#,
+            r#"{"choices":null}"#,
+            r#"{"error":null,"choices":[{"text":"a"}]}"#,
+            r#"{"error":{"message":"boom"}}"#,
+            r#"{"choices":[{"text":"a"}],"choices":[{"text":"b"}]}"#,
+            r#"[{"text":"a"}]"#,
+            r#"[]"#,
+            r#"{}"#,
+            r#"null"#,
+        ];
+        for a in answers {
+            let typed = parse_answer(a.as_bytes(), "u", 2).unwrap();
+            let value = parse_response(&serde_json::from_str(a).unwrap(), "u", 2);
+            match (typed, value) {
+                (Ok(t), Ok(v)) => assert_eq!(t, v, "{a}"),
+                (Err(t), Err(v)) => assert_eq!(t.to_string(), v.to_string(), "{a}"),
+                (t, v) => panic!("{a}: typed {t:?} vs value {v:?}"),
+            }
+        }
+        assert!(parse_answer(b"{\"choices\":[", "u", 1).is_err());
     }
 }

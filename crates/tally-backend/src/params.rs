@@ -9,7 +9,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde_json::{json, Map, Value};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::error::BackendError;
 use crate::request::{Prompt, SamplingParams};
@@ -98,18 +99,107 @@ pub fn build_body(
     url: &str,
 ) -> Result<Value, BackendError> {
     let mut b = Map::new();
-    b.insert("model".into(), json!(model));
+    emit_body(&mut b, kind, model, prompt, p, opts, url)?;
+    Ok(Value::Object(b))
+}
+
+/// Writes exactly the bytes of `serde_json::to_vec(&build_body(..))` into `out`, without the
+/// intermediate `Value` (which copies the prompt and allocates every key): the client's hot path.
+pub(crate) fn write_body(
+    out: &mut Vec<u8>,
+    kind: ServerKind,
+    model: &str,
+    prompt: &Prompt,
+    p: &SamplingParams,
+    opts: BodyOptions,
+    url: &str,
+) -> Result<(), BackendError> {
+    let start = out.len();
+    out.push(b'{');
+    let mut w = JsonWriter { out, first: true };
+    let result = emit_body(&mut w, kind, model, prompt, p, opts, url);
+    if result.is_err() {
+        out.truncate(start);
+    } else {
+        out.push(b'}');
+    }
+    result
+}
+
+/// Where the body's fields go: a `serde_json::Map` ([`build_body`]) or straight into bytes
+/// ([`write_body`]). One field-writing function serves both, so the two cannot drift apart.
+trait BodySink {
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T);
+}
+
+impl BodySink for Map<String, Value> {
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        let v = serde_json::to_value(value).expect("body fields always serialise");
+        self.insert(key.into(), v);
+    }
+}
+
+struct JsonWriter<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl BodySink for JsonWriter<'_> {
+    fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        // Keys are fixed ASCII identifiers: nothing to escape.
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        serde_json::to_writer(&mut *self.out, value).expect("body fields always serialise");
+    }
+}
+
+fn emit_body(
+    b: &mut impl BodySink,
+    kind: ServerKind,
+    model: &str,
+    prompt: &Prompt,
+    p: &SamplingParams,
+    opts: BodyOptions,
+    url: &str,
+) -> Result<(), BackendError> {
+    let unsupported = |parameter: String| BackendError::UnsupportedParameter {
+        url: url.to_string(),
+        server: kind.as_str(),
+        parameter,
+    };
+    // Checked before anything is written, so a failed `write_body` leaves nothing behind.
+    if kind == ServerKind::OpenAi {
+        if p.top_k != 0 {
+            return Err(unsupported(format!("top_k={} (must be 0)", p.top_k)));
+        }
+        if p.min_p > 0.0 {
+            return Err(unsupported(format!("min_p={} (must be 0)", p.min_p)));
+        }
+        if !opts.nemo_skills_openai_presence_penalty && p.repetition_penalty != 1.0 {
+            return Err(unsupported(format!(
+                "repetition_penalty={} (must be 1.0)",
+                p.repetition_penalty
+            )));
+        }
+    }
+
+    b.field("model", model);
     match prompt {
         Prompt::Text(text) => {
             // vLLM's NeMo-Skills client sends `prompt=[prompt]`; a bare string is equivalent on
             // every server and is what llama.cpp and OpenAI document.
-            b.insert("prompt".into(), json!(text));
+            b.field("prompt", text);
         }
         Prompt::Chat(messages) => {
-            b.insert("messages".into(), json!(messages));
+            b.field("messages", messages);
         }
     }
-    b.insert("max_tokens".into(), json!(p.max_tokens));
+    b.field("max_tokens", &p.max_tokens);
 
     let greedy = p.temperature == 0.0 && kind.normalises_greedy();
     let (temperature, top_k, top_p) = if greedy {
@@ -117,95 +207,72 @@ pub fn build_body(
     } else {
         (p.temperature, p.top_k, p.top_p)
     };
-    b.insert("temperature".into(), json!(temperature));
-    b.insert("top_p".into(), json!(top_p));
+    b.field("temperature", &temperature);
+    b.field("top_p", &top_p);
     if let Some(seed) = p.seed {
-        b.insert("seed".into(), json!(seed));
+        b.field("seed", &seed);
     }
     if !p.stop.is_empty() {
-        b.insert("stop".into(), json!(p.stop));
+        b.field("stop", &p.stop);
     }
-    b.insert("n".into(), json!(1));
-
-    let unsupported = |parameter: String| BackendError::UnsupportedParameter {
-        url: url.to_string(),
-        server: kind.as_str(),
-        parameter,
-    };
+    b.field("n", &1);
 
     match kind {
         ServerKind::Vllm | ServerKind::Sglang => {
             // NeMo-Skills' VLLMModel (used for both): extra_body fields flattened into the body.
-            b.insert("top_k".into(), json!(if top_k == 0 { -1 } else { top_k }));
-            b.insert("min_p".into(), json!(p.min_p));
-            b.insert("repetition_penalty".into(), json!(p.repetition_penalty));
-            b.insert("frequency_penalty".into(), json!(0.0));
-            b.insert("presence_penalty".into(), json!(0.0));
-            b.insert("spaces_between_special_tokens".into(), json!(false));
-            add_logprobs(&mut b, prompt, p.top_logprobs);
+            b.field("top_k", &if top_k == 0 { -1 } else { top_k });
+            b.field("min_p", &p.min_p);
+            b.field("repetition_penalty", &p.repetition_penalty);
+            b.field("frequency_penalty", &0.0);
+            b.field("presence_penalty", &0.0);
+            b.field("spaces_between_special_tokens", &false);
         }
         ServerKind::Trtllm => {
             // trtllm-serve: top_k 0 means "no top-k" (NeMo-Skills sent None); min_p 0 is off.
             if top_k != 0 {
-                b.insert("top_k".into(), json!(top_k));
+                b.field("top_k", &top_k);
             }
             if p.min_p > 0.0 {
-                b.insert("min_p".into(), json!(p.min_p));
+                b.field("min_p", &p.min_p);
             }
-            b.insert("repetition_penalty".into(), json!(p.repetition_penalty));
-            add_logprobs(&mut b, prompt, p.top_logprobs);
+            b.field("repetition_penalty", &p.repetition_penalty);
         }
         ServerKind::LlamaCpp => {
             // llama.cpp: top_k <= 0 disables it; min_p must be sent, its default is 0.05.
-            b.insert("top_k".into(), json!(top_k.max(0)));
-            b.insert("min_p".into(), json!(p.min_p));
-            b.insert("repeat_penalty".into(), json!(p.repetition_penalty));
-            add_logprobs(&mut b, prompt, p.top_logprobs);
+            b.field("top_k", &top_k.max(0));
+            b.field("min_p", &p.min_p);
+            b.field("repeat_penalty", &p.repetition_penalty);
         }
         ServerKind::OpenAi => {
-            if p.top_k != 0 {
-                return Err(unsupported(format!("top_k={} (must be 0)", p.top_k)));
-            }
-            if p.min_p > 0.0 {
-                return Err(unsupported(format!("min_p={} (must be 0)", p.min_p)));
-            }
             if opts.nemo_skills_openai_presence_penalty {
-                b.insert("presence_penalty".into(), json!(p.repetition_penalty));
-            } else if p.repetition_penalty != 1.0 {
-                return Err(unsupported(format!(
-                    "repetition_penalty={} (must be 1.0)",
-                    p.repetition_penalty
-                )));
+                b.field("presence_penalty", &p.repetition_penalty);
             }
-            add_logprobs(&mut b, prompt, p.top_logprobs);
         }
         ServerKind::Generic => {
             // Only non-default extras, so a strict server is not confused by fields it lacks.
             if p.top_k != 0 {
-                b.insert("top_k".into(), json!(p.top_k));
+                b.field("top_k", &p.top_k);
             }
             if p.min_p > 0.0 {
-                b.insert("min_p".into(), json!(p.min_p));
+                b.field("min_p", &p.min_p);
             }
             if p.repetition_penalty != 1.0 {
-                b.insert("repetition_penalty".into(), json!(p.repetition_penalty));
+                b.field("repetition_penalty", &p.repetition_penalty);
             }
-            add_logprobs(&mut b, prompt, p.top_logprobs);
         }
     }
-    Ok(Value::Object(b))
+    add_logprobs(b, prompt, p.top_logprobs);
+    Ok(())
 }
 
 /// Completions take `logprobs: N`; chat takes `logprobs: true, top_logprobs: N`.
-fn add_logprobs(b: &mut Map<String, Value>, prompt: &Prompt, top_logprobs: Option<u32>) {
+fn add_logprobs(b: &mut impl BodySink, prompt: &Prompt, top_logprobs: Option<u32>) {
     let Some(n) = top_logprobs else { return };
     match prompt {
-        Prompt::Text(_) => {
-            b.insert("logprobs".into(), json!(n));
-        }
+        Prompt::Text(_) => b.field("logprobs", &n),
         Prompt::Chat(_) => {
-            b.insert("logprobs".into(), json!(true));
-            b.insert("top_logprobs".into(), json!(n));
+            b.field("logprobs", &true);
+            b.field("top_logprobs", &n);
         }
     }
 }
@@ -214,6 +281,7 @@ fn add_logprobs(b: &mut Map<String, Value>, prompt: &Prompt, top_logprobs: Optio
 mod tests {
     use super::*;
     use crate::request::ChatMessage;
+    use serde_json::json;
 
     fn body(kind: ServerKind, p: &SamplingParams) -> Value {
         build_body(
@@ -384,5 +452,78 @@ mod tests {
             ServerKind::LlamaCpp
         );
         assert!("nemo".parse::<ServerKind>().is_err());
+    }
+
+    #[test]
+    fn write_body_is_byte_identical_to_serialising_build_body() {
+        let prompts = [
+            Prompt::Text("Solve: \"x\" \\ y\n\u{1}é∎ <|im_end|>".into()),
+            Prompt::Chat(vec![
+                ChatMessage::system("s"),
+                ChatMessage::user("q \"quoted\""),
+            ]),
+        ];
+        let params = [
+            SamplingParams::default(),
+            SamplingParams {
+                temperature: 0.7,
+                top_k: 20,
+                top_p: 0.8,
+                min_p: 0.05,
+                repetition_penalty: 1.1,
+                seed: None,
+                max_tokens: 7,
+                stop: vec!["</s>".into(), "```output".into()],
+                top_logprobs: Some(3),
+            },
+            SamplingParams {
+                temperature: f64::NAN,
+                top_k: -5,
+                min_p: 0.0,
+                repetition_penalty: 1.0,
+                seed: Some(u64::MAX),
+                top_logprobs: Some(0),
+                ..SamplingParams::default()
+            },
+        ];
+        let kinds = [
+            ServerKind::Vllm,
+            ServerKind::Sglang,
+            ServerKind::Trtllm,
+            ServerKind::LlamaCpp,
+            ServerKind::OpenAi,
+            ServerKind::Generic,
+        ];
+        let mut compared = 0;
+        for kind in kinds {
+            for prompt in &prompts {
+                for p in &params {
+                    for quirk in [false, true] {
+                        let opts = BodyOptions {
+                            nemo_skills_openai_presence_penalty: quirk,
+                        };
+                        let mut out = b"prefix".to_vec();
+                        let direct = write_body(&mut out, kind, "m\"odel", prompt, p, opts, "u");
+                        match build_body(kind, "m\"odel", prompt, p, opts, "u") {
+                            Ok(v) => {
+                                direct.unwrap();
+                                let expected = serde_json::to_vec(&v).unwrap();
+                                assert_eq!(
+                                    String::from_utf8_lossy(&out[6..]),
+                                    String::from_utf8_lossy(&expected),
+                                    "{kind} {p:?}"
+                                );
+                                compared += 1;
+                            }
+                            Err(e) => {
+                                assert_eq!(direct.unwrap_err().to_string(), e.to_string());
+                                assert_eq!(out, b"prefix", "nothing written on error");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 50, "{compared}");
     }
 }

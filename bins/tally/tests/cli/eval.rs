@@ -260,3 +260,84 @@ fn a_hosted_eval_is_interrupted_and_resumed_to_complete_files() {
     let text = stdout(&again);
     assert_eq!(text.matches("already complete").count(), 3, "{text}");
 }
+
+/// The embedded model (`--server_type local`, built with `--features tally/local`): killed with
+/// SIGKILL mid-run, the rerun completes every file without doubling a sample.
+#[cfg(feature = "local")]
+#[test]
+fn an_eval_with_the_embedded_model_survives_kill_9() {
+    let cache = std::env::var_os("TALLY_CACHE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/tally"));
+    let model = cache.join("llama-server/models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    if !model.exists() {
+        eprintln!(
+            "note: {} missing (scripts/llama-server.sh model); skipping",
+            model.display()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let prep = run(tally()
+        .current_dir(d)
+        .args(["prepare", "gsm8k", "--data_dir", "data", "--source"])
+        .arg(shared().join("data/gsm8k")));
+    assert!(prep.status.success(), "{}", stderr(&prep));
+    let model_arg = format!("--model={}", model.display());
+    let args = [
+        "eval",
+        "--server_type=local",
+        model_arg.as_str(),
+        "--output_dir=out",
+        "--benchmarks=gsm8k:2",
+        "--data_dir=data",
+        "++prompt_template=qwen-instruct",
+        "++max_samples=5",
+        "++inference.tokens_to_generate=40",
+        "++max_concurrent_requests=4",
+    ];
+    let mut child = tally()
+        .current_dir(d)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let journal = d.join("out/eval-results/gsm8k/output.jsonl.tally-journal");
+    let started = Instant::now();
+    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.lines().count() >= 3) {
+        assert!(started.elapsed() < Duration::from_secs(180), "no progress");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let out = run(tally().current_dir(d).args(args));
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("reused"), "{}", stdout(&out));
+    for f in ["output.jsonl", "output-rs0.jsonl", "output-rs1.jsonl"] {
+        let recs = read_records(&d.join("out/eval-results/gsm8k").join(f));
+        let unique: std::collections::BTreeSet<&str> = recs
+            .iter()
+            .map(|r| r["problem"].as_str().unwrap())
+            .collect();
+        assert_eq!((recs.len(), unique.len()), (5, 5), "{f}: each problem once");
+        for r in &recs {
+            assert!(
+                matches!(r["status"].as_str(), Some("ok" | "truncated" | "no_answer")),
+                "{r:?}"
+            );
+            assert!(
+                r["generation"].as_str().is_some_and(|g| !g.is_empty()),
+                "{r:?}"
+            );
+        }
+    }
+    let manifest =
+        std::fs::read_to_string(d.join("out/eval-results/gsm8k/tally-eval-manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"server_type\": \"local\""),
+        "{manifest}"
+    );
+}

@@ -1,0 +1,202 @@
+//! Reading job states from `squeue` and `scontrol show job`.
+//!
+//! `sacct` is not used: it needs slurmdbd, which many clusters (and a one-machine test cluster)
+//! lack, and without it it still exits 0. squeue knows jobs while they are queued or running;
+//! `scontrol show job` still knows them for `MinJobAge` seconds (300 by default) after they end,
+//! with their final state and exit code.
+
+use crate::job::JobState;
+
+/// One task's state as Slurm names it, e.g. `RUNNING`, `FAILED`, `CANCELLED`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TaskState {
+    pub state: String,
+    /// `ExitCode=<status>:<signal>` from scontrol.
+    pub exit: Option<(i32, i32)>,
+}
+
+enum Kind {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+    Other,
+}
+
+fn kind(state: &str) -> Kind {
+    // scontrol may append a reason with `+` (e.g. CANCELLED+ in some versions): use the base.
+    match state.trim_end_matches('+') {
+        "PENDING" | "REQUEUED" | "REQUEUE_HOLD" | "REQUEUE_FED" | "RESV_DEL_HOLD" => Kind::Pending,
+        "RUNNING" | "COMPLETING" | "CONFIGURING" | "SUSPENDED" | "STOPPED" | "SIGNALING"
+        | "STAGE_OUT" | "RESIZING" => Kind::Running,
+        "COMPLETED" => Kind::Completed,
+        "FAILED" | "TIMEOUT" | "NODE_FAIL" | "OUT_OF_MEMORY" | "BOOT_FAIL" | "DEADLINE"
+        | "PREEMPTED" | "SPECIAL_EXIT" => Kind::Failed,
+        "CANCELLED" | "REVOKED" => Kind::Cancelled,
+        _ => Kind::Other,
+    }
+}
+
+/// The states squeue printed (`-o %T`, one line per task), keeping only unfinished ones: squeue
+/// may briefly list a finished job, whose exit code only scontrol gives.
+pub(crate) fn active_from_squeue(output: &str) -> Option<JobState> {
+    let mut pending = false;
+    for line in output.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match kind(line) {
+            Kind::Running => return Some(JobState::Running),
+            Kind::Pending => pending = true,
+            _ => {}
+        }
+    }
+    pending.then_some(JobState::Pending)
+}
+
+/// The tasks in `scontrol -o show job <id>` output (one line per job or array task).
+pub(crate) fn parse_scontrol(output: &str) -> Vec<TaskState> {
+    output
+        .lines()
+        .filter_map(|line| {
+            // The first occurrence wins: JobState comes before any free-text field (Command,
+            // Comment), and job names never contain spaces (Job::validate).
+            let mut state = None;
+            let mut exit = None;
+            for token in line.split_whitespace() {
+                if state.is_none() {
+                    if let Some(s) = token.strip_prefix("JobState=") {
+                        state = Some(s.to_string());
+                    }
+                }
+                if exit.is_none() {
+                    if let Some(e) = token.strip_prefix("ExitCode=") {
+                        exit = parse_exit(e);
+                    }
+                }
+            }
+            Some(TaskState {
+                state: state?,
+                exit,
+            })
+        })
+        .collect()
+}
+
+fn parse_exit(text: &str) -> Option<(i32, i32)> {
+    let (status, signal) = text.split_once(':')?;
+    Some((status.parse().ok()?, signal.parse().ok()?))
+}
+
+/// The state of a whole job from its tasks': running while any runs, failed if any failed (with
+/// the first failed task's code), cancelled if any was cancelled, completed if all completed.
+pub(crate) fn aggregate(tasks: &[TaskState]) -> JobState {
+    if tasks.is_empty() {
+        return JobState::Unknown;
+    }
+    let kinds: Vec<Kind> = tasks.iter().map(|t| kind(&t.state)).collect();
+    if kinds.iter().any(|k| matches!(k, Kind::Running)) {
+        return JobState::Running;
+    }
+    if kinds.iter().any(|k| matches!(k, Kind::Pending)) {
+        return JobState::Pending;
+    }
+    if let Some(task) = tasks
+        .iter()
+        .zip(&kinds)
+        .find(|(_, k)| matches!(k, Kind::Failed))
+        .map(|(t, _)| t)
+    {
+        return JobState::Failed(failure_code(task.exit));
+    }
+    if kinds.iter().any(|k| matches!(k, Kind::Cancelled)) {
+        return JobState::Cancelled;
+    }
+    if kinds.iter().all(|k| matches!(k, Kind::Completed)) {
+        return JobState::Completed;
+    }
+    JobState::Unknown
+}
+
+fn failure_code(exit: Option<(i32, i32)>) -> i32 {
+    match exit {
+        Some((status, _)) if status != 0 => status,
+        Some((_, signal)) if signal != 0 => 128 + signal,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAILED: &str = "JobId=1 JobName=wrap UserId=root(0) GroupId=root(0) MCS_label=N/A \
+        Priority=4294901759 Nice=0 Account=(null) QOS=(null) JobState=FAILED Reason=NonZeroExitCode \
+        Dependency=(null) Requeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=3:0 RunTime=00:00:00 \
+        Command=/tmp/JobState=COMPLETED ExitCode=0:0";
+
+    #[test]
+    fn reads_state_and_exit_code() {
+        let tasks = parse_scontrol(FAILED);
+        assert_eq!(
+            tasks,
+            vec![TaskState {
+                state: "FAILED".into(),
+                exit: Some((3, 0))
+            }]
+        );
+        assert_eq!(aggregate(&tasks), JobState::Failed(3));
+    }
+
+    fn task(state: &str, exit: (i32, i32)) -> TaskState {
+        TaskState {
+            state: state.into(),
+            exit: Some(exit),
+        }
+    }
+
+    #[test]
+    fn arrays_aggregate_over_tasks() {
+        let done = task("COMPLETED", (0, 0));
+        assert_eq!(
+            aggregate(&[done.clone(), done.clone()]),
+            JobState::Completed
+        );
+        assert_eq!(
+            aggregate(&[done.clone(), task("RUNNING", (0, 0))]),
+            JobState::Running
+        );
+        assert_eq!(
+            aggregate(&[done.clone(), task("PENDING", (0, 0))]),
+            JobState::Pending
+        );
+        assert_eq!(
+            aggregate(&[
+                done.clone(),
+                task("CANCELLED", (0, 15)),
+                task("FAILED", (2, 0))
+            ]),
+            JobState::Failed(2)
+        );
+        assert_eq!(
+            aggregate(&[done.clone(), task("CANCELLED", (0, 15))]),
+            JobState::Cancelled
+        );
+        assert_eq!(
+            aggregate(&[task("TIMEOUT", (0, 15))]),
+            JobState::Failed(143)
+        );
+        assert_eq!(aggregate(&[task("NODE_FAIL", (0, 0))]), JobState::Failed(1));
+        assert_eq!(aggregate(&[]), JobState::Unknown);
+    }
+
+    #[test]
+    fn squeue_lists_only_count_while_unfinished() {
+        assert_eq!(active_from_squeue("PENDING\n"), Some(JobState::Pending));
+        assert_eq!(
+            active_from_squeue("PENDING\nRUNNING\n"),
+            Some(JobState::Running)
+        );
+        assert_eq!(active_from_squeue("COMPLETING\n"), Some(JobState::Running));
+        assert_eq!(active_from_squeue("COMPLETED\n"), None);
+        assert_eq!(active_from_squeue(""), None);
+    }
+}
