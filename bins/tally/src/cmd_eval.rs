@@ -16,86 +16,100 @@ use tally_grade::{Grader, Policy};
 use crate::cmd_prepare::default_data_dir;
 use crate::hosting::{server_spec, ServerFlags};
 use crate::reporter::TerminalReporter;
-use crate::run_generation::{generate, host_or_connect, print_summary, Spec};
+use crate::run_generation::{chunks, generate, host_or_connect, print_generated, Spec};
 use crate::AnyError;
 
 #[derive(clap::Args)]
 pub struct Args {
     #[arg(long = "output_dir", alias = "output-dir")]
-    output_dir: PathBuf,
+    pub output_dir: PathBuf,
     /// `name:N[,name:N]` — N seeds per benchmark (0: greedy only).
     #[arg(long)]
-    benchmarks: String,
+    pub benchmarks: String,
     /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp`, `generic`, or `local` (the embedded
     /// CPU model; `--model` a GGUF file, default the cached SmolLM2-135M).
     #[arg(long = "server_type", alias = "server-type")]
-    server_type: String,
+    pub server_type: String,
     /// A running server; without it Tally hosts `--model` itself (vllm, sglang, trtllm, llamacpp).
     #[arg(long = "server_address", alias = "server-address")]
-    server_address: Option<String>,
+    pub server_address: Option<String>,
     #[arg(long)]
-    model: Option<String>,
+    pub model: Option<String>,
     #[command(flatten)]
-    server: ServerFlags,
+    pub server: ServerFlags,
     #[arg(long = "starting_seed", alias = "starting-seed", default_value_t = 0)]
-    starting_seed: u64,
+    pub starting_seed: u64,
     /// Dataset split (default: the benchmark's, e.g. `test`; `math` for hle).
     #[arg(long)]
-    split: Option<String>,
+    pub split: Option<String>,
     /// No greedy pass (`output.jsonl`), only the seeds.
     #[arg(long = "skip_greedy", alias = "skip-greedy")]
-    skip_greedy: bool,
+    pub skip_greedy: bool,
     /// Where prepared datasets are (missing ones are prepared from their canonical source).
     #[arg(long = "data_dir", alias = "data-dir")]
-    data_dir: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
     /// Print the plan (files, seeds, sampling, server command) and exit; nothing is written.
     #[arg(long = "dry_run", alias = "dry-run")]
-    dry_run: bool,
+    pub dry_run: bool,
     #[arg(long = "override-resume", alias = "override_resume")]
-    override_resume: bool,
+    pub override_resume: bool,
     /// The summary at the end: Tally's default, or NeMo-Skills' numbers byte for byte.
     #[arg(long, value_parser = ["nemo-skills"])]
-    compat: Option<String>,
+    pub compat: Option<String>,
     /// `ns eval` job splitting: one process runs every command here, so it only changes nothing.
     #[arg(long = "num_jobs", alias = "num-jobs", allow_negative_numbers = true)]
-    num_jobs: Option<i64>,
+    pub num_jobs: Option<i64>,
+    /// Split each benchmark's problems into N chunks (`<file>_chunk_<id>.jsonl`, merged when all
+    /// are done); files are graded once merged.
     #[arg(long = "num_chunks", alias = "num-chunks")]
-    num_chunks: Option<u32>,
-    #[arg(long = "chunk_ids", alias = "chunk-ids")]
-    chunk_ids: Option<String>,
+    pub num_chunks: Option<usize>,
+    /// The chunks this run generates ("0,2" or "0..3"; default all).
+    #[arg(long = "chunk_ids", alias = "chunk-ids", requires = "num_chunks")]
+    pub chunk_ids: Option<String>,
     #[arg(
         long = "extra_eval_args",
         alias = "extra-eval-args",
         default_value = "",
         allow_hyphen_values = true
     )]
-    extra_eval_args: String,
+    pub extra_eval_args: String,
     /// Server log and manifest folder (default `<output_dir>/eval-logs`).
     #[arg(long = "log_dir", alias = "log-dir")]
-    log_dir: Option<PathBuf>,
-    #[arg(long, hide = true)]
-    cluster: Option<String>,
-    #[arg(long, hide = true)]
-    expname: Option<String>,
-    #[arg(long, hide = true)]
-    partition: Option<String>,
-    #[arg(long = "time_min", hide = true)]
-    time_min: Option<String>,
+    pub log_dir: Option<PathBuf>,
+    /// `local` (default) or `slurm`: one sbatch job per benchmark (and chunk), then a summary job.
+    #[arg(long)]
+    pub cluster: Option<String>,
+    /// Job name prefix on Slurm (default `eval`).
+    #[arg(long)]
+    pub expname: Option<String>,
+    /// Slurm partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm `--time-min`.
+    #[arg(long = "time_min", alias = "time-min")]
+    pub time_min: Option<String>,
+    /// With --cluster slurm: wait for the jobs and exit non-zero if one failed.
+    #[arg(long)]
+    pub wait: bool,
+    /// Skip the summary at the end (the per-benchmark jobs of a Slurm run).
+    #[arg(long = "no_summary", hide = true)]
+    pub no_summary: bool,
     #[arg(long = "run_after", hide = true)]
-    run_after: Option<String>,
+    pub run_after: Option<String>,
     #[arg(long = "reuse_code", hide = true)]
-    reuse_code: Option<String>,
+    pub reuse_code: Option<String>,
     #[arg(long = "reuse_code_exp", hide = true)]
-    reuse_code_exp: Option<String>,
+    pub reuse_code_exp: Option<String>,
     #[arg(long = "config_dir", hide = true)]
-    config_dir: Option<String>,
+    pub config_dir: Option<String>,
     #[arg(long = "extra_datasets", hide = true)]
-    extra_datasets: Option<String>,
-    #[arg(long = "not_exclusive", hide = true)]
-    not_exclusive: bool,
+    pub extra_datasets: Option<String>,
+    /// Slurm: do not ask for exclusive nodes.
+    #[arg(long = "not_exclusive", alias = "not-exclusive")]
+    pub not_exclusive: bool,
     /// `++key=value` generation settings, after the benchmark's defaults (later wins).
     #[arg(value_name = "++KEY=VALUE")]
-    overrides: Vec<String>,
+    pub overrides: Vec<String>,
 }
 
 /// One benchmark of the plan.
@@ -109,14 +123,15 @@ struct Bench {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
-    if let Some(c) = args.cluster.as_deref().filter(|c| *c != "local") {
-        return Err(
-            format!("--cluster={c}: only local runs are supported (Slurm: not yet)").into(),
-        );
-    }
-    if args.num_chunks.is_some() || args.chunk_ids.is_some() {
-        return Err("--num_chunks/--chunk_ids are not supported: one process runs every problem with bounded concurrency".into());
-    }
+    let slurm = match args.cluster.as_deref() {
+        None | Some("local") => false,
+        Some("slurm") => true,
+        Some(c) => {
+            return Err(
+                format!("--cluster={c}: `local` (this machine) or `slurm` (sbatch jobs)").into(),
+            )
+        }
+    };
     if !args.extra_eval_args.trim().is_empty() {
         return Err(format!(
             "--extra_eval_args={:?}: not supported (grading is built in; see `tally grade --help`)",
@@ -127,6 +142,18 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let user = Overrides::parse(&args.overrides)?;
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let plan = plan(&args, &user, &data_dir)?;
+    if slurm {
+        let log_dir = args
+            .log_dir
+            .clone()
+            .unwrap_or_else(|| args.output_dir.join("eval-logs"));
+        let log_dir = std::path::absolute(&log_dir)?;
+        let benches: Vec<(String, u32)> = parse_benchmarks(&args.benchmarks)?
+            .into_iter()
+            .map(|b| (b.name, b.samples))
+            .collect();
+        return crate::eval_slurm::submit(&args, &benches, &log_dir);
+    }
     let hosted = match (&args.server_address, args.server_type.as_str()) {
         (Some(_), _) | (None, "local") => None,
         (None, _) => Some(server_spec(
@@ -190,8 +217,14 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         hosted_cmd,
     );
     conn.close(&rt)?;
-    let failures = result?;
-    summarize(&args)?;
+    let (failures, waiting) = result?;
+    if args.no_summary {
+        // A Slurm job of a larger run: its summary job comes after every part.
+    } else if waiting > 0 {
+        println!("{waiting} outputs wait for chunks other runs generate; the summary comes with the run that completes them");
+    } else {
+        summarize(&args)?;
+    }
     Ok(if failures > 0 {
         ExitCode::from(2)
     } else {
@@ -325,7 +358,7 @@ fn run_benchmarks(
     reporter: &TerminalReporter,
     data_dir: &Path,
     hosted: Option<String>,
-) -> Result<u64, AnyError> {
+) -> Result<(u64, usize), AnyError> {
     let grader = Grader::builder()
         .policy(if args.compat.is_some() {
             Policy::NemoSkills
@@ -333,7 +366,7 @@ fn run_benchmarks(
             Policy::Tally
         })
         .build();
-    let mut failures = 0;
+    let (mut failures, mut waiting) = (0, 0);
     for b in plan {
         eprintln!(
             "== {}: {} passes → {}",
@@ -354,11 +387,13 @@ fn run_benchmarks(
             user: &b.overrides,
             data_dir: Some(data_dir.to_path_buf()),
             with_sandbox,
+            chunks: chunks(args.num_chunks, args.chunk_ids.as_deref())?,
         };
-        let (job, summary) = generate(rt, target, &spec, reporter)?;
-        print_summary(&summary, job.inputs.len());
-        failures += summary.failures;
-        let files: Vec<PathBuf> = summary.passes.iter().map(|p| p.output.clone()).collect();
+        let generated = generate(rt, target, &spec, reporter)?;
+        print_generated(&generated);
+        failures += generated.failures;
+        let files = generated.complete.clone();
+        waiting += generated.waiting.len();
         for r in grade_files(&files, &grader, &FileGradeOptions::default(), reporter) {
             let r = r?;
             eprintln!(
@@ -375,8 +410,8 @@ fn run_benchmarks(
             "benchmark": b.name,
             "split": b.split,
             "input": b.input,
-            "input_sha256": job.input_sha256(),
-            "prompt_sha256": job.prompt.content_hash(),
+            "input_sha256": generated.input_sha256,
+            "prompt_sha256": generated.prompt_sha256,
             "model": target.model,
             "server_type": args.server_type,
             "server": match &hosted { Some(cmd) => json!(cmd), None => json!(args.server_address) },
@@ -384,13 +419,14 @@ fn run_benchmarks(
             "overrides": b.overrides.iter().map(|o| o.raw.clone()).collect::<Vec<_>>(),
             "grader": if args.compat.is_some() { "nemo-skills" } else { "tally" },
             "outputs": files,
+            "waiting_for_chunks": generated.waiting,
         });
         tally_core::atomic::atomic_write_bytes(
             &b.out_dir.join("tally-eval-manifest.json"),
             serde_json::to_string_pretty(&manifest)?.as_bytes(),
         )?;
     }
-    Ok(failures)
+    Ok((failures, waiting))
 }
 
 /// `tally summarize-results <output_dir>` with this run's mode.

@@ -8,7 +8,7 @@ use tally_generate::{SeedDefaults, SeedPlan, Settings};
 
 use crate::hosting::ServerFlags;
 use crate::reporter::TerminalReporter;
-use crate::run_generation::{generate, host_or_connect, print_summary, Spec};
+use crate::run_generation::{chunks, generate, host_or_connect, print_generated, Spec};
 use crate::AnyError;
 
 #[derive(clap::Args)]
@@ -59,6 +59,13 @@ pub struct Args {
     /// else ~/.local/share/tally/datasets.
     #[arg(long = "data_dir", alias = "data-dir")]
     data_dir: Option<PathBuf>,
+    /// Split the problems into N contiguous chunks, one output `<file>_chunk_<id>.jsonl` each,
+    /// merged into `<file>` once every chunk is done (NeMo-Skills' chunking).
+    #[arg(long = "num_chunks", alias = "num-chunks")]
+    num_chunks: Option<usize>,
+    /// The chunks this run generates: "0,2" or "0..3" (default: all).
+    #[arg(long = "chunk_ids", alias = "chunk-ids", requires = "num_chunks")]
+    chunk_ids: Option<String>,
     /// Start the isolated code-execution service inside this run (for ++code_execution=true).
     #[arg(long = "with_sandbox", alias = "with-sandbox")]
     with_sandbox: bool,
@@ -128,12 +135,13 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         user: &user,
         data_dir: args.data_dir.clone(),
         with_sandbox: args.with_sandbox,
+        chunks: chunks(args.num_chunks, args.chunk_ids.as_deref())?,
     };
     let result = generate(&rt, &conn.target, &spec, &reporter);
     conn.close(&rt)?;
-    let (job, summary) = result?;
-    print_summary(&summary, job.inputs.len());
-    Ok(if summary.failures > 0 {
+    let generated = result?;
+    print_generated(&generated);
+    Ok(if generated.failures > 0 {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS

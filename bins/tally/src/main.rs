@@ -9,6 +9,7 @@ mod cmd_prepare;
 mod cmd_sandbox;
 mod cmd_start_server;
 mod cmd_summarize;
+mod eval_slurm;
 mod hosting;
 mod reporter;
 mod run_generation;

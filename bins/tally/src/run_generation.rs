@@ -212,6 +212,8 @@ pub struct Spec<'a> {
     pub data_dir: Option<PathBuf>,
     /// Start a sandbox inside this process for code execution (`--with_sandbox`).
     pub with_sandbox: bool,
+    /// `--num_chunks` and the chunk ids to generate here (`--chunk_ids`, default all).
+    pub chunks: Option<(usize, Vec<usize>)>,
 }
 
 /// The problems file of `++input_file` / `++dataset` (+ the dataset's default prompt config).
@@ -247,13 +249,41 @@ pub fn resolve_input(
     })
 }
 
-/// Runs the engine for `spec` against `target`.
+/// `--num_chunks` / `--chunk_ids` as the chunks to generate here.
+pub fn chunks(
+    num_chunks: Option<usize>,
+    ids: Option<&str>,
+) -> Result<Option<(usize, Vec<usize>)>, AnyError> {
+    Ok(match num_chunks {
+        None => None,
+        Some(0) => return Err("--num_chunks must be at least 1".into()),
+        Some(c) => Some((c, tally_cluster::parse_chunk_ids(ids, c)?)),
+    })
+}
+
+/// What a generation run produced.
+pub struct Generated {
+    pub num_inputs: usize,
+    pub input_sha256: String,
+    pub prompt_sha256: String,
+    pub summaries: Vec<RunSummary>,
+    /// Outputs that are complete (merged, when chunked): ready to grade.
+    pub complete: Vec<PathBuf>,
+    /// Merged outputs still waiting for chunks other runs generate.
+    pub waiting: Vec<PathBuf>,
+    pub failures: u64,
+}
+
+/// Runs the engine for `spec` against `target`; with chunks (`--num_chunks`/`--chunk_ids` or
+/// `++num_chunks`/`++chunk_id`) each chunk is a job of its own writing `<output>_chunk_<id>.jsonl`,
+/// marked `.done` once it holds no retryable failure, and merged into `<output>` once every
+/// chunk is done (whichever run finishes last merges).
 pub fn generate(
     rt: &tokio::runtime::Runtime,
     target: &Target,
     spec: &Spec,
     reporter: &TerminalReporter,
-) -> Result<(Job, RunSummary), AnyError> {
+) -> Result<Generated, AnyError> {
     let settings = Settings::from_overrides(spec.user)?;
     for ignored in &settings.ignored {
         reporter.warn(&format!(
@@ -270,12 +300,12 @@ pub fn generate(
     if target.kind == ServerKind::OpenAi && settings.prompt_template.is_some() {
         return Err("++prompt_template cannot be used with --server_type=openai (chat API)".into());
     }
-    let passes = passes(&spec.seeds, spec.defaults, spec.user)?;
+    let all_passes = passes(&spec.seeds, spec.defaults, spec.user)?;
     let mut job = Job::new(
         &settings,
         inputs,
         prompt,
-        passes,
+        all_passes.clone(),
         target.model.clone(),
         target.server_type,
         &spec.output_dir,
@@ -296,13 +326,97 @@ pub fn generate(
         }
         _ => None,
     };
-    let live = LiveStats(reporter);
-    let mut generator = Generator::new(&job, &*target.backend, reporter).with_observer(&live);
-    if let Some(e) = &executor {
-        generator = generator.with_code_executor(e);
+    let run = |job: &Job| -> Result<RunSummary, AnyError> {
+        let live = LiveStats(reporter);
+        let mut generator = Generator::new(job, &*target.backend, reporter).with_observer(&live);
+        if let Some(e) = &executor {
+            generator = generator.with_code_executor(e);
+        }
+        Ok(rt.block_on(generator.run())?)
+    };
+    let mut out = Generated {
+        num_inputs: job.inputs.len(),
+        input_sha256: job.input_sha256(),
+        prompt_sha256: job.prompt.content_hash(),
+        summaries: Vec::new(),
+        complete: Vec::new(),
+        waiting: Vec::new(),
+        failures: 0,
+    };
+    let chunks = match (spec.chunks.clone(), settings.num_chunks) {
+        (Some(c), _) => Some(c),
+        (None, Some(c)) => Some((
+            c,
+            settings
+                .chunk_id
+                .map_or_else(|| (0..c).collect(), |i| vec![i]),
+        )),
+        (None, None) => None,
+    };
+    let Some((num_chunks, chunk_ids)) = chunks else {
+        let summary = run(&job)?;
+        out.failures = summary.failures;
+        if !summary.dry_run {
+            out.complete = summary.passes.iter().map(|p| p.output.clone()).collect();
+        }
+        out.summaries.push(summary);
+        return Ok(out);
+    };
+
+    // Seeds whose merged output is final are not generated again (as NeMo-Skills).
+    let open: Vec<_> = all_passes
+        .iter()
+        .filter(|p| !tally_cluster::is_done(&job.output_path(p.seed)))
+        .cloned()
+        .collect();
+    let n = job.inputs.len();
+    for &id in &chunk_ids {
+        if open.is_empty() {
+            break;
+        }
+        let range = tally_cluster::chunk_range(n, num_chunks, id);
+        let mut chunk = Job::new(
+            &settings,
+            job.inputs[range].to_vec(),
+            job.prompt.clone(),
+            open.clone(),
+            target.model.clone(),
+            target.server_type,
+            &spec.output_dir,
+        );
+        chunk.output_prefix = spec.output_prefix.clone();
+        chunk.output_suffix = format!("_chunk_{id}");
+        let summary = run(&chunk)?;
+        out.failures += summary.failures;
+        if !summary.dry_run {
+            for p in &summary.passes {
+                let retryable = p.statuses.keys().any(|s| {
+                    matches!(
+                        s,
+                        tally_core::Status::RequestError | tally_core::Status::Timeout
+                    )
+                });
+                if !retryable {
+                    tally_cluster::mark_done(&p.output)?;
+                }
+            }
+        }
+        out.summaries.push(summary);
     }
-    let summary = rt.block_on(generator.run())?;
-    Ok((job, summary))
+    if settings.dry_run {
+        return Ok(out);
+    }
+    for pass in &all_passes {
+        let merged = job.output_path(pass.seed);
+        match tally_cluster::merge_chunks(
+            &merged,
+            &tally_cluster::chunk_paths(&merged, num_chunks),
+        )? {
+            tally_cluster::MergeOutcome::Waiting { .. } => out.waiting.push(merged),
+            _ => out.complete.push(merged),
+        }
+    }
+    Ok(out)
 }
 
 /// Live details on the progress bar (requests in flight, tokens/s, failures) and in the log
@@ -322,6 +436,19 @@ impl StatsObserver for LiveStats<'_> {
             s.in_flight,
             s.tokens_per_s,
             s.failures
+        );
+    }
+}
+
+/// Every run's lines, then the merged outputs still waiting for chunks.
+pub fn print_generated(g: &Generated) {
+    for s in &g.summaries {
+        print_summary(s, g.num_inputs);
+    }
+    for w in &g.waiting {
+        println!(
+            "{}: waiting for other chunks (merged when every chunk is done)",
+            w.display()
         );
     }
 }

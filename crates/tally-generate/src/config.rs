@@ -116,6 +116,10 @@ pub struct Settings {
     pub total_code_executions_in_prompt: Option<TotalCodeExecutions>,
     /// `++code_execution=true`: tool-integrated reasoning.
     pub code_execution: Option<CodeExecution>,
+    /// `++num_chunks` / `++chunk_id`: generate one contiguous part of the problems into
+    /// `<output>_chunk_<id>.jsonl` (NeMo-Skills' chunking, spec §9).
+    pub num_chunks: Option<usize>,
+    pub chunk_id: Option<usize>,
     /// `++generation_key` (default `generation`).
     pub generation_key: String,
     pub resume_policy: ResumePolicy,
@@ -212,7 +216,31 @@ impl Settings {
                 return Err(GenerateError::Unsupported { what: what.into() });
             }
         }
-        for key in ["num_chunks", "chunk_id", "multi_turn_key"] {
+        let chunk_setting = |key: &str| -> Result<Option<usize>, GenerateError> {
+            match ov.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v.as_u64().map(|n| Some(n as usize)).ok_or_else(|| {
+                    GenerateError::setting(&format!("++{key}"), "must be a non-negative integer")
+                }),
+            }
+        };
+        let (num_chunks, chunk_id) = (chunk_setting("num_chunks")?, chunk_setting("chunk_id")?);
+        match (num_chunks, chunk_id) {
+            (Some(0), _) => {
+                return Err(GenerateError::setting("++num_chunks", "must be at least 1"))
+            }
+            (Some(c), Some(i)) if i >= c => {
+                return Err(GenerateError::setting(
+                    "++chunk_id",
+                    format!("{i} is not below ++num_chunks={c}"),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(GenerateError::setting("++chunk_id", "needs ++num_chunks"))
+            }
+            _ => {}
+        }
+        for key in ["multi_turn_key"] {
             if ov.get(key).is_some_and(|v| !v.is_null()) {
                 return Err(GenerateError::Unsupported {
                     what: format!("++{key}"),
@@ -326,6 +354,8 @@ impl Settings {
             extra_stop_phrases,
             total_code_executions_in_prompt,
             code_execution,
+            num_chunks,
+            chunk_id,
             generation_key: ov
                 .get_str("generation_key")
                 .unwrap_or("generation")

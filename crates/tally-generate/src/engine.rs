@@ -28,7 +28,6 @@ use crate::resume::{
     is_retryable, plan_pass, remove_if_exists, PassFiles, PassStart, RunHeader, RunRecord,
     HEADER_FORMAT,
 };
-use crate::seeds::output_file_name;
 use crate::tir::{run_tir, CodeExecutor, TirConfig};
 use crate::tir_backend::BackendTirModel;
 
@@ -223,10 +222,7 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
                 .enumerate()
                 .map(|(i, f)| sample_key(f, &sampling, &job.model, pass.seed, i))
                 .collect();
-            let files = PassFiles::new(
-                job.output_dir
-                    .join(output_file_name(&job.output_prefix, pass.seed)),
-            );
+            let files = PassFiles::new(job.output_path(pass.seed));
             let policy = if job.dry_run {
                 crate::config::ResumePolicy::Resume
             } else {

@@ -46,6 +46,8 @@ pub struct Job {
     pub output_dir: PathBuf,
     /// `--output_prefix` (default `output`).
     pub output_prefix: String,
+    /// Inserted before `.jsonl` in every output name (`_chunk_<id>` for a chunk), else empty.
+    pub output_suffix: String,
     /// The problems, in dataset order.
     pub inputs: Vec<Map<String, Value>>,
     pub prompt: Prompt,
@@ -87,6 +89,7 @@ impl Job {
         Job {
             output_dir: output_dir.into(),
             output_prefix: "output".into(),
+            output_suffix: String::new(),
             inputs,
             prompt,
             extra_stop_phrases: settings.extra_stop_phrases.clone(),
@@ -103,6 +106,18 @@ impl Job {
             status_key: "status".into(),
             error_key: "error".into(),
         }
+    }
+
+    /// The output file of a pass: `<prefix>[-rs<seed>]<suffix>.jsonl`.
+    pub fn output_path(&self, seed: Option<u64>) -> PathBuf {
+        let name = crate::seeds::output_file_name(&self.output_prefix, seed);
+        let name = match name.strip_suffix(".jsonl") {
+            Some(stem) if !self.output_suffix.is_empty() => {
+                format!("{stem}{}.jsonl", self.output_suffix)
+            }
+            _ => name,
+        };
+        self.output_dir.join(name)
     }
 
     /// sha256 of the input records as sent (Python `json.dumps` lines).

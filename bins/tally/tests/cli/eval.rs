@@ -341,3 +341,71 @@ fn an_eval_with_the_embedded_model_survives_kill_9() {
         "{manifest}"
     );
 }
+
+/// Whether a Slurm controller answers with an idle node (`just services` starts the one-node
+/// cluster of ../shared/tools/slurm-local.sh).
+fn slurm_idle() -> bool {
+    let idle = std::process::Command::new("sinfo")
+        .args(["-h", "-o", "%t"])
+        .output()
+        .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("idle"));
+    if !idle {
+        eprintln!("note: no idle Slurm node (bash ../shared/tools/slurm-local.sh start); skipping the Slurm eval test");
+    }
+    idle
+}
+
+#[test]
+fn an_eval_on_slurm_runs_one_job_per_benchmark_then_the_summary() {
+    if llama_cached().is_none() || !slurm_idle() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for b in ["gsm8k", "aime24"] {
+        let prep = run(tally()
+            .current_dir(d)
+            .args(["prepare", b, "--data_dir", "data", "--source"])
+            .arg(shared().join("data").join(b)));
+        assert!(prep.status.success(), "{}", stderr(&prep));
+    }
+    let out = run(tally().current_dir(d).args([
+        "eval",
+        "--cluster=slurm",
+        "--wait",
+        "--expname=t",
+        "--server_type=llamacpp",
+        "--server_port=0",
+        "--output_dir=out",
+        "--benchmarks=gsm8k:1,aime24:0",
+        "--data_dir=data",
+        "--not_exclusive",
+        "++prompt_template=qwen-instruct",
+        "++max_samples=2",
+        "++inference.tokens_to_generate=16",
+    ]));
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    assert_eq!(text.matches(": Completed").count(), 3, "{text}");
+    assert_eq!(
+        read_records(&d.join("out/eval-results/gsm8k/output-rs0.jsonl")).len(),
+        2
+    );
+    assert_eq!(
+        read_records(&d.join("out/eval-results/aime24/output.jsonl")).len(),
+        2
+    );
+    assert!(!d.join("out/eval-results/aime24/output-rs0.jsonl").exists());
+    // The summary job ran after both and wrote the metrics of both benchmarks.
+    let metrics: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("out/eval-results/metrics.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        metrics.get("gsm8k").is_some() && metrics.get("aime24").is_some(),
+        "{metrics}"
+    );
+    let jobs = std::fs::read_to_string(d.join("out/eval-logs/t-slurm-jobs.json")).unwrap();
+    assert!(jobs.contains("summarize"), "{jobs}");
+    assert!(d.join("out/eval-logs/scripts").read_dir().unwrap().count() >= 3);
+}

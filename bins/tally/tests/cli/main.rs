@@ -1,6 +1,7 @@
 //! End-to-end tests of the `tally` binary: real files on disk, the real executable.
 //! Expected numbers are derived by hand from the spec (§6), not from Tally's output.
 
+mod chunks;
 mod common;
 mod eval;
 mod grade;
