@@ -191,10 +191,23 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
             rt.block_on(tally_data::prepare(&req, &fetcher))?;
         }
     }
+    // One folder per run of benchmarks: Slurm jobs of one evaluation share the log directory.
+    let label: String = args
+        .benchmarks
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let log_dir = args
         .log_dir
         .clone()
-        .unwrap_or_else(|| args.output_dir.join("eval-logs"));
+        .unwrap_or_else(|| args.output_dir.join("eval-logs"))
+        .join(format!("server-{label}"));
     let max_conn = Settings::from_overrides(&plan[0].overrides)?.max_concurrent_requests;
     let conn = host_or_connect(
         &rt,

@@ -249,6 +249,16 @@ pub fn resolve_input(
     })
 }
 
+/// Whether a pass still holds samples a rerun retries (its output is not final yet).
+fn has_retryable(p: &tally_generate::PassSummary) -> bool {
+    p.statuses.keys().any(|s| {
+        matches!(
+            s,
+            tally_core::Status::RequestError | tally_core::Status::Timeout
+        )
+    })
+}
+
 /// `--num_chunks` / `--chunk_ids` as the chunks to generate here.
 pub fn chunks(
     num_chunks: Option<usize>,
@@ -358,6 +368,12 @@ pub fn generate(
         out.failures = summary.failures;
         if !summary.dry_run {
             out.complete = summary.passes.iter().map(|p| p.output.clone()).collect();
+            // `ns generate` touches `<file>.done` after a successful job; scripts look for it.
+            for p in &summary.passes {
+                if !has_retryable(p) {
+                    tally_cluster::mark_done(&p.output)?;
+                }
+            }
         }
         out.summaries.push(summary);
         return Ok(out);
@@ -390,13 +406,7 @@ pub fn generate(
         out.failures += summary.failures;
         if !summary.dry_run {
             for p in &summary.passes {
-                let retryable = p.statuses.keys().any(|s| {
-                    matches!(
-                        s,
-                        tally_core::Status::RequestError | tally_core::Status::Timeout
-                    )
-                });
-                if !retryable {
+                if !has_retryable(p) {
                     tally_cluster::mark_done(&p.output)?;
                 }
             }
