@@ -42,8 +42,11 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         .build()?;
     rt.block_on(async {
         eprintln!("starting: {command}\nlog: {}", log.display());
-        let server =
-            RunningServer::start_with(&spec, StartOptions::new(&log, wait(&args.server))).await?;
+        let server = RunningServer::start_with(
+            &spec,
+            StartOptions::new(&log, wait(&args.server)).with_die_with_parent(true),
+        )
+        .await?;
         println!("{}", server.base_url());
         eprintln!("serving at {} (Ctrl-C stops it)", server.base_url());
         stop_on_ctrl_c(server.stopper()).await?;

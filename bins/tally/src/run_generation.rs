@@ -177,7 +177,10 @@ pub fn host_or_connect(
     );
     let server = rt.block_on(tally_launch::RunningServer::start_with(
         &spec,
-        tally_launch::StartOptions::new(&log, crate::hosting::wait(flags)),
+        // Started from block_on on the main thread, which outlives the server: a SIGKILLed
+        // tally takes its server with it.
+        tally_launch::StartOptions::new(&log, crate::hosting::wait(flags))
+            .with_die_with_parent(true),
     ))?;
     let stopper = server.stopper();
     // Ctrl-C stops the server (and its workers) first; the journals make a rerun resume.

@@ -64,7 +64,8 @@ async fn run_logged(
     command: &crate::CommandLine,
     log_path: &Path,
 ) -> Result<()> {
-    let (mut child, group) = crate::spawn::spawn_logged(command, log_path, install::TRTLLM_HINT)?;
+    let (mut child, group) =
+        crate::spawn::spawn_logged(command, log_path, install::TRTLLM_HINT, false)?;
     let mut guard = StopOnDrop(Some(Arc::clone(&group)));
     let status = child.wait().await.map_err(|source| LaunchError::Spawn {
         program: command.program.clone(),

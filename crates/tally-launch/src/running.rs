@@ -32,6 +32,11 @@ pub struct StartOptions {
     pub grace: Duration,
     /// Pause between health probes.
     pub poll_interval: Duration,
+    /// Ask the kernel to SIGTERM the server when the thread that started it dies — so a
+    /// SIGKILLed Tally leaves no server behind. Linux ties this to the spawning *thread*, so
+    /// only set it when that thread lives as long as the server (a `block_on` on the main
+    /// thread does; a pooled worker thread may not).
+    pub die_with_parent: bool,
 }
 
 impl StartOptions {
@@ -41,7 +46,14 @@ impl StartOptions {
             health_timeout,
             grace: DEFAULT_GRACE,
             poll_interval: Duration::from_millis(500),
+            die_with_parent: false,
         }
+    }
+
+    /// See [`StartOptions::die_with_parent`].
+    pub fn with_die_with_parent(mut self, on: bool) -> Self {
+        self.die_with_parent = on;
+        self
     }
 
     pub fn with_grace(mut self, grace: Duration) -> Self {
@@ -103,7 +115,12 @@ impl RunningServer {
         if !port_is_free(port) {
             return Err(LaunchError::PortInUse { port });
         }
-        let (child, group) = crate::spawn::spawn_logged(&command, &options.log_path, install_hint)?;
+        let (child, group) = crate::spawn::spawn_logged(
+            &command,
+            &options.log_path,
+            install_hint,
+            options.die_with_parent,
+        )?;
         // Owned from here on: an error below, or the caller dropping this future, stops it.
         let mut server = RunningServer {
             child: Some(child),

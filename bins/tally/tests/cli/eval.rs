@@ -204,20 +204,40 @@ fn a_hosted_eval_is_interrupted_and_resumed_to_complete_files() {
         "++inference.tokens_to_generate=48",
         "++max_concurrent_requests=2",
     ];
-    // Interrupt (Ctrl-C) once the first samples are journalled.
-    let mut child = tally()
-        .current_dir(d)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     let journal = d.join("out/eval-results/gsm8k/output.jsonl.tally-journal");
+    let wait_for_lines = |n: usize| {
+        let started = Instant::now();
+        while !std::fs::read_to_string(&journal).is_ok_and(|j| j.lines().count() >= n) {
+            assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let spawn = || {
+        tally()
+            .current_dir(d)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // 1. SIGKILL once samples are journalled: the server goes with tally (parent-death signal).
+    let mut child = spawn();
+    wait_for_lines(2);
+    child.kill().unwrap();
+    child.wait().unwrap();
     let started = Instant::now();
-    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.lines().count() >= 2) {
-        assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+    while servers_on(&port) > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the hosted server outlived a SIGKILLed tally"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // 2. Ctrl-C (SIGINT) later in the run: tally stops its server and exits 130.
+    let journalled = std::fs::read_to_string(&journal).map_or(0, |j| j.lines().count());
+    let mut child = spawn();
+    wait_for_lines(journalled + 1);
     std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
