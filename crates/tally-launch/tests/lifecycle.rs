@@ -10,6 +10,10 @@ use tally_launch::{
     free_port, CommandLine, LaunchError, RunningServer, ServerKind, ServerSpec, StartOptions,
 };
 
+/// One test at a time: each starts processes on free ports and times their stopping, which
+/// parallel tests on 2 cores make flaky (a port handed out twice, a grace period overrun).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn options(dir: &tempfile::TempDir, timeout: Duration) -> StartOptions {
     StartOptions::new(dir.path().join("logs/server.log"), timeout)
         .with_grace(Duration::from_secs(2))
@@ -24,6 +28,7 @@ fn fake_server(port: u16, extra: &[&str]) -> CommandLine {
 
 #[tokio::test]
 async fn a_healthy_server_stops_with_its_whole_group() {
+    let _serial = SERIAL.lock().await;
     if !have_python() {
         return;
     }
@@ -57,6 +62,7 @@ async fn a_healthy_server_stops_with_its_whole_group() {
 
 #[tokio::test]
 async fn a_child_that_exits_at_once_reports_its_log_tail() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port().unwrap();
     let cmd = CommandLine::new("sh").args([
@@ -82,6 +88,7 @@ async fn a_child_that_exits_at_once_reports_its_log_tail() {
 
 #[tokio::test]
 async fn a_health_timeout_kills_the_child_and_its_children() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port().unwrap();
     let pid_file = dir.path().join("pid");
@@ -110,6 +117,7 @@ async fn a_health_timeout_kills_the_child_and_its_children() {
 
 #[tokio::test]
 async fn drop_without_stop_kills_the_group() {
+    let _serial = SERIAL.lock().await;
     if !have_python() {
         return;
     }
@@ -136,6 +144,7 @@ async fn drop_without_stop_kills_the_group() {
 
 #[tokio::test]
 async fn sigterm_ignored_means_sigkill_after_the_grace_period() {
+    let _serial = SERIAL.lock().await;
     if !have_python() {
         return;
     }
@@ -166,6 +175,7 @@ async fn sigterm_ignored_means_sigkill_after_the_grace_period() {
 
 #[tokio::test]
 async fn a_stopper_stops_it_from_another_task() {
+    let _serial = SERIAL.lock().await;
     if !have_python() {
         return;
     }
@@ -192,6 +202,7 @@ async fn a_stopper_stops_it_from_another_task() {
 
 #[tokio::test]
 async fn a_taken_port_is_refused_before_starting() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let held = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
     let port = held.local_addr().unwrap().port();
@@ -211,6 +222,7 @@ async fn a_taken_port_is_refused_before_starting() {
 
 #[tokio::test]
 async fn a_missing_program_says_how_to_get_it() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let spec = ServerSpec::new(ServerKind::LlamaCpp, "m.gguf", free_port().unwrap())
         .with_program("/nonexistent/bin/llama-server");
@@ -249,6 +261,7 @@ async fn a_missing_program_says_how_to_get_it() {
 
 #[tokio::test]
 async fn abandoning_a_start_half_way_kills_the_child() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port().unwrap();
     let pid_file = dir.path().join("pid");
