@@ -1,6 +1,6 @@
 //! Tokens per second of the embedded model, for the figures in docs/performance.md:
 //!
-//! `cargo run -p tally-local --features candle --example throughput -- MODEL.gguf THREADS PARALLEL [PROMPT_TOKENS] [GEN_TOKENS]`
+//! `cargo run -p tally-local --features candle --example local_throughput -- MODEL.gguf THREADS PARALLEL [PROMPT_TOKENS] [GEN_TOKENS]`
 //!
 //! Prompt processing: one request whose prompt has about PROMPT_TOKENS tokens and one new token.
 //! Generation: PARALLEL concurrent greedy requests of GEN_TOKENS tokens each (a counting prompt,
@@ -19,7 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args
         .first()
-        .ok_or("usage: throughput MODEL.gguf THREADS PARALLEL [PP] [GEN]")?;
+        .ok_or("usage: local_throughput MODEL.gguf THREADS PARALLEL [PP] [GEN]")?;
     let arg = |i: usize, d: usize| args.get(i).map_or(Ok(d), |s| s.parse());
     let (threads, parallel, pp, gen) = (arg(1, 1)?, arg(2, 1)?, arg(3, 128)?, arg(4, 128)?);
     let options = LocalOptions {
