@@ -186,7 +186,10 @@ fn judge_all(
     settings: &Settings,
     reporter: &TerminalReporter,
 ) -> Result<ExitCode, AnyError> {
-    std::fs::create_dir_all(output_dir).map_err(|e| format!("{}: {e}", output_dir.display()))?;
+    if !settings.dry_run {
+        std::fs::create_dir_all(output_dir)
+            .map_err(|e| format!("{}: {e}", output_dir.display()))?;
+    }
     let backend = if args.no_cache || settings.dry_run {
         None
     } else {

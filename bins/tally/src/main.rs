@@ -37,7 +37,7 @@ enum Command {
     Eval(Box<cmd_eval::Args>),
     /// Prepare benchmarks as JSONL problem files (`ns prepare_data` / `python -m nemo_skills.dataset.prepare`).
     Prepare(cmd_prepare::Args),
-    /// Generate samples: problems × seeds against a running server, crash-safe (`ns generate`).
+    /// Generate samples: problems × seeds, against a server (running, hosted, or the embedded model), crash-safe (`ns generate`).
     Generate(cmd_generate::Args),
     /// Grade sample files in place: extract the answer, decide equivalence (`evaluate_results`).
     Grade(cmd_grade::Args),
