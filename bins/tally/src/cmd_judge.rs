@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use tally_core::jsonl::read_jsonl;
 use tally_core::overrides::Overrides;
 use tally_core::Reporter;
@@ -14,7 +14,7 @@ use tally_generate::{
     load_prompt, output_file_name, sampling_params, Generator, Job, Pass, SeedPlan, Settings,
 };
 use tally_grade::{extract_answer, ExtractMode};
-use tally_judge::{decide, CachedBackend, JudgeCache, JudgeInput, JudgeWhen};
+use tally_judge::{CachedBackend, JudgeBatch, JudgeCache, JudgeWhen};
 
 use crate::reporter::TerminalReporter;
 use crate::run_generation::{host_or_connect, print_summary, LiveStats};
@@ -218,7 +218,9 @@ fn judge_all(
         let mut ov = user.clone();
         ov.push("input_file", json!(input.display().to_string()));
         let settings = Settings::from_overrides(&ov)?;
-        let (records, prefilled, asked) = judge_inputs(&input, settings.max_samples, when)?;
+        let batch = judge_inputs(&input, settings.max_samples, when)?;
+        let asked = batch.asked();
+        let JudgeBatch { records, prefilled } = batch;
         let prompt = load_prompt(&settings, None)?;
         let pass = Pass {
             seed: *seed,
@@ -273,16 +275,12 @@ fn judge_all(
     })
 }
 
-/// The records, their prefilled judgements, and how many need a call.
-type JudgeInputs = (Vec<Map<String, Value>>, Vec<Option<String>>, usize);
-
-/// The records of one graded file, each with its `predicted_answer` (extracted when missing),
-/// the prefilled judgement of those that need no call, and how many need one.
+/// The records of one graded file made ready for the judge (see [`JudgeBatch`]).
 fn judge_inputs(
     path: &Path,
     max_samples: Option<usize>,
     when: JudgeWhen,
-) -> Result<JudgeInputs, AnyError> {
+) -> Result<JudgeBatch, AnyError> {
     if !path.exists() {
         return Err(format!("{} does not exist (judge the seeds that were generated: --num_random_seeds / --random_seeds)", path.display()).into());
     }
@@ -296,19 +294,11 @@ fn judge_inputs(
         .into());
     }
     let extract = |g: &str| extract_answer(g, ExtractMode::NemoSkills).answer;
-    let (mut records, mut prefilled, mut asked) = (Vec::new(), Vec::new(), 0);
-    for line in read
+    let lines = read
         .lines
         .into_iter()
         .take(max_samples.unwrap_or(usize::MAX))
-    {
-        let mut record = line.record;
-        let input = JudgeInput::from_record(&mut record, line.number, &extract)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        let judgement = decide(&record, &input, when).judgement();
-        asked += judgement.is_none() as usize;
-        prefilled.push(judgement.map(str::to_string));
-        records.push(record);
-    }
-    Ok((records, prefilled, asked))
+        .map(|l| (l.number, l.record));
+    JudgeBatch::prepare(lines, when, &extract)
+        .map_err(|e| format!("{}: {e}", path.display()).into())
 }

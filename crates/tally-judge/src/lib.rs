@@ -37,6 +37,7 @@
 //! # Ok::<(), tally_judge::JudgeError>(())
 //! ```
 
+pub mod batch;
 pub mod cache;
 pub mod cached_backend;
 pub mod cascade;
@@ -46,6 +47,7 @@ pub mod record;
 pub mod request;
 pub mod verdict;
 
+pub use batch::JudgeBatch;
 pub use cache::{cache_key, JudgeCache};
 pub use cached_backend::CachedBackend;
 pub use cascade::{decide, Decision, JudgeWhen, SYMBOLIC_CORRECT_JUDGEMENT};
