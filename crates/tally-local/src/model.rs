@@ -8,7 +8,7 @@
 //! positions `0..=pos` of its own cache.
 
 use crate::pool::Pool;
-use crate::quant::{matmul_rows, OutPtr, Q8Rows};
+use crate::quant::{matmul_rows, quantize_blocks, OutPtr, Q8Rows, BLOCK};
 use crate::vecops::{axpy, dot, rms_norm, softmax_in_place};
 
 /// The hyper-parameters of a llama-architecture model.
@@ -130,9 +130,15 @@ impl LlamaModel {
         for (l, lw) in self.layers.iter().enumerate() {
             norm_rows(&x, &lw.attn_norm, c.rms_eps, dim, &mut normed);
             quantize_rows(&normed, dim, &mut act);
-            matmul(&lw.wq, &act, &mut q, pool);
-            matmul(&lw.wk, &act, &mut k, pool);
-            matmul(&lw.wv, &act, &mut v, pool);
+            matmuls(
+                [
+                    (&lw.wq, OutPtr::new(&mut q)),
+                    (&lw.wk, OutPtr::new(&mut k)),
+                    (&lw.wv, OutPtr::new(&mut v)),
+                ],
+                &act,
+                pool,
+            );
             for i in 0..n {
                 rope.apply(i, &mut q[i * dim..][..dim], hd);
                 rope.apply(i, &mut k[i * kv_dim..][..kv_dim], hd);
@@ -145,23 +151,12 @@ impl LlamaModel {
             }
             self.attention(rows, caches, l, &q, &mut attn, pool);
             quantize_rows(&attn, dim, &mut act);
-            matmul(&lw.wo, &act, &mut proj, pool);
-            for (xi, p) in x.iter_mut().zip(&proj) {
-                *xi += p;
-            }
+            matmul_add(&lw.wo, &act, &mut proj, &mut x, pool);
 
             norm_rows(&x, &lw.ffn_norm, c.rms_eps, dim, &mut normed);
             quantize_rows(&normed, dim, &mut act);
-            matmul(&lw.w_gate, &act, &mut gate, pool);
-            matmul(&lw.w_up, &act, &mut up, pool);
-            for (g, u) in gate.iter_mut().zip(&up) {
-                *g = *g / (1.0 + (-*g).exp()) * u;
-            }
-            quantize_rows(&gate, c.ffn, &mut ffn_act);
-            matmul(&lw.w_down, &ffn_act, &mut proj, pool);
-            for (xi, p) in x.iter_mut().zip(&proj) {
-                *xi += p;
-            }
+            feed_forward(lw, &act, &mut gate, &mut up, &mut ffn_act, pool);
+            matmul_add(&lw.w_down, &ffn_act, &mut proj, &mut x, pool);
         }
         for row in rows {
             // Rows of one sequence are consecutive, so the last one sets the final length.
@@ -193,11 +188,15 @@ impl LlamaModel {
         out: &mut [f32],
         pool: &Pool,
     ) {
+        thread_local! {
+            /// Attention weights of one (row, head), reused so the hot loop does not allocate.
+            static SCORES: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
         let c = &self.config;
         let (dim, kv_dim, hd) = (c.dim, c.kv_dim(), c.head_dim());
         let group = c.heads / c.kv_heads;
         let scale = 1.0 / (hd as f32).sqrt();
-        let out_ptr = OutPtr(out.as_mut_ptr());
+        let out_ptr = OutPtr::new(out);
         pool.for_each(rows.len() * c.heads, |task| {
             let (i, h) = (task / c.heads, task % c.heads);
             let row = rows[i];
@@ -205,18 +204,19 @@ impl LlamaModel {
             let (keys, values) = (&cache.k[layer], &cache.v[layer]);
             let kvh = h / group;
             let qh = &q[i * dim + h * hd..][..hd];
-            let mut scores: Vec<f32> = (0..=row.pos)
-                .map(|j| dot(qh, &keys[j * kv_dim + kvh * hd..][..hd]) * scale)
-                .collect();
-            softmax_in_place(&mut scores);
-            let mut acc = vec![0f32; hd];
-            for (j, &p) in scores.iter().enumerate() {
-                axpy(&mut acc, p, &values[j * kv_dim + kvh * hd..][..hd]);
-            }
-            // SAFETY: task (i, h) alone writes `out[i * dim + h * hd ..][..hd]`.
-            let dst =
-                unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(i * dim + h * hd), hd) };
-            dst.copy_from_slice(&acc);
+            SCORES.with_borrow_mut(|scores| {
+                scores.clear();
+                scores.extend(
+                    (0..=row.pos).map(|j| dot(qh, &keys[j * kv_dim + kvh * hd..][..hd]) * scale),
+                );
+                softmax_in_place(scores);
+                // SAFETY: task (i, h) alone writes `out[i * dim + h * hd ..][..hd]`, inside `out`.
+                let dst = unsafe { out_ptr.slice(i * dim + h * hd, hd) };
+                dst.fill(0.0);
+                for (j, &p) in scores.iter().enumerate() {
+                    axpy(dst, p, &values[j * kv_dim + kvh * hd..][..hd]);
+                }
+            });
         });
     }
 }
@@ -234,22 +234,99 @@ fn quantize_rows(x: &[f32], cols: usize, into: &mut Q8Rows) {
     }
 }
 
-/// `out[t * w.rows + r] = w[r] · a[t]`, output rows split across the pool's threads.
+/// Output rows per unit of parallel work: a multiple of 32, so that a chunk of the FFN's hidden
+/// width is whole Q8_0 blocks, and about 16 chunks per thread, so a thread slowed by other load
+/// leaves little for the rest to wait on. Results never depend on it (rows are independent).
+fn chunk_rows(rows: usize, pool: &Pool) -> usize {
+    rows.div_ceil(pool.threads() * 16).next_multiple_of(BLOCK)
+}
+
+/// `out[t * w.rows + r] = w[r] · a[t]` for every `(w, out)` pair, all in one parallel region.
+fn matmuls<const N: usize>(products: [(&Q8Rows, OutPtr); N], a: &Q8Rows, pool: &Pool) {
+    let chunks = products.map(|(w, _)| {
+        let per = chunk_rows(w.rows, pool);
+        (per, w.rows.div_ceil(per))
+    });
+    let total = chunks.iter().map(|&(_, n)| n).sum();
+    pool.for_each(total, |mut ci| {
+        for (&(w, out), &(per, n)) in products.iter().zip(&chunks) {
+            if ci < n {
+                let start = ci * per;
+                matmul_rows(w, a, start..(start + per).min(w.rows), out);
+                return;
+            }
+            ci -= n;
+        }
+    });
+}
+
+/// `out[t * w.rows + r] = w[r] · a[t]`.
 fn matmul(w: &Q8Rows, a: &Q8Rows, out: &mut [f32], pool: &Pool) {
     debug_assert_eq!(out.len(), w.rows * a.rows);
-    let ptr = OutPtr(out.as_mut_ptr());
-    let threads = pool.threads();
-    if threads == 1 {
-        matmul_rows(w, a, 0..w.rows, ptr);
-        return;
-    }
-    // A few chunks per thread balance uneven progress; 16-row multiples keep chunks cache-sized.
-    let chunks = threads * 4;
-    let per = w.rows.div_ceil(chunks).div_ceil(16) * 16;
-    let n_chunks = w.rows.div_ceil(per);
-    pool.for_each(n_chunks, |ci| {
-        let start = ci * per;
-        matmul_rows(w, a, start..(start + per).min(w.rows), ptr);
+    matmuls([(w, OutPtr::new(out))], a, pool);
+}
+
+/// `x[t] += w · a[t]` (the residual connection), `scratch` holding the product on the way.
+fn matmul_add(w: &Q8Rows, a: &Q8Rows, scratch: &mut [f32], x: &mut [f32], pool: &Pool) {
+    debug_assert_eq!(x.len(), w.rows * a.rows);
+    let (p, xp) = (OutPtr::new(scratch), OutPtr::new(x));
+    let per = chunk_rows(w.rows, pool);
+    pool.for_each(w.rows.div_ceil(per), |ci| {
+        let rows = ci * per..((ci + 1) * per).min(w.rows);
+        matmul_rows(w, a, rows.clone(), p);
+        for t in 0..a.rows {
+            let at = t * w.rows + rows.start;
+            // SAFETY: this chunk alone owns columns `rows` of every row of `scratch` and `x`,
+            // both `a.rows * w.rows` long.
+            let (src, dst) = unsafe { (p.slice(at, rows.len()), xp.slice(at, rows.len())) };
+            for (xi, pi) in dst.iter_mut().zip(src.iter()) {
+                *xi += pi;
+            }
+        }
+    });
+}
+
+/// `ffn_act = q8(silu(w_gate · a) * (w_up · a))`. Each chunk of hidden units is computed,
+/// combined and quantised by one thread, which saves two serial passes and a hand-over.
+fn feed_forward(
+    lw: &LayerWeights,
+    a: &Q8Rows,
+    gate: &mut [f32],
+    up: &mut [f32],
+    ffn_act: &mut Q8Rows,
+    pool: &Pool,
+) {
+    let ffn = lw.w_gate.rows;
+    ffn_act.set_rows(a.rows, ffn);
+    let (gp, upp) = (OutPtr::new(gate), OutPtr::new(up));
+    let (sp, qp) = (
+        OutPtr::new(&mut ffn_act.scales),
+        OutPtr::new(&mut ffn_act.quants),
+    );
+    let per = chunk_rows(ffn, pool);
+    pool.for_each(ffn.div_ceil(per), |ci| {
+        let cols = ci * per..((ci + 1) * per).min(ffn);
+        matmul_rows(&lw.w_gate, a, cols.clone(), gp);
+        matmul_rows(&lw.w_up, a, cols.clone(), upp);
+        for t in 0..a.rows {
+            let at = t * ffn + cols.start;
+            let len = cols.len();
+            // SAFETY: this chunk alone owns columns `cols` (whole 32-wide blocks, as `per` and
+            // `ffn` are multiples of 32) of every row of `gate`, `up` and `ffn_act`, whose
+            // sizes `set_rows` and the caller match to `a.rows * ffn`.
+            let (g, u, scales, quants) = unsafe {
+                (
+                    gp.slice(at, len),
+                    upp.slice(at, len),
+                    sp.slice(at / BLOCK, len / BLOCK),
+                    qp.slice(at, len),
+                )
+            };
+            for (g, u) in g.iter_mut().zip(u.iter()) {
+                *g = *g / (1.0 + (-*g).exp()) * u;
+            }
+            quantize_blocks(g, scales, quants);
+        }
     });
 }
 

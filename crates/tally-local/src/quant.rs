@@ -64,7 +64,7 @@ impl Q8Rows {
         self.quants.resize(start + row.len(), 0);
         let scales = self.scales.len();
         self.scales.resize(scales + row.len() / BLOCK, 0.0);
-        quantize_row(row, &mut self.scales[scales..], &mut self.quants[start..]);
+        quantize_blocks(row, &mut self.scales[scales..], &mut self.quants[start..]);
         self.rows += 1;
     }
 
@@ -78,6 +78,16 @@ impl Q8Rows {
                 *o = d * v as f32;
             }
         }
+    }
+
+    /// Makes room for `rows` rows of width `cols`, contents unspecified, keeping the
+    /// allocation: for filling block by block in parallel with [`quantize_blocks`].
+    pub fn set_rows(&mut self, rows: usize, cols: usize) {
+        debug_assert_eq!(cols % BLOCK, 0);
+        self.rows = rows;
+        self.cols = cols;
+        self.scales.resize(rows * cols / BLOCK, 0.0);
+        self.quants.resize(rows * cols, 0);
     }
 
     pub fn bytes(&self) -> usize {
@@ -118,7 +128,8 @@ mod quantize_avx2 {
 /// Rounds each 32-value block to nearest with the scale `max|x| / 127`, as ggml's
 /// `quantize_row_q8_0` does. The baseline build calls libm's `roundf` per value, which
 /// dominated decoding, hence the AVX2 build (same results: `round` is exact either way).
-fn quantize_row(row: &[f32], scales: &mut [f32], quants: &mut [i8]) {
+/// Blocks are independent, so any block-aligned part of a row may be quantised on its own.
+pub fn quantize_blocks(row: &[f32], scales: &mut [f32], quants: &mut [i8]) {
     #[cfg(target_arch = "x86_64")]
     if avx2::available() {
         // SAFETY: AVX2 and FMA were detected.
@@ -143,17 +154,39 @@ pub fn matmul_rows(w: &Q8Rows, a: &Q8Rows, rows: std::ops::Range<usize>, out: Ou
     scalar::matmul_rows(w, a, rows, out)
 }
 
-/// A raw output pointer shared by the threads of one product; each writes disjoint entries.
-#[derive(Clone, Copy)]
-pub struct OutPtr(pub *mut f32);
-// SAFETY: callers split the output by row ranges, so no two threads write the same element.
-unsafe impl Send for OutPtr {}
-unsafe impl Sync for OutPtr {}
+/// A raw output pointer shared by the threads of one parallel region; each writes disjoint
+/// entries.
+pub struct OutPtr<T = f32>(pub *mut T);
+// SAFETY: callers split the output into disjoint parts, so no two threads write one element.
+unsafe impl<T: Send> Send for OutPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for OutPtr<T> {}
 
-impl OutPtr {
+// Derived impls would require `T: Clone`; the pointer is always copyable.
+impl<T> Clone for OutPtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for OutPtr<T> {}
+
+impl<T> OutPtr<T> {
+    pub fn new(buf: &mut [T]) -> OutPtr<T> {
+        OutPtr(buf.as_mut_ptr())
+    }
+
     /// The pointer; a method so closures capture the whole (thread-safe) wrapper.
-    pub fn get(self) -> *mut f32 {
+    pub fn get(self) -> *mut T {
         self.0
+    }
+
+    /// `len` elements from `start`.
+    ///
+    /// # Safety
+    /// The range must lie inside the buffer this was made from, that buffer must outlive the
+    /// slice, and no other live reference may overlap the range.
+    pub unsafe fn slice<'a>(self, start: usize, len: usize) -> &'a mut [T] {
+        std::slice::from_raw_parts_mut(self.0.add(start), len)
     }
 }
 
