@@ -37,7 +37,9 @@ pub mod overrides;
 pub mod progress;
 pub mod pyjson;
 pub mod record;
+pub mod rng;
 
 pub use error::CoreError;
 pub use progress::{NoopReporter, Reporter};
 pub use record::Status;
+pub use rng::SplitMix64;

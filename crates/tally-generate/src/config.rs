@@ -53,17 +53,11 @@ impl TotalCodeExecutions {
             TotalCodeExecutions::Fixed(n) => n,
             TotalCodeExecutions::Range(lo, hi) => {
                 let span = (hi - lo) as u64 + 1;
-                lo + (splitmix64(index as u64 ^ 0x7a11_c0de) % span) as i64
+                lo + (tally_core::SplitMix64::new(index as u64 ^ 0x7a11_c0de).next_u64() % span)
+                    as i64
             }
         }
     }
-}
-
-fn splitmix64(x: u64) -> u64 {
-    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Tool-integrated reasoning (`++code_execution=true`, spec §3) and its
