@@ -208,7 +208,8 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         .clone()
         .unwrap_or_else(|| args.output_dir.join("eval-logs"))
         .join(format!("server-{label}"));
-    let max_conn = Settings::from_overrides(&plan[0].overrides)?.max_concurrent_requests;
+    let limits =
+        crate::run_generation::ClientLimits::of(&Settings::from_overrides(&plan[0].overrides)?);
     let conn = host_or_connect(
         &rt,
         &args.server_type,
@@ -216,7 +217,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         args.model.as_deref(),
         &args.server,
         &log_dir,
-        max_conn,
+        limits,
         false,
     )?;
     let hosted_cmd = conn.server.as_ref().map(|s| s.command().to_string());

@@ -124,7 +124,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         args.model.as_deref(),
         &args.server,
         &args.output_dir.join("generation-logs"),
-        settings.max_concurrent_requests,
+        crate::run_generation::ClientLimits::of(&settings),
         settings.dry_run,
     )?;
     let spec = Spec {

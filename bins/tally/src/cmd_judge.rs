@@ -154,7 +154,7 @@ pub fn run_from_generate(args: Args) -> Result<ExitCode, AnyError> {
         args.model.as_deref(),
         &args.server,
         &output_dir.join("generation-logs"),
-        settings.max_concurrent_requests,
+        crate::run_generation::ClientLimits::of(&settings),
         settings.dry_run,
     )?;
     let result = judge_all(

@@ -29,6 +29,23 @@ pub struct Target {
     pub model: String,
 }
 
+/// How the client talks to a server: connections (`++max_concurrent_requests`) and the
+/// per-request time limit (`++request_timeout`).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientLimits {
+    pub max_connections: usize,
+    pub request_timeout: Option<std::time::Duration>,
+}
+
+impl ClientLimits {
+    pub fn of(settings: &Settings) -> ClientLimits {
+        ClientLimits {
+            max_connections: settings.max_concurrent_requests,
+            request_timeout: settings.request_timeout,
+        }
+    }
+}
+
 /// Connects to a running server (`--server_address`); the model name is discovered from
 /// `/v1/models` unless given. In a dry run an unreachable server is not an error.
 pub fn connect(
@@ -36,7 +53,7 @@ pub fn connect(
     server_type: &str,
     address: Option<&str>,
     model: Option<&str>,
-    max_connections: usize,
+    limits: ClientLimits,
     dry_run: bool,
 ) -> Result<Target, AnyError> {
     if server_type == "local" {
@@ -48,7 +65,11 @@ pub fn connect(
     let address = address.ok_or(
         "--server_address is required here: give the URL of a running server (or use `tally eval`, which can start one)",
     )?;
-    let mut builder = OpenAiCompatBackend::builder(address, kind).max_connections(max_connections);
+    let mut builder =
+        OpenAiCompatBackend::builder(address, kind).max_connections(limits.max_connections);
+    if let Some(t) = limits.request_timeout {
+        builder = builder.request_timeout(t);
+    }
     if let Some(m) = model {
         builder = builder.model(m.to_string());
     }
@@ -135,11 +156,11 @@ pub fn host_or_connect(
     model: Option<&str>,
     flags: &crate::hosting::ServerFlags,
     log_dir: &Path,
-    max_connections: usize,
+    limits: ClientLimits,
     dry_run: bool,
 ) -> Result<Connection, AnyError> {
     if address.is_some() || server_type == "local" {
-        let target = connect(rt, server_type, address, model, max_connections, dry_run)?;
+        let target = connect(rt, server_type, address, model, limits, dry_run)?;
         return Ok(Connection {
             target,
             server: None,
@@ -159,7 +180,7 @@ pub fn host_or_connect(
             server_type,
             Some(&spec.base_url()),
             model.or(Some("<hosted>")),
-            max_connections,
+            limits,
             true,
         )?;
         return Ok(Connection {
@@ -195,7 +216,7 @@ pub fn host_or_connect(
         server_type,
         Some(server.base_url()),
         model,
-        max_connections,
+        limits,
         false,
     )?;
     Ok(Connection {
@@ -425,7 +446,8 @@ pub fn generate(
             &merged,
             &tally_cluster::chunk_paths(&merged, num_chunks),
         )? {
-            tally_cluster::MergeOutcome::Waiting { .. } => out.waiting.push(merged),
+            tally_cluster::MergeOutcome::Waiting { .. }
+            | tally_cluster::MergeOutcome::BeingMerged { .. } => out.waiting.push(merged),
             _ => out.complete.push(merged),
         }
     }

@@ -48,6 +48,9 @@ pub enum ClusterError {
     },
     #[error(transparent)]
     Core(#[from] tally_core::CoreError),
+    /// Another process is writing (or merging into) the same output.
+    #[error(transparent)]
+    Locked(#[from] tally_core::LockError),
 }
 
 impl ClusterError {

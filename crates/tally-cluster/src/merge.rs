@@ -23,6 +23,8 @@ pub enum MergeOutcome {
     AlreadyMerged { removed: usize },
     /// Some chunks are not finished (no `.done` marker); nothing was touched.
     Waiting { not_done: Vec<PathBuf> },
+    /// Another process holds the merged file's lock and merges it; nothing was touched.
+    BeingMerged { holder: String },
 }
 
 /// Concatenates `chunks` into `merged` once every chunk's `.done` marker exists, marks `merged`
@@ -35,6 +37,15 @@ pub enum MergeOutcome {
 ///
 /// [`chunk_path`]: crate::chunk_path
 pub fn merge_chunks(merged: &Path, chunks: &[PathBuf]) -> Result<MergeOutcome> {
+    // Two runs finishing their last chunks at once must not merge (and delete chunks) together;
+    // the one that finds the lock taken leaves the merge to the holder.
+    let _lock = match tally_core::OutputLock::acquire(merged) {
+        Ok(l) => l,
+        Err(tally_core::LockError::Held { holder, .. }) => {
+            return Ok(MergeOutcome::BeingMerged { holder })
+        }
+        Err(e) => return Err(e.into()),
+    };
     if done_marker(merged).exists() {
         return Ok(MergeOutcome::AlreadyMerged {
             removed: remove_finished_chunks(chunks)?,
@@ -111,6 +122,13 @@ fn remove_finished_chunks(chunks: &[PathBuf]) -> Result<usize> {
         let marker = done_marker(chunk);
         if !marker.exists() {
             continue;
+        }
+        // The generator's run record (and a journal a rerun kept) go with the chunk; the marker
+        // goes last, so a crash part-way is finished by the next call.
+        for suffix in [".tally-run.json", ".tally-journal"] {
+            let mut side = chunk.as_os_str().to_os_string();
+            side.push(suffix);
+            remove_if_present(Path::new(&side))?;
         }
         if remove_if_present(chunk)? {
             removed += 1;

@@ -33,6 +33,7 @@ pub mod benchmarks;
 pub mod error;
 pub mod jsonl;
 pub mod judgement;
+pub mod lock;
 pub mod overrides;
 pub mod progress;
 pub mod pyjson;
@@ -40,6 +41,7 @@ pub mod record;
 pub mod rng;
 
 pub use error::CoreError;
+pub use lock::{LockError, OutputLock};
 pub use progress::{NoopReporter, Reporter};
 pub use record::Status;
 pub use rng::SplitMix64;

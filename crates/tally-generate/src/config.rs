@@ -102,6 +102,9 @@ pub struct Settings {
     pub prompt_template: Option<String>,
     pub examples_type: Option<String>,
     pub max_concurrent_requests: usize,
+    /// `++request_timeout=SECONDS` (Tally's): a request without an answer by then ends as
+    /// `timeout` (retried by the next run); none by default, as in NeMo-Skills.
+    pub request_timeout: Option<std::time::Duration>,
     /// `++max_samples` (`-1` → all).
     pub max_samples: Option<usize>,
     pub extra_stop_phrases: Vec<String>,
@@ -161,6 +164,7 @@ impl Settings {
                     | "prompt_template"
                     | "examples_type"
                     | "max_concurrent_requests"
+                    | "request_timeout"
                     | "max_samples"
                     | "extra_stop_phrases"
                     | "total_code_executions_in_prompt"
@@ -279,6 +283,18 @@ impl Settings {
                 }
             },
         };
+        let request_timeout = match ov.get("request_timeout") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_f64() {
+                Some(s) if s > 0.0 && s.is_finite() => Some(std::time::Duration::from_secs_f64(s)),
+                _ => {
+                    return Err(GenerateError::setting(
+                        "++request_timeout",
+                        "must be a positive number of seconds",
+                    ))
+                }
+            },
+        };
         let max_samples = match ov.get("max_samples") {
             None | Some(Value::Null) => None,
             Some(v) => match v.as_i64() {
@@ -344,6 +360,7 @@ impl Settings {
                 .filter(|v| !v.is_null())
                 .map(value_to_string),
             max_concurrent_requests,
+            request_timeout,
             max_samples,
             extra_stop_phrases,
             total_code_executions_in_prompt,

@@ -16,7 +16,7 @@ use futures::StreamExt;
 use serde_json::Value;
 use tally_backend::{Backend, ChatMessage, GenerationRequest, Prompt as BackendPrompt};
 use tally_core::atomic::atomic_write;
-use tally_core::{pyjson, Reporter, Status};
+use tally_core::{pyjson, OutputLock, Reporter, Status};
 use tally_prompt::Filled;
 
 use crate::error::GenerateError;
@@ -115,6 +115,8 @@ struct PassRun {
     generated: usize,
     remaining: usize,
     writer: Option<JournalWriter>,
+    /// Held from planning until the pass is final: one writer per output.
+    lock: Option<OutputLock>,
     statuses: BTreeMap<Status, usize>,
     /// Problems still to generate.
     todo: Vec<bool>,
@@ -223,6 +225,9 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
                 .map(|(i, f)| sample_key(f, &sampling, &job.model, pass.seed, i))
                 .collect();
             let files = PassFiles::new(job.output_path(pass.seed));
+            // Before anything of the output is read: a second writer would see half-written
+            // state and remove the other's journal.
+            let lock = OutputLock::acquire(&files.output)?;
             let policy = if job.dry_run {
                 crate::config::ResumePolicy::Resume
             } else {
@@ -238,6 +243,7 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
                 generated: 0,
                 remaining: 0,
                 writer: None,
+                lock: Some(lock),
                 statuses: BTreeMap::new(),
                 todo: vec![false; n],
                 gen_hash: vec![None; n],
@@ -278,6 +284,9 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
                         }
                     }
                 }
+            }
+            if run.state == PassState::AlreadyDone {
+                run.lock = None;
             }
             runs.push(run);
         }
@@ -537,6 +546,7 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
             ));
         }
         run.statuses = statuses;
+        run.lock = None;
         Ok(())
     }
 }

@@ -58,6 +58,10 @@ pub enum GenerateError {
     #[error(transparent)]
     Core(#[from] CoreError),
 
+    /// Another process is writing the same output.
+    #[error(transparent)]
+    Locked(#[from] tally_core::LockError),
+
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

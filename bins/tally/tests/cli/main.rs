@@ -11,3 +11,4 @@ mod summarize_compat;
 mod summarize_default;
 mod summarize_errors;
 mod tir;
+mod torture;
