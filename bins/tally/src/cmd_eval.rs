@@ -113,12 +113,12 @@ pub struct Args {
 }
 
 /// One benchmark of the plan.
-struct Bench {
-    name: String,
+pub(crate) struct Bench {
+    pub(crate) name: String,
     split: String,
     input: PathBuf,
-    out_dir: PathBuf,
-    seeds: SeedPlan,
+    pub(crate) out_dir: PathBuf,
+    pub(crate) seeds: SeedPlan,
     overrides: Overrides,
 }
 
@@ -152,7 +152,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
             .into_iter()
             .map(|b| (b.name, b.samples))
             .collect();
-        return crate::eval_slurm::submit(&args, &benches, &log_dir);
+        return crate::eval_slurm::submit(&args, &benches, &plan, &log_dir);
     }
     let hosted = match (&args.server_address, args.server_type.as_str()) {
         (Some(_), _) | (None, "local") => None,

@@ -6,9 +6,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use tally_cluster::{sbatch_script, Executor, Job, JobId, SlurmConfig, SlurmExecutor};
+use tally_cluster::{
+    decide, sbatch_script, Decision, Executor, Job, JobId, JobState, SlurmConfig, SlurmExecutor,
+    Submission, SubmittedJob,
+};
 
-use crate::cmd_eval::Args;
+use crate::cmd_eval::{Args, Bench};
 use crate::AnyError;
 
 /// The `tally eval` argv that runs `bench` (one chunk of it) on a node.
@@ -68,10 +71,34 @@ fn abs(p: &Path) -> Result<String, AnyError> {
     Ok(std::path::absolute(p)?.display().to_string())
 }
 
+/// Whether every output a job writes is final: each seed's merged output marked `.done` with the
+/// benchmark's manifest written (generated and graded), or — for a chunk job — each seed's chunk
+/// marked `.done`.
+fn outputs_final(bench: &Bench, chunk: Option<usize>) -> bool {
+    let manifest = bench.out_dir.join("tally-eval-manifest.json").exists();
+    bench.seeds.seeds.iter().all(|seed| {
+        let name = match seed {
+            Some(s) => format!("output-rs{s}"),
+            None => "output".to_string(),
+        };
+        let merged = bench.out_dir.join(format!("{name}.jsonl"));
+        let chunk_done = chunk.is_some_and(|c| {
+            tally_cluster::is_done(&bench.out_dir.join(format!("{name}_chunk_{c}.jsonl")))
+        });
+        chunk_done || (tally_cluster::is_done(&merged) && manifest)
+    })
+}
+
 /// Submits the jobs (or prints their scripts with `--dry-run`); with `--wait`, waits for them.
+///
+/// Submitting the same evaluation again sends only what is unfinished: a job whose earlier copy
+/// is still queued or running is kept (see `<log_dir>/<expname>-slurm-jobs.json`), a job whose
+/// outputs are final is skipped, and the summary job then waits for the jobs of both
+/// submissions.
 pub fn submit(
     args: &Args,
     benches: &[(String, u32)],
+    plan: &[Bench],
     log_dir: &Path,
 ) -> Result<ExitCode, AnyError> {
     let mut config = SlurmConfig::new(log_dir.join("scripts"));
@@ -90,14 +117,19 @@ pub fn submit(
             Some(c) => (0..c).map(Some).collect(),
             None => vec![None],
         };
+        let bench = plan.iter().find(|b| &b.name == name);
         for chunk in chunks {
             let suffix = chunk.map(|c| format!("-chunk{c}")).unwrap_or_default();
             let job_name = format!("{expname}-{name}{suffix}");
             let log = log_dir.join(format!("{job_name}_%j.log"));
-            jobs.push(Job::new(
-                job_name,
-                job_argv(args, &format!("{name}:{n}"), chunk)?,
-                log,
+            let done = bench.is_some_and(|b| outputs_final(b, chunk));
+            jobs.push((
+                Job::new(
+                    job_name,
+                    job_argv(args, &format!("{name}:{n}"), chunk)?,
+                    log,
+                ),
+                done,
             ));
         }
     }
@@ -113,31 +145,76 @@ pub fn submit(
     );
 
     if args.dry_run {
-        for j in jobs.iter().chain([&summary_job]) {
+        for (j, _) in &jobs {
             println!("{}", sbatch_script(j, &config)?);
         }
+        println!("{}", sbatch_script(&summary_job, &config)?);
         return Ok(ExitCode::SUCCESS);
     }
     std::fs::create_dir_all(log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
+    let record_path = log_dir.join(format!("{expname}-slurm-jobs.json"));
+    let mut record = Submission::read(&record_path)?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let executor = SlurmExecutor::new(config);
     rt.block_on(async {
         let mut ids: Vec<JobId> = Vec::new();
-        for j in &jobs {
-            let id = executor.submit(j).await?;
-            println!("submitted {} as Slurm job {id}", j.name);
-            ids.push(id);
+        for (j, done) in &jobs {
+            match decide(&executor, record.jobs.get(&j.name), *done).await? {
+                Decision::Keep { id, state } => {
+                    println!(
+                        "{} is still {} as Slurm job {id}: not submitted again",
+                        j.name,
+                        if state == JobState::Pending {
+                            "queued"
+                        } else {
+                            "running"
+                        }
+                    );
+                    ids.push(id);
+                }
+                Decision::Done => println!("{}: outputs complete, nothing to submit", j.name),
+                Decision::Submit => {
+                    let id = executor.submit(j).await?;
+                    println!("submitted {} as Slurm job {id}", j.name);
+                    record.jobs.insert(
+                        j.name.clone(),
+                        SubmittedJob {
+                            id: id.to_string(),
+                            log: j.log_path.clone(),
+                        },
+                    );
+                    // Recorded at once: a submission interrupted half-way is not sent twice.
+                    record.write(&record_path)?;
+                    ids.push(id);
+                }
+            }
         }
         let mut last = summary_job;
         for id in &ids {
             last = last.after(id);
         }
-        let sid = executor.submit(&last).await?;
-        println!("submitted {} as Slurm job {sid} (after the others)", last.name);
-        let record = serde_json::json!({"jobs": ids.iter().map(ToString::to_string).collect::<Vec<_>>(), "summarize": sid.to_string()});
-        tally_core::atomic::atomic_write_bytes(&log_dir.join(format!("{expname}-slurm-jobs.json")), record.to_string().as_bytes())?;
+        let sid = match decide(&executor, record.jobs.get(&last.name), false).await? {
+            // A summary still waiting on the earlier jobs would run before the new ones finish.
+            Decision::Keep { id, .. } => {
+                executor.cancel(&id).await?;
+                executor.submit(&last).await?
+            }
+            _ => executor.submit(&last).await?,
+        };
+        println!(
+            "submitted {} as Slurm job {sid} (after the others)",
+            last.name
+        );
+        record.jobs.insert(
+            last.name.clone(),
+            SubmittedJob {
+                id: sid.to_string(),
+                log: last.log_path.clone(),
+            },
+        );
+        record.write(&record_path)?;
         if !args.wait {
             return Ok(ExitCode::SUCCESS);
         }
@@ -149,6 +226,10 @@ pub fn submit(
             println!("Slurm job {id}: {st:?}");
             ok &= st.is_success();
         }
-        Ok::<ExitCode, AnyError>(if ok { ExitCode::SUCCESS } else { ExitCode::from(2) })
+        Ok::<ExitCode, AnyError>(if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(2)
+        })
     })
 }

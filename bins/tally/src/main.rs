@@ -8,6 +8,7 @@ mod cmd_judge;
 mod cmd_prepare;
 mod cmd_sandbox;
 mod cmd_start_server;
+mod cmd_status;
 mod cmd_summarize;
 mod eval_slurm;
 mod hosting;
@@ -53,6 +54,8 @@ enum Command {
     /// Summarize graded sample files into tables and metrics.json (`ns summarize_results`).
     #[command(name = "summarize-results", alias = "summarize_results")]
     SummarizeResults(cmd_summarize::Args),
+    /// Where an evaluation stands: each output's samples done, failures and writer, and its Slurm jobs.
+    Status(cmd_status::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::SummarizeResults(args) => cmd_summarize::run(args),
         Command::StartServer(args) => cmd_start_server::run(args),
         Command::Convert(args) => cmd_convert::run(args),
+        Command::Status(args) => cmd_status::run(args),
     };
     match result {
         Ok(code) => code,

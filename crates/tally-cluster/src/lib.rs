@@ -79,6 +79,7 @@ mod sbatch_script;
 mod shell_quote;
 mod slurm;
 mod slurm_state;
+mod submission;
 
 pub use chunks::{
     chunk_id_of, chunk_path, chunk_paths, chunk_range, done_marker, is_done, mark_done,
@@ -92,3 +93,4 @@ pub use merge::{merge_chunks, MergeOutcome};
 pub use sbatch_script::{sbatch_script, SlurmConfig};
 pub use shell_quote::{shell_line, shell_quote};
 pub use slurm::{SlurmExecutor, SLURM_HINT};
+pub use submission::{decide, Decision, Submission, SubmittedJob};

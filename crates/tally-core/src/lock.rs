@@ -110,6 +110,21 @@ impl OutputLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Who holds the lock of `output` right now (`pid N on HOST`), if anyone; reads without
+    /// taking it over.
+    pub fn holder(output: &Path) -> Option<String> {
+        let mut file = File::open(lock_path(output)).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => None,
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                Some(text.trim().to_string())
+            }
+            Err(TryLockError::Error(_)) => None,
+        }
+    }
 }
 
 impl Drop for OutputLock {
@@ -137,8 +152,13 @@ mod tests {
             msg.contains(&format!("pid {}", std::process::id())),
             "{msg}"
         );
+        assert_eq!(
+            OutputLock::holder(&out).as_deref(),
+            Some(format!("pid {} on {}", std::process::id(), host()).as_str())
+        );
         drop(first);
         assert!(!lock_path(&out).exists());
+        assert_eq!(OutputLock::holder(&out), None);
         let again = OutputLock::acquire(&out).unwrap();
         assert!(lock_path(&out).exists());
         drop(again);

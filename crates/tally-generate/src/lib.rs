@@ -76,6 +76,7 @@ pub mod error;
 pub mod job;
 pub mod journal;
 pub mod key;
+pub mod progress;
 pub mod record;
 pub mod resume;
 pub mod seeds;
@@ -93,6 +94,7 @@ pub use engine::{
 };
 pub use error::GenerateError;
 pub use job::{load_inputs, load_prompt, passes, Job, Pass};
+pub use progress::{pass_progress, PassProgress};
 pub use record::{RecordKeys, SampleOutcome, TirStats};
 pub use resume::{RunHeader, RunRecord};
 pub use seeds::{output_file_name, seed_overrides, SeedDefaults, SeedPlan};

@@ -412,24 +412,62 @@ fn an_eval_on_slurm_runs_one_job_per_benchmark_then_the_summary() {
             .arg(shared().join("data").join(b)));
         assert!(prep.status.success(), "{}", stderr(&prep));
     }
-    let out = run(tally().current_dir(d).args([
-        "eval",
-        "--cluster=slurm",
-        "--wait",
-        "--expname=t",
-        "--server_type=llamacpp",
-        "--server_port=0",
-        "--output_dir=out",
-        "--benchmarks=gsm8k:1,aime24:0",
-        "--data_dir=data",
-        "--not_exclusive",
-        "++prompt_template=qwen-instruct",
-        "++max_samples=2",
-        "++inference.tokens_to_generate=16",
-    ]));
+    let eval_args = |wait: bool| {
+        let mut cmd = tally();
+        cmd.current_dir(d).args(["eval", "--cluster=slurm"]);
+        if wait {
+            cmd.arg("--wait");
+        }
+        cmd.args([
+            "--expname=t",
+            "--server_type=llamacpp",
+            "--server_port=0",
+            "--output_dir=out",
+            "--benchmarks=gsm8k:1,aime24:0",
+            "--data_dir=data",
+            "--not_exclusive",
+            "++prompt_template=qwen-instruct",
+            "++max_samples=2",
+            "++inference.tokens_to_generate=16",
+        ]);
+        cmd
+    };
+    // A first submission, then the same command again while its jobs are queued or running
+    // (now with --wait): nothing is submitted twice, the summary waits for the first jobs.
+    let first = run(&mut eval_args(false));
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(
+        stdout(&first).matches("submitted t-").count(),
+        3,
+        "{}",
+        stdout(&first)
+    );
+    let out = run(&mut eval_args(true));
+    let again = stdout(&out);
+    assert!(
+        !again.contains("submitted t-gsm8k") && !again.contains("submitted t-aime24"),
+        "a benchmark job was submitted twice:\n{again}"
+    );
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
     assert_eq!(text.matches(": Completed").count(), 3, "{text}");
+    // Everything is final: a third submission sends only the summary.
+    let third = run(&mut eval_args(false));
+    assert_eq!(
+        stdout(&third)
+            .matches("outputs complete, nothing to submit")
+            .count(),
+        2,
+        "{}",
+        stdout(&third)
+    );
+    let status = run(tally().current_dir(d).args(["status", "out"]));
+    let status = stdout(&status);
+    assert_eq!(status.matches(" done ").count(), 3, "{status}");
+    assert!(
+        status.contains("t-gsm8k") && status.contains("completed"),
+        "{status}"
+    );
     assert_eq!(
         read_records(&d.join("out/eval-results/gsm8k/output-rs0.jsonl")).len(),
         2
