@@ -15,6 +15,7 @@ mod hosting;
 mod reporter;
 mod run_generation;
 mod sandbox_exec;
+mod signals;
 
 use std::process::ExitCode;
 

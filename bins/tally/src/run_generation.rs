@@ -161,6 +161,9 @@ pub fn host_or_connect(
 ) -> Result<Connection, AnyError> {
     if address.is_some() || server_type == "local" {
         let target = connect(rt, server_type, address, model, limits, dry_run)?;
+        if !dry_run {
+            crate::signals::install(rt, None);
+        }
         return Ok(Connection {
             target,
             server: None,
@@ -203,14 +206,9 @@ pub fn host_or_connect(
         tally_launch::StartOptions::new(&log, crate::hosting::wait(flags))
             .with_die_with_parent(true),
     ))?;
-    let stopper = server.stopper();
-    // Ctrl-C stops the server (and its workers) first; the journals make a rerun resume.
-    rt.spawn(async move {
-        if tally_launch::stop_on_ctrl_c(stopper).await.is_ok() {
-            eprintln!("interrupted: server stopped; rerun the same command to continue");
-            std::process::exit(130);
-        }
-    });
+    // Ctrl-C, SIGTERM or SIGUSR1 stop the server (and its workers) first; the journals make a
+    // rerun resume.
+    crate::signals::install(rt, Some(server.stopper()));
     let target = connect(
         rt,
         server_type,

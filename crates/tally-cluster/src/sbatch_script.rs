@@ -31,6 +31,11 @@ pub struct SlurmConfig {
     pub bin_dir: Option<PathBuf>,
     /// How often [`Executor::wait`](crate::Executor::wait) asks Slurm about its jobs.
     pub poll_interval: Duration,
+    /// `--requeue`: a preempted job (or one that requeues itself) starts again and resumes.
+    pub requeue: bool,
+    /// `--signal=B:USR1@<s>`: SIGUSR1 to the job this long before its time limit, so it stops
+    /// cleanly and requeues itself.
+    pub warn_before_limit: Option<Duration>,
 }
 
 impl SlurmConfig {
@@ -47,6 +52,8 @@ impl SlurmConfig {
             extra_directives: Vec::new(),
             bin_dir: None,
             poll_interval: Duration::from_secs(5),
+            requeue: true,
+            warn_before_limit: Some(Duration::from_secs(120)),
         }
     }
 }
@@ -88,6 +95,12 @@ pub fn sbatch_script(job: &Job, config: &SlurmConfig) -> Result<String> {
     }
     if config.exclusive {
         directives.push("--exclusive".to_string());
+    }
+    if config.requeue {
+        directives.push("--requeue".to_string());
+    }
+    if let Some(d) = config.warn_before_limit {
+        directives.push(format!("--signal=B:USR1@{}", d.as_secs().max(1)));
     }
     if let Some(dir) = &job.current_dir {
         directives.push(format!(
@@ -224,6 +237,8 @@ mod tests {
              #SBATCH --nodes=2\n\
              #SBATCH --gpus-per-node=8\n\
              #SBATCH --exclusive\n\
+             #SBATCH --requeue\n\
+             #SBATCH --signal=B:USR1@120\n\
              #SBATCH --chdir=\"/work dir\"\n\
              #SBATCH --dependency=afterok:41:42\n\
              #SBATCH --kill-on-invalid-dep=yes\n\
@@ -239,6 +254,8 @@ mod tests {
     fn a_plain_job_gets_only_what_it_needs() {
         let config = SlurmConfig {
             exclusive: false,
+            requeue: false,
+            warn_before_limit: None,
             ..SlurmConfig::new("/scripts")
         };
         let job = Job::new(

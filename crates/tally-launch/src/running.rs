@@ -286,6 +286,50 @@ pub async fn stop_on_ctrl_c(stopper: Stopper) -> Result<()> {
     stopper.stop().await
 }
 
+/// The signals after which a run stops cleanly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    /// Ctrl-C.
+    Interrupt,
+    /// `kill`, or Slurm preempting or cancelling the job.
+    Terminate,
+    /// Slurm's warning before the time limit (`--signal=B:USR1@…`).
+    User1,
+}
+
+impl StopSignal {
+    /// The shell's exit code for a process ended by this signal (128 + its number).
+    pub fn exit_code(self) -> u8 {
+        128 + match self {
+            StopSignal::Interrupt => libc::SIGINT,
+            StopSignal::Terminate => libc::SIGTERM,
+            StopSignal::User1 => libc::SIGUSR1,
+        } as u8
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            StopSignal::Interrupt => "SIGINT",
+            StopSignal::Terminate => "SIGTERM",
+            StopSignal::User1 => "SIGUSR1",
+        }
+    }
+}
+
+/// Waits for SIGINT, SIGTERM or SIGUSR1 and says which came. From the first call on, these
+/// signals no longer end the process by themselves: the caller stops what it must and exits.
+pub async fn stop_signal() -> std::io::Result<StopSignal> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(tokio::select! {
+        _ = int.recv() => StopSignal::Interrupt,
+        _ = term.recv() => StopSignal::Terminate,
+        _ = usr1.recv() => StopSignal::User1,
+    })
+}
+
 /// Checks that `spec`'s program is installed, and for vLLM/SGLang that its Python can import
 /// the package. [`RunningServer::start`] calls this first.
 pub async fn check_installed(spec: &ServerSpec) -> Result<()> {

@@ -1,0 +1,48 @@
+//! Stopping a run cleanly on SIGINT, SIGTERM or SIGUSR1: the hosted server (if any) is stopped
+//! with its process group, and inside a Slurm job the time-limit warning (SIGUSR1, sent by
+//! `--signal=B:USR1@…`) requeues the job so it resumes where it stopped. The journals need
+//! nothing: every sample finished before the last sync is kept, and the rest is generated again
+//! by the resumed run (the torture harness kills at any moment to prove it).
+
+use tally_launch::{stop_signal, StopSignal, Stopper};
+
+/// Spawns the handler on `rt`; call once per process, before generating.
+pub fn install(rt: &tokio::runtime::Runtime, server: Option<Stopper>) {
+    rt.spawn(async move {
+        let Ok(signal) = stop_signal().await else {
+            return;
+        };
+        eprintln!(
+            "\n{}: stopping; rerun the same command to continue where it stopped",
+            signal.name()
+        );
+        if let Some(s) = server {
+            if s.stop().await.is_ok() {
+                eprintln!("server stopped");
+            }
+        }
+        if signal == StopSignal::User1 {
+            requeue_slurm_job();
+        }
+        std::process::exit(signal.exit_code() as i32);
+    });
+}
+
+/// `scontrol requeue $SLURM_JOB_ID` when running as a Slurm job (submitted `--requeue`).
+fn requeue_slurm_job() {
+    let Some(id) = std::env::var("SLURM_JOB_ID").ok().filter(|s| !s.is_empty()) else {
+        return;
+    };
+    match std::process::Command::new("scontrol")
+        .args(["requeue", &id])
+        .status()
+    {
+        Ok(s) if s.success() => {
+            eprintln!("Slurm job {id} requeued: it will resume where it stopped")
+        }
+        Ok(s) => {
+            eprintln!("warning: `scontrol requeue {id}` failed ({s}); resubmit the same command")
+        }
+        Err(e) => eprintln!("warning: `scontrol requeue {id}`: {e}; resubmit the same command"),
+    }
+}
