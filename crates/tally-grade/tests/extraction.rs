@@ -113,6 +113,9 @@ fn shared_extraction_cases() {
     let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/grader-cases/extraction-dev.jsonl");
     let Ok(text) = std::fs::read_to_string(&p) else {
+        if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+            panic!("a real-service test cannot run under CI: its service or data is missing");
+        }
         eprintln!("note: {} absent; skipped", p.display());
         return;
     };
@@ -140,6 +143,9 @@ fn shared_normalization_cases() {
     let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/grader-cases/normalization-dev.jsonl");
     let Ok(text) = std::fs::read_to_string(&p) else {
+        if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+            panic!("a real-service test cannot run under CI: its service or data is missing");
+        }
         eprintln!("note: {} absent; skipped", p.display());
         return;
     };

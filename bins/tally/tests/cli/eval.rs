@@ -152,6 +152,9 @@ fn llama_cached() -> Option<PathBuf> {
     if bin.exists() {
         Some(bin)
     } else {
+        if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+            panic!("a real-service test cannot run under CI: its service or data is missing");
+        }
         eprintln!("note: no cached llama-server (scripts/llama-server.sh setup); skipping the hosted eval test");
         None
     }
@@ -314,6 +317,7 @@ fn an_eval_with_the_embedded_model_survives_kill_9() {
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/tally"));
     let model = cache.join("llama-server/models/SmolLM2-135M-Instruct.Q4_1.gguf");
     if !model.exists() {
+        crate::common::missing_service("no cached SmolLM2 model");
         eprintln!(
             "note: {} missing (scripts/llama-server.sh model); skipping",
             model.display()
@@ -393,7 +397,9 @@ fn slurm_idle() -> bool {
         .output()
         .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains("idle"));
     if !idle {
-        eprintln!("note: no idle Slurm node (bash ../shared/tools/slurm-local.sh start); skipping the Slurm eval test");
+        crate::common::missing_service(
+            "no idle Slurm node (bash ../shared/tools/slurm-local.sh start)",
+        );
     }
     idle
 }
