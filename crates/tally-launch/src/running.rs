@@ -316,18 +316,34 @@ impl StopSignal {
     }
 }
 
-/// Waits for SIGINT, SIGTERM or SIGUSR1 and says which came. From the first call on, these
-/// signals no longer end the process by themselves: the caller stops what it must and exits.
-pub async fn stop_signal() -> std::io::Result<StopSignal> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut usr1 = signal(SignalKind::user_defined1())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    Ok(tokio::select! {
-        _ = int.recv() => StopSignal::Interrupt,
-        _ = term.recv() => StopSignal::Terminate,
-        _ = usr1.recv() => StopSignal::User1,
-    })
+/// Listeners for SIGINT, SIGTERM and SIGUSR1. From their creation on (inside a tokio runtime),
+/// these signals no longer end the process by themselves: the caller stops what it must and
+/// exits.
+pub struct StopSignals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    usr1: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    /// Registers the listeners (needs a runtime context: `Runtime::enter`).
+    pub fn new() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            usr1: signal(SignalKind::user_defined1())?,
+        })
+    }
+
+    /// The next of the three signals.
+    pub async fn recv(&mut self) -> StopSignal {
+        tokio::select! {
+            _ = self.int.recv() => StopSignal::Interrupt,
+            _ = self.term.recv() => StopSignal::Terminate,
+            _ = self.usr1.recv() => StopSignal::User1,
+        }
+    }
 }
 
 /// Checks that `spec`'s program is installed, and for vLLM/SGLang that its Python can import
