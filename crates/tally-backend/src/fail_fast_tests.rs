@@ -78,7 +78,11 @@ async fn a_model_listing_passes_the_check_and_names_the_model() {
 
 #[tokio::test]
 async fn without_a_models_endpoint_one_token_is_asked_for() {
-    let (srv, seen) = server(Reply::json(404, &json!({"detail": "Not Found"})), vec![ok()]).await;
+    let (srv, seen) = server(
+        Reply::json(404, &json!({"detail": "Not Found"})),
+        vec![ok()],
+    )
+    .await;
     let b = OpenAiCompatBackend::builder(srv.url(), ServerKind::Sglang)
         .model("m")
         .build()
@@ -157,7 +161,14 @@ async fn http_errors_and_answers_in_between_do_not_trip_it() {
     assert!(b.halted().is_none());
 
     // Two resets, an answer, two resets, an answer: never three in a row.
-    let script = vec![Reply::Reset, Reply::Reset, ok(), Reply::Reset, Reply::Reset, ok()];
+    let script = vec![
+        Reply::Reset,
+        Reply::Reset,
+        ok(),
+        Reply::Reset,
+        Reply::Reset,
+        ok(),
+    ];
     let (srv, _) = server(listing(&["m"]), script).await;
     let b = OpenAiCompatBackend::builder(srv.url(), ServerKind::Vllm)
         .model("m")

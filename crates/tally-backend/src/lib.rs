@@ -69,10 +69,10 @@ mod backend;
 mod breaker;
 #[cfg(test)]
 mod client_tests;
-#[cfg(test)]
-mod fail_fast_tests;
 mod context;
 mod error;
+#[cfg(test)]
+mod fail_fast_tests;
 mod http1;
 mod openai_compat;
 pub mod params;

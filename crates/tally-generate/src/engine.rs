@@ -367,7 +367,9 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
                         if infer_code_end {
                             model = model.inferring_code_end(&tags.code_begin, &tags.code_end);
                         }
-                        Some(SampleOutcome::from_tir(run_tir(prompt, &config, &model, executor).await))
+                        Some(SampleOutcome::from_tir(
+                            run_tir(prompt, &config, &model, executor).await,
+                        ))
                     }
                     _ => {
                         let req = GenerationRequest {

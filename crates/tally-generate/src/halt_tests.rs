@@ -141,7 +141,11 @@ async fn a_tripped_breaker_stops_dispatch_and_a_rerun_sends_exactly_the_rest() {
     };
     assert_eq!((*written, *not_sent), (7, 13));
     assert_eq!(halted.failures, 3);
-    assert_eq!(dying.calls.load(Ordering::SeqCst), 8, "nothing sent after the trip");
+    assert_eq!(
+        dying.calls.load(Ordering::SeqCst),
+        8,
+        "nothing sent after the trip"
+    );
     let msg = err.to_string();
     assert!(msg.contains("http://dead/v1/completions"), "{msg}");
     assert!(msg.contains("rerun the same command"), "{msg}");

@@ -29,7 +29,10 @@ fn write(path: &Path, rows: &[Value]) {
 /// The reported run: greedy + 2 seeds × 3 problems, every request failed (9 samples).
 fn all_failed(dir: &Path) {
     for name in ["output.jsonl", "output-rs0.jsonl", "output-rs1.jsonl"] {
-        write(&dir.join("gsm8k").join(name), &[failed(), failed(), failed()]);
+        write(
+            &dir.join("gsm8k").join(name),
+            &[failed(), failed(), failed()],
+        );
     }
 }
 
@@ -60,7 +63,10 @@ fn every_rate_of_an_all_failed_benchmark_is_na_in_the_text_table() {
         lines[0].contains(" gsm8k (excluded 9 of 9 samples: request_error 9) "),
         "{text}"
     );
-    assert!(lines[0].starts_with("---") && lines[0].ends_with("---"), "{text}");
+    assert!(
+        lines[0].starts_with("---") && lines[0].ends_with("---"),
+        "{text}"
+    );
     assert_eq!(
         lines[1],
         "evaluation_mode  | num_entries | symbolic_correct | no_answer"
@@ -72,7 +78,10 @@ fn every_rate_of_an_all_failed_benchmark_is_na_in_the_text_table() {
         .map(|l| l.split('|').map(str::trim).collect())
         .collect();
     let modes: Vec<&str> = rows.iter().map(|r| r[0]).collect();
-    assert_eq!(modes, ["greedy", "pass@1[avg-of-2]", "majority@2", "pass@2"]);
+    assert_eq!(
+        modes,
+        ["greedy", "pass@1[avg-of-2]", "majority@2", "pass@2"]
+    );
     for r in &rows {
         assert_eq!(&r[1..], ["3", "n/a", "n/a"], "{text}");
     }
@@ -82,10 +91,7 @@ fn every_rate_of_an_all_failed_benchmark_is_na_in_the_text_table() {
         "{text}"
     );
     assert!(!text.contains("NaN") && !text.contains("0.00"), "{text}");
-    assert!(
-        text.contains("gsm8k: 9 samples: request_error 9"),
-        "{text}"
-    );
+    assert!(text.contains("gsm8k: 9 samples: request_error 9"), "{text}");
 }
 
 #[test]
@@ -104,7 +110,10 @@ fn markdown_and_csv_say_na_too() {
 
     let csv = render(&s, Format::Csv);
     assert!(csv.contains("\ngsm8k,greedy,num_entries,3,,\n"), "{csv}");
-    assert!(csv.contains("\ngsm8k,greedy,symbolic_correct,n/a,,\n"), "{csv}");
+    assert!(
+        csv.contains("\ngsm8k,greedy,symbolic_correct,n/a,,\n"),
+        "{csv}"
+    );
     assert!(csv.contains("\ngsm8k,pass@1,no_answer,n/a,,\n"), "{csv}");
     // Every rate row of every mode (smaller k included): n/a and no interval.
     for line in csv.lines().skip(1) {
@@ -122,7 +131,13 @@ fn metrics_json_has_null_rates_and_intervals_and_the_exclusions() {
     let s = summary_of(tmp.path(), SummaryMode::Tally);
     let m = metrics_json(&s);
     let t = &m["gsm8k"];
-    for mode in ["greedy", "pass@1[avg-of-2]", "majority@2", "pass@2", "pass@1"] {
+    for mode in [
+        "greedy",
+        "pass@1[avg-of-2]",
+        "majority@2",
+        "pass@2",
+        "pass@1",
+    ] {
         assert_eq!(t[mode]["num_entries"], 3, "{mode}");
         for metric in ["symbolic_correct", "no_answer"] {
             assert_eq!(t[mode][metric], Value::Null, "{mode} {metric}");
@@ -133,7 +148,10 @@ fn metrics_json_has_null_rates_and_intervals_and_the_exclusions() {
         t["pass@1[avg-of-2]"]["symbolic_correct_ci95_across_seeds"],
         Value::Null
     );
-    assert_eq!(m["_tally"]["excluded"]["gsm8k"], json!({"request_error": 9}));
+    assert_eq!(
+        m["_tally"]["excluded"]["gsm8k"],
+        json!({"request_error": 9})
+    );
     // The JSON the binary prints and writes parses back (no NaN token).
     let text = render(&s, Format::Json);
     let back: Value = serde_json::from_str(&text).unwrap();
@@ -167,9 +185,16 @@ fn a_seed_without_valid_samples_is_left_out_of_the_across_seeds_line() {
     let dir = tmp.path().join("toy");
     write(
         &dir.join("output-rs0.jsonl"),
-        &[answered("1", true), answered("5", false), answered("3", true)],
+        &[
+            answered("1", true),
+            answered("5", false),
+            answered("3", true),
+        ],
     );
-    write(&dir.join("output-rs1.jsonl"), &[failed(), failed(), failed()]);
+    write(
+        &dir.join("output-rs1.jsonl"),
+        &[failed(), failed(), failed()],
+    );
     let s = summary_of(tmp.path(), SummaryMode::Tally);
     let text = render(&s, Format::Table);
     assert!(

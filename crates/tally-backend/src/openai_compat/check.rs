@@ -139,7 +139,10 @@ mod tests {
         let started = Instant::now();
         let err = b.check().await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(10));
-        assert!(matches!(err, BackendError::Connect { attempts: 2, .. }), "{err:?}");
+        assert!(
+            matches!(err, BackendError::Connect { attempts: 2, .. }),
+            "{err:?}"
+        );
         assert!(
             err.to_string()
                 .contains(&format!("http://127.0.0.1:{port}/v1/models")),
