@@ -2,6 +2,7 @@
 //! benchmark, against a running server or one this command hosts. A rerun finishes what is
 //! missing and redoes nothing (generation resumes; grading and the summary are deterministic).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,10 +14,13 @@ use tally_generate::{output_file_name, passes, SeedDefaults, SeedPlan, Settings}
 use tally_grade::files::{grade_files, FileGradeOptions};
 use tally_grade::{Grader, Policy};
 
+use crate::cmd_grade::failed_part;
 use crate::cmd_prepare::default_data_dir;
 use crate::hosting::{server_spec, ServerFlags};
 use crate::reporter::TerminalReporter;
-use crate::run_generation::{chunks, generate, host_or_connect, print_generated, Spec};
+use crate::run_generation::{
+    chunks, connect, generate, host_or_connect, print_generated, ClientOptions, Connection, Spec,
+};
 use crate::AnyError;
 
 #[derive(clap::Args)]
@@ -171,6 +175,26 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let client = ClientOptions::new(&Settings::from_overrides(&plan[0].overrides)?);
+    // A running server is checked first (seconds), before any download; a hosted one is
+    // started after the data is ready.
+    let early = match &args.server_address {
+        Some(address) => Some(Connection {
+            // (host_or_connect installs the stop handler on the other path)
+            server: {
+                crate::signals::install(&rt);
+                None
+            },
+            target: connect(
+                &rt,
+                &args.server_type,
+                Some(address),
+                args.model.as_deref(),
+                client,
+            )?,
+        }),
+        None => None,
+    };
     for b in &plan {
         if !b.input.exists() {
             eprintln!(
@@ -208,19 +232,20 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         .clone()
         .unwrap_or_else(|| args.output_dir.join("eval-logs"))
         .join(format!("server-{label}"));
-    let limits =
-        crate::run_generation::ClientLimits::of(&Settings::from_overrides(&plan[0].overrides)?);
-    let conn = host_or_connect(
-        &rt,
-        &args.server_type,
-        args.server_address.as_deref(),
-        args.model.as_deref(),
-        &args.server,
-        &log_dir,
-        limits,
-        false,
-    )?;
+    let conn = match early {
+        Some(c) => c,
+        None => host_or_connect(
+            &rt,
+            &args.server_type,
+            None,
+            args.model.as_deref(),
+            &args.server,
+            &log_dir,
+            client,
+        )?,
+    };
     let hosted_cmd = conn.server.as_ref().map(|s| s.command().to_string());
+    let address = conn.target.address.clone();
     let result = run_benchmarks(
         &args,
         &plan,
@@ -231,15 +256,36 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         hosted_cmd,
     );
     conn.close(&rt)?;
-    let (failures, waiting) = result?;
+    let Ran {
+        failures,
+        waiting,
+        all_failed,
+    } = result?;
+    let every_benchmark_failed = all_failed.len() == plan.len();
     if args.no_summary {
         // A Slurm job of a larger run: its summary job comes after every part.
     } else if waiting > 0 {
         println!("{waiting} outputs wait for chunks other runs generate; the summary comes with the run that completes them");
+    } else if every_benchmark_failed {
+        // No table: every number in it would come from no data.
     } else {
-        summarize(&args)?;
+        let skip: Vec<&str> = all_failed.iter().map(|d| d.name.as_str()).collect();
+        summarize(&args, &skip)?;
     }
-    Ok(if failures > 0 {
+    for d in &all_failed {
+        let counts: Vec<String> = d.failed.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        eprintln!(
+            "error: {}: all {} samples failed ({}){}; it has no summary. Rerun the same command to retry them.",
+            d.name,
+            d.records,
+            counts.join(", "),
+            address
+                .as_deref()
+                .map(|a| format!(" against {a}"))
+                .unwrap_or_default(),
+        );
+    }
+    Ok(if failures > 0 || !all_failed.is_empty() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
@@ -364,6 +410,22 @@ fn print_plan(
     Ok(())
 }
 
+/// A benchmark none of whose samples holds a result: nothing to summarize.
+struct AllFailed {
+    name: String,
+    records: usize,
+    failed: BTreeMap<tally_core::Status, usize>,
+}
+
+/// What generating and grading the plan did.
+struct Ran {
+    /// Samples that failed in this run's generation.
+    failures: u64,
+    /// Outputs waiting for chunks other runs generate.
+    waiting: usize,
+    all_failed: Vec<AllFailed>,
+}
+
 fn run_benchmarks(
     args: &Args,
     plan: &[Bench],
@@ -372,7 +434,7 @@ fn run_benchmarks(
     reporter: &TerminalReporter,
     data_dir: &Path,
     hosted: Option<String>,
-) -> Result<(u64, usize), AnyError> {
+) -> Result<Ran, AnyError> {
     let grader = Grader::builder()
         .policy(if args.compat.is_some() {
             Policy::NemoSkills
@@ -380,7 +442,7 @@ fn run_benchmarks(
             Policy::Tally
         })
         .build();
-    let (mut failures, mut waiting) = (0, 0);
+    let (mut failures, mut waiting, mut all_failed) = (0, 0, Vec::new());
     for b in plan {
         eprintln!(
             "== {}: {} passes → {}",
@@ -408,15 +470,29 @@ fn run_benchmarks(
         failures += generated.failures;
         let files = generated.complete.clone();
         waiting += generated.waiting.len();
+        let mut records = 0;
+        let mut failed: BTreeMap<tally_core::Status, usize> = BTreeMap::new();
         for r in grade_files(&files, &grader, &FileGradeOptions::default(), reporter) {
             let r = r?;
             eprintln!(
-                "{}: {} records, {} correct, {} without answer",
+                "{}: {} records, {} correct, {} without answer{}",
                 r.path.display(),
                 r.records,
                 r.correct,
-                r.no_answer
+                r.no_answer,
+                failed_part(&r.failed)
             );
+            records += r.records;
+            for (s, n) in r.failed {
+                *failed.entry(s).or_insert(0) += n;
+            }
+        }
+        if records > 0 && failed.values().sum::<usize>() == records {
+            all_failed.push(AllFailed {
+                name: b.name.clone(),
+                records,
+                failed,
+            });
         }
         let manifest = json!({
             "tool": format!("tally {}", env!("CARGO_PKG_VERSION")),
@@ -440,11 +516,16 @@ fn run_benchmarks(
             serde_json::to_string_pretty(&manifest)?.as_bytes(),
         )?;
     }
-    Ok((failures, waiting))
+    Ok(Ran {
+        failures,
+        waiting,
+        all_failed,
+    })
 }
 
-/// `tally summarize-results <output_dir>` with this run's mode.
-fn summarize(args: &Args) -> Result<(), AnyError> {
+/// `tally summarize-results <output_dir>` with this run's mode, leaving out `skip` (benchmarks
+/// with no valid sample).
+fn summarize(args: &Args, skip: &[&str]) -> Result<(), AnyError> {
     #[derive(Parser)]
     struct Summarize {
         #[command(flatten)]
@@ -454,6 +535,19 @@ fn summarize(args: &Args) -> Result<(), AnyError> {
     let mut argv = vec!["summarize-results".to_string(), dir];
     if let Some(c) = &args.compat {
         argv.push(format!("--compat={c}"));
+    }
+    if !skip.is_empty() {
+        let layout = tally_metrics::layout::detect(&args.output_dir, None)?;
+        let keep: Vec<String> = layout
+            .benchmarks
+            .iter()
+            .map(|b| b.name.clone())
+            .filter(|n| !skip.contains(&n.as_str()))
+            .collect();
+        if keep.is_empty() {
+            return Ok(());
+        }
+        argv.push(format!("--benchmarks={}", keep.join(",")));
     }
     let s = Summarize::try_parse_from(argv)?;
     println!();

@@ -8,7 +8,9 @@ use tally_generate::{SeedDefaults, SeedPlan, Settings};
 
 use crate::hosting::ServerFlags;
 use crate::reporter::TerminalReporter;
-use crate::run_generation::{chunks, generate, host_or_connect, print_generated, Spec};
+use crate::run_generation::{
+    chunks, generate, host_or_connect, print_generated, ClientOptions, Spec,
+};
 use crate::AnyError;
 
 #[derive(clap::Args)]
@@ -77,6 +79,7 @@ pub struct Args {
     /// Hydra-style settings: ++input_file= | ++dataset= ++split=, ++prompt_config=,
     /// ++prompt_template=, ++inference.{temperature,top_p,top_k,min_p,tokens_to_generate,
     /// random_seed,repetition_penalty}=, ++max_concurrent_requests=, ++max_samples=,
+    /// ++max_connection_failures=N (stop after N consecutive connection failures, default 32; 0 never),
     /// ++extra_stop_phrases=, ++resume_policy=resume|override|restart, ++code_execution=true with
     /// ++server.code_execution.{max_code_executions,add_remaining_code_executions,
     /// code_execution_timeout,max_code_output_characters}= and ++sandbox.{host,port}=,
@@ -124,8 +127,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         args.model.as_deref(),
         &args.server,
         &args.output_dir.join("generation-logs"),
-        crate::run_generation::ClientLimits::of(&settings),
-        settings.dry_run,
+        ClientOptions::new(&settings),
     )?;
     let spec = Spec {
         output_dir: args.output_dir.clone(),

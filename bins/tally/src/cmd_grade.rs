@@ -67,12 +67,13 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     for r in results {
         match r {
             Ok(rep) => eprintln!(
-                "{}: {} records, {} graded now, {} correct, {} without answer{}{}{}",
+                "{}: {} records, {} graded now, {} correct, {} without answer{}{}{}{}",
                 rep.path.display(),
                 rep.records,
                 rep.graded,
                 rep.correct,
                 rep.no_answer,
+                failed_part(&rep.failed),
                 if rep.undecided > 0 {
                     format!(", {} undecided (budget)", rep.undecided)
                 } else {
@@ -128,4 +129,14 @@ fn pairs(args: &Args, grader: &Grader) -> Result<ExitCode, AnyError> {
         None => std::io::stdout().lock().write_all(&out)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `, 3 failed requests (request_error 2, timeout 1), not graded` — or nothing.
+pub fn failed_part(failed: &std::collections::BTreeMap<tally_core::Status, usize>) -> String {
+    let n: usize = failed.values().sum();
+    if n == 0 {
+        return String::new();
+    }
+    let parts: Vec<String> = failed.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    format!(", {n} failed requests ({}), not graded", parts.join(", "))
 }

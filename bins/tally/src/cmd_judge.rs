@@ -17,7 +17,7 @@ use tally_grade::{extract_answer, ExtractMode};
 use tally_judge::{CachedBackend, JudgeBatch, JudgeCache, JudgeWhen};
 
 use crate::reporter::TerminalReporter;
-use crate::run_generation::{host_or_connect, print_summary, LiveStats};
+use crate::run_generation::{host_or_connect, print_summary, ClientOptions, LiveStats};
 use crate::AnyError;
 
 #[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
@@ -74,7 +74,7 @@ pub struct Args {
     #[arg(long, hide = true)]
     pub cluster: Option<String>,
     /// ++prompt_template=, ++prompt_config= (default judge/math), ++inference.*=,
-    /// ++max_concurrent_requests=, ++input_dir=, ++output_dir=.
+    /// ++max_concurrent_requests=, ++max_connection_failures=, ++input_dir=, ++output_dir=.
     #[arg(value_name = "++KEY=VALUE")]
     pub overrides: Vec<String>,
 }
@@ -154,8 +154,7 @@ pub fn run_from_generate(args: Args) -> Result<ExitCode, AnyError> {
         args.model.as_deref(),
         &args.server,
         &output_dir.join("generation-logs"),
-        crate::run_generation::ClientLimits::of(&settings),
-        settings.dry_run,
+        ClientOptions::new(&settings),
     )?;
     let result = judge_all(
         &args,

@@ -27,36 +27,72 @@ pub struct Target {
     pub backend: Box<dyn Backend>,
     /// The model name as the server knows it (part of every sample's key).
     pub model: String,
+    /// The server's URL (`None` for the embedded model), for messages.
+    pub address: Option<String>,
 }
 
-/// How the client talks to a server: connections (`++max_concurrent_requests`) and the
-/// per-request time limit (`++request_timeout`).
+/// How the client treats the server: from the run's `++` settings.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientLimits {
+pub struct ClientOptions {
+    /// `++max_concurrent_requests`: requests (and connections) in flight.
     pub max_connections: usize,
+    /// `++max_connection_failures`: consecutive connection failures that stop the run.
+    pub max_connection_failures: u32,
+    /// `++request_timeout`: a request without an answer by then ends as `timeout`.
     pub request_timeout: Option<std::time::Duration>,
+    /// Nothing is sent: an unreachable server is a note, not an error.
+    pub dry_run: bool,
+    /// Check the server before the run (off only for a hosted server a dry run never starts).
+    pub check: bool,
 }
 
-impl ClientLimits {
-    pub fn of(settings: &Settings) -> ClientLimits {
-        ClientLimits {
+impl ClientOptions {
+    pub fn new(settings: &Settings) -> ClientOptions {
+        ClientOptions {
             max_connections: settings.max_concurrent_requests,
+            max_connection_failures: settings.max_connection_failures,
             request_timeout: settings.request_timeout,
+            dry_run: settings.dry_run,
+            check: true,
         }
     }
 }
 
-/// Connects to a running server (`--server_address`); the model name is discovered from
-/// `/v1/models` unless given. In a dry run an unreachable server is not an error.
+/// The pre-flight check failed: the server at `address` cannot be used, and nothing was sent.
+#[derive(Debug)]
+pub struct ServerCheckFailed {
+    pub address: String,
+    pub source: tally_generate::tally_backend::BackendError,
+}
+
+impl std::fmt::Display for ServerCheckFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no usable server at {}: checked before the run, nothing was sent (is the server running, and is the address right?)",
+            self.address
+        )
+    }
+}
+
+impl std::error::Error for ServerCheckFailed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Connects to a running server (`--server_address`) and checks, within seconds, that it
+/// answers (`Backend::check`); the model name is discovered from `/v1/models` unless given. In a
+/// dry run an unreachable server is a note, not an error.
 pub fn connect(
     rt: &tokio::runtime::Runtime,
     server_type: &str,
     address: Option<&str>,
     model: Option<&str>,
-    limits: ClientLimits,
-    dry_run: bool,
+    opts: ClientOptions,
 ) -> Result<Target, AnyError> {
     if server_type == "local" {
+        // The embedded model: nothing to connect to, nothing to check.
         return local_target(model);
     }
     let kind: ServerKind = server_type.parse().map_err(|_| {
@@ -65,9 +101,10 @@ pub fn connect(
     let address = address.ok_or(
         "--server_address is required here: give the URL of a running server (or use `tally eval`, which can start one)",
     )?;
-    let mut builder =
-        OpenAiCompatBackend::builder(address, kind).max_connections(limits.max_connections);
-    if let Some(t) = limits.request_timeout {
+    let mut builder = OpenAiCompatBackend::builder(address, kind)
+        .max_connections(opts.max_connections)
+        .max_connection_failures(opts.max_connection_failures);
+    if let Some(t) = opts.request_timeout {
         builder = builder.request_timeout(t);
     }
     if let Some(m) = model {
@@ -82,11 +119,31 @@ pub fn connect(
         }
     }
     let backend = builder.build()?;
+    let checked = if opts.check {
+        rt.block_on(backend.check())
+    } else {
+        Ok(())
+    };
+    let reachable = match checked {
+        Ok(()) => true,
+        Err(e) if opts.dry_run => {
+            eprintln!("note: the server at {address} does not answer ({e}); a dry run sends nothing, so it goes on");
+            false
+        }
+        Err(source) => {
+            return Err(ServerCheckFailed {
+                address: address.to_string(),
+                source,
+            }
+            .into())
+        }
+    };
     let model = match model {
         Some(m) => m.to_string(),
+        None if !reachable => "<model not discovered>".to_string(),
         None => match rt.block_on(backend.model_name()) {
             Ok(m) => m,
-            Err(_) if dry_run => "<model not discovered>".to_string(),
+            Err(_) if opts.dry_run => "<model not discovered>".to_string(),
             Err(e) => return Err(tally_generate::GenerateError::ModelName(e).into()),
         },
     };
@@ -95,6 +152,7 @@ pub fn connect(
         server_type: kind.as_str(),
         backend: Box::new(backend),
         model,
+        address: Some(address.to_string()),
     })
 }
 
@@ -121,6 +179,7 @@ fn local_target(model: Option<&str>) -> Result<Target, AnyError> {
         server_type: "local",
         backend: Box::new(backend),
         model: name,
+        address: None,
     })
 }
 
@@ -156,12 +215,12 @@ pub fn host_or_connect(
     model: Option<&str>,
     flags: &crate::hosting::ServerFlags,
     log_dir: &Path,
-    limits: ClientLimits,
-    dry_run: bool,
+    opts: ClientOptions,
 ) -> Result<Connection, AnyError> {
+    let dry_run = opts.dry_run;
     let signals = (!dry_run).then(|| crate::signals::install(rt));
     if address.is_some() || server_type == "local" {
-        let target = connect(rt, server_type, address, model, limits, dry_run)?;
+        let target = connect(rt, server_type, address, model, opts)?;
         return Ok(Connection {
             target,
             server: None,
@@ -176,13 +235,17 @@ pub fn host_or_connect(
             spec.base_url(),
             spec.command()?
         );
+        // Not started yet: nothing answers there, and nothing needs to.
         let target = connect(
             rt,
             server_type,
             Some(&spec.base_url()),
             model.or(Some("<hosted>")),
-            limits,
-            true,
+            ClientOptions {
+                dry_run: true,
+                check: false,
+                ..opts
+            },
         )?;
         return Ok(Connection {
             target,
@@ -209,14 +272,7 @@ pub fn host_or_connect(
     if let Some(slot) = &signals {
         slot.set(server.stopper());
     }
-    let target = connect(
-        rt,
-        server_type,
-        Some(server.base_url()),
-        model,
-        limits,
-        false,
-    )?;
+    let target = connect(rt, server_type, Some(server.base_url()), model, opts)?;
     Ok(Connection {
         target,
         server: Some(server),

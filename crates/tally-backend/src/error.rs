@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use tally_core::Status;
 
+use crate::breaker::Halted;
+
 /// Which record status a failure becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
@@ -83,6 +85,11 @@ pub enum BackendError {
 
     #[error("invalid backend configuration: {0}")]
     Config(String),
+
+    /// Not sent, or given up between retries: the circuit breaker tripped (see
+    /// [`crate::CircuitBreaker`]). The caller should not record it as the sample's result.
+    #[error("not sent: {0}")]
+    Halted(Halted),
 }
 
 impl BackendError {
@@ -109,7 +116,8 @@ impl BackendError {
             BackendError::ContextExceeded { .. } => 1,
             BackendError::ModelDiscovery { .. }
             | BackendError::UnsupportedParameter { .. }
-            | BackendError::Config(_) => 0,
+            | BackendError::Config(_)
+            | BackendError::Halted(_) => 0,
         }
     }
 
@@ -123,8 +131,15 @@ impl BackendError {
             | BackendError::InvalidResponse { url, .. }
             | BackendError::ModelDiscovery { url, .. }
             | BackendError::UnsupportedParameter { url, .. } => Some(url),
+            BackendError::Halted(h) => Some(&h.url),
             BackendError::Config(_) => None,
         }
+    }
+
+    /// Whether the request never got an answer because the backend stopped sending
+    /// ([`BackendError::Halted`]): no result to record, a rerun sends it again.
+    pub fn is_halted(&self) -> bool {
+        matches!(self, BackendError::Halted(_))
     }
 }
 

@@ -66,10 +66,13 @@
 //! ```
 
 mod backend;
+mod breaker;
 #[cfg(test)]
 mod client_tests;
 mod context;
 mod error;
+#[cfg(test)]
+mod fail_fast_tests;
 mod http1;
 mod openai_compat;
 pub mod params;
@@ -79,6 +82,7 @@ mod secret;
 mod stop;
 
 pub use backend::Backend;
+pub use breaker::{CircuitBreaker, Halted};
 pub use error::{BackendError, ErrorKind};
 pub use openai_compat::{OpenAiCompatBackend, OpenAiCompatBuilder};
 pub use params::{BodyOptions, ServerKind};

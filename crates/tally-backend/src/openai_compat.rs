@@ -11,6 +11,7 @@ use serde_json::Value;
 use tokio::sync::{OnceCell, Semaphore};
 
 use crate::backend::Backend;
+use crate::breaker::{CircuitBreaker, Halted};
 use crate::context::{error_message, is_context_error, reduced_max_tokens, snippet};
 use crate::error::BackendError;
 use crate::http1::{self, Http1};
@@ -20,6 +21,8 @@ use crate::retry::{parse_retry_after, RetryPolicy};
 use crate::secret::ApiKey;
 
 const DISCOVERY_TIMEOUT: Duration = Duration::from_secs(60);
+
+mod check;
 
 /// Configures an [`OpenAiCompatBackend`].
 ///
@@ -53,6 +56,7 @@ pub struct OpenAiCompatBuilder {
     max_connections: usize,
     body_options: BodyOptions,
     force_reqwest: bool,
+    max_connection_failures: u32,
 }
 
 impl OpenAiCompatBuilder {
@@ -90,6 +94,15 @@ impl OpenAiCompatBuilder {
     /// calls wait for a slot. Default 1024 (NeMo-Skills' `max_concurrent_requests`).
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n.max(1);
+        self
+    }
+
+    /// Stop sending after this many consecutive connection failures (refused, reset, closed
+    /// before an answer), counted over every attempt of every request; 0 never stops. Default 0.
+    /// Once tripped, requests fail with [`BackendError::Halted`] without being sent, requests
+    /// waiting to retry give up, and [`Backend::halted`] says why.
+    pub fn max_connection_failures(mut self, n: u32) -> Self {
+        self.max_connection_failures = n;
         self
     }
 
@@ -155,6 +168,7 @@ impl OpenAiCompatBuilder {
                 retry: self.retry,
                 slots: Semaphore::new(self.max_connections),
                 body_options: self.body_options,
+                breaker: CircuitBreaker::new(self.max_connection_failures),
             }),
         })
     }
@@ -251,6 +265,7 @@ struct Inner {
     retry: RetryPolicy,
     slots: Semaphore,
     body_options: BodyOptions,
+    breaker: CircuitBreaker,
 }
 
 #[derive(Debug)]
@@ -312,6 +327,7 @@ impl OpenAiCompatBackend {
             max_connections: 1024,
             body_options: BodyOptions::default(),
             force_reqwest: false,
+            max_connection_failures: 0,
         }
     }
 
@@ -345,16 +361,7 @@ impl OpenAiCompatBackend {
                 })
             }
         };
-        let ids: Vec<String> = v
-            .get("data")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        match <[String; 1]>::try_from(ids) {
+        match <[String; 1]>::try_from(model_ids(&v)) {
             Ok([id]) => Ok(id),
             Err(found) => Err(BackendError::ModelDiscovery {
                 url: url.clone(),
@@ -385,6 +392,9 @@ impl OpenAiCompatBackend {
     {
         let mut retries = 0;
         loop {
+            if let Some(h) = self.inner.breaker.halted() {
+                return Err(Failure::Final(BackendError::Halted(h.clone())));
+            }
             *attempts += 1;
             let outcome = {
                 // The slot bounds open connections; it is not held while backing off.
@@ -408,7 +418,11 @@ impl OpenAiCompatBackend {
                     let wait = self.inner.retry.delay(retries, retry_after);
                     tracing::debug!(url = %endpoint.text, attempt = *attempts, ?wait, error = %error, "retrying");
                     retries += 1;
-                    tokio::time::sleep(wait).await;
+                    // A tripped breaker ends the wait: the next attempt would not be sent.
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = self.inner.breaker.wait_tripped() => {}
+                    }
                 }
             }
         }
@@ -515,6 +529,16 @@ impl OpenAiCompatBackend {
             },
             None => self.exchange(endpoint, body).await,
         };
+        match &exchanged {
+            Ok(_) => inner.breaker.answered(),
+            Err(ExchangeError::Connect(e)) => {
+                inner.breaker.connection_failed(url, e);
+            }
+            Err(ExchangeError::BodyCut { reason, .. }) => {
+                inner.breaker.connection_failed(url, reason);
+            }
+            Err(ExchangeError::Timeout | ExchangeError::Builder(_)) => {}
+        }
         let resp = match exchanged {
             Ok(r) => r,
             Err(ExchangeError::Timeout) => return Err(timed_out()),
@@ -591,6 +615,14 @@ impl Backend for OpenAiCompatBackend {
             .cloned()
     }
 
+    async fn check(&self) -> Result<(), BackendError> {
+        self.check_server().await
+    }
+
+    fn halted(&self) -> Option<Halted> {
+        self.inner.breaker.halted().cloned()
+    }
+
     async fn generate(&self, req: &GenerationRequest) -> Result<GenerationResponse, BackendError> {
         let started = Instant::now();
         let model = self.model_name().await?;
@@ -649,6 +681,18 @@ impl Backend for OpenAiCompatBackend {
             }
         }
     }
+}
+
+/// The model ids of a `/v1/models` answer.
+fn model_ids(v: &Value) -> Vec<String> {
+    v.get("data")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m.get("id").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Reads a 2xx answer's body. `Err` only when it is not JSON at all (the attempt is retried); an

@@ -343,7 +343,12 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
             let prefilled = job.prefilled.get(i).cloned().flatten();
             async move {
                 if let Some(text) = prefilled {
-                    return (p, i, SampleOutcome::prefilled(text));
+                    return (p, i, Some(SampleOutcome::prefilled(text)));
+                }
+                // The backend stopped sending (server gone): this sample is not sent, not
+                // written, and a rerun generates it.
+                if backend.halted().is_some() {
+                    return (p, i, None);
                 }
                 in_flight.fetch_add(1, Ordering::Relaxed);
                 let outcome = match (tir, filled, executor) {
@@ -371,7 +376,9 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
                         if infer_code_end {
                             model = model.inferring_code_end(&tags.code_begin, &tags.code_end);
                         }
-                        SampleOutcome::from_tir(run_tir(prompt, &config, &model, executor).await)
+                        Some(SampleOutcome::from_tir(
+                            run_tir(prompt, &config, &model, executor).await,
+                        ))
                     }
                     _ => {
                         let req = GenerationRequest {
@@ -380,8 +387,9 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
                             timeout: None,
                         };
                         match backend.generate(&req).await {
-                            Ok(resp) => SampleOutcome::from_response(&resp, stops),
-                            Err(e) => SampleOutcome::from_error(&e),
+                            Ok(resp) => Some(SampleOutcome::from_response(&resp, stops)),
+                            Err(e) if e.is_halted() => None,
+                            Err(e) => Some(SampleOutcome::from_error(&e)),
                         }
                     }
                 };
@@ -392,12 +400,16 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
         let mut requests = requests.buffer_unordered(job.max_concurrent_requests.max(1));
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let (mut done, mut tokens, mut failures) = (0u64, 0u64, 0u64);
+        let (mut done, mut tokens, mut failures, mut not_sent) = (0u64, 0u64, 0u64, 0u64);
         const WARN_FAILURES: u64 = 3;
         loop {
             tokio::select! {
                 item = requests.next() => {
                     let Some((p, i, outcome)) = item else { break };
+                    let Some(outcome) = outcome else {
+                        not_sent += 1;
+                        continue;
+                    };
                     tokens += outcome.num_generated_tokens.unwrap_or(0);
                     if outcome.status.is_failure() {
                         failures += 1;
@@ -447,6 +459,21 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
             }
         }
         self.reporter.finish();
+        if not_sent > 0 {
+            if let Some(halted) = backend.halted() {
+                // What was written stays journalled; the rerun sends the rest.
+                for run in runs.iter_mut() {
+                    if let Some(w) = run.writer.as_mut() {
+                        w.sync()?;
+                    }
+                }
+                return Err(GenerateError::Halted {
+                    halted,
+                    written: done,
+                    not_sent,
+                });
+            }
+        }
         if let Some(obs) = self.observer {
             let secs = started.elapsed().as_secs_f64().max(1e-9);
             obs.stats(&Stats {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use tally_backend::BackendError;
+use tally_backend::{BackendError, Halted};
 use tally_core::CoreError;
 use tally_prompt::PromptError;
 
@@ -67,6 +67,16 @@ pub enum GenerateError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
+    },
+
+    /// The backend stopped sending (its circuit breaker tripped: the server went away). The
+    /// samples that finished are journalled; those never sent are not, so a rerun generates
+    /// exactly them.
+    #[error("stopped: {halted}; {written} samples written, {not_sent} not sent. Once the server answers again, rerun the same command to resume")]
+    Halted {
+        halted: Halted,
+        written: u64,
+        not_sent: u64,
     },
 
     /// An invariant of the engine broke; a bug, reported instead of writing a wrong file.

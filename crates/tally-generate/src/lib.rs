@@ -84,10 +84,13 @@ pub mod tir;
 pub mod tir_backend;
 
 #[cfg(test)]
+mod halt_tests;
+#[cfg(test)]
 mod tests;
 
 pub use config::{
     sampling_params, CodeExecution, InputSpec, ResumePolicy, Settings, TotalCodeExecutions,
+    DEFAULT_MAX_CONNECTION_FAILURES,
 };
 pub use engine::{
     Generator, IdenticalSeeds, PassState, PassSummary, RunSummary, Stats, StatsObserver,

@@ -7,6 +7,7 @@
 //! same, T22), so re-running on a graded file changes nothing — the file is not even rewritten.
 //! A file with a bad line is left untouched and the error names the line.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -34,7 +35,11 @@ pub struct FileReport {
     /// Records graded now (the rest kept their verdict).
     pub graded: usize,
     pub correct: usize,
+    /// Records the model answered without a final answer (failed requests are not among them).
     pub no_answer: usize,
+    /// Records whose request failed (`request_error`, `timeout`, …), per status: not graded,
+    /// and neither wrong nor without answer.
+    pub failed: BTreeMap<Status, usize>,
     pub undecided: usize,
     /// Records whose text ends inside an unclosed box (an answer was visible but unreadable).
     pub unreadable_answers: usize,
@@ -91,8 +96,16 @@ fn strip_think(text: &str) -> Result<&str, ()> {
     }
 }
 
-/// What grading one record found: (graded now, correct, no answer, undecided, unreadable).
-type RecordOutcome = (bool, bool, bool, bool, bool);
+/// What grading one record found.
+struct RecordOutcome {
+    graded: bool,
+    correct: bool,
+    no_answer: bool,
+    undecided: bool,
+    unreadable: bool,
+    /// The record's failure status, if its request failed.
+    failed: Option<Status>,
+}
 
 /// Grades one record in place.
 fn grade_record(
@@ -193,7 +206,14 @@ fn grade_record(
         _ => Status::Ok,
     };
     rec.insert("status".into(), Value::String(new_status.as_str().into()));
-    Ok((graded, correct, answer.is_none(), undecided, unreadable))
+    Ok(RecordOutcome {
+        graded,
+        correct,
+        no_answer: answer.is_none() && !failed,
+        undecided,
+        unreadable,
+        failed: status.filter(|s| s.is_failure()),
+    })
 }
 
 /// Grades one sample file in place (atomic rewrite; untouched when nothing changes).
@@ -226,12 +246,15 @@ pub fn grade_file(
         ..Default::default()
     };
     for r in results {
-        let (graded, correct, no_answer, undecided, unreadable) = r?;
-        report.graded += graded as usize;
-        report.correct += correct as usize;
-        report.no_answer += no_answer as usize;
-        report.undecided += undecided as usize;
-        report.unreadable_answers += unreadable as usize;
+        let r = r?;
+        report.graded += r.graded as usize;
+        report.correct += r.correct as usize;
+        report.no_answer += r.no_answer as usize;
+        report.undecided += r.undecided as usize;
+        report.unreadable_answers += r.unreadable as usize;
+        if let Some(s) = r.failed {
+            *report.failed.entry(s).or_insert(0) += 1;
+        }
     }
     let mut out = Vec::with_capacity(original.len() + lines.len() * 64);
     for l in &lines {
@@ -369,6 +392,30 @@ mod tests {
         assert_eq!(m["status"], "request_error");
         assert_eq!(m["grade_status"], "not_graded");
         assert_eq!(m["predicted_answer"], Value::Null);
+    }
+
+    #[test]
+    fn a_file_report_counts_failed_requests_apart_from_missing_answers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("output-rs0.jsonl");
+        let rows = [
+            json!({"generation": "\\boxed{1}", "expected_answer": "1", "status": "ok"}),
+            json!({"generation": "no box here", "expected_answer": "2", "status": "ok"}),
+            json!({"generation": null, "expected_answer": "3", "status": "request_error"}),
+            json!({"generation": null, "expected_answer": "4", "status": "request_error"}),
+            json!({"generation": null, "expected_answer": "5", "status": "timeout"}),
+        ];
+        let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        let rep = grade_file(&path, &Grader::default(), &FileGradeOptions::default()).unwrap();
+        assert_eq!(rep.records, 5);
+        assert_eq!(rep.correct, 1);
+        // Only the answered-without-a-box sample; the three failed requests are not "no answer".
+        assert_eq!(rep.no_answer, 1);
+        assert_eq!(
+            rep.failed.into_iter().collect::<Vec<_>>(),
+            vec![(Status::RequestError, 2), (Status::Timeout, 1)]
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use tally_backend::{
-    Backend, BackendError, FinishReason, GenerationRequest, GenerationResponse, Prompt,
+    Backend, BackendError, FinishReason, GenerationRequest, GenerationResponse, Halted, Prompt,
     SamplingParams,
 };
 use tally_prompt::{ChatMessage, Filled};
@@ -138,5 +138,14 @@ impl<B: Backend> Backend for CachedBackend<B> {
 
     async fn model_name(&self) -> Result<String, BackendError> {
         Ok(self.model.clone())
+    }
+
+    async fn check(&self) -> Result<(), BackendError> {
+        self.inner.check().await
+    }
+
+    /// The inner backend's: a judge whose server went away stops the run, cache or not.
+    fn halted(&self) -> Option<Halted> {
+        self.inner.halted()
     }
 }

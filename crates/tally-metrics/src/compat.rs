@@ -39,6 +39,11 @@ pub struct CompatMetrics {
     has_judge: bool,
     has_reward: bool,
     total: u64,
+    /// Samples that are not failed requests. NeMo-Skills never sees a failed request (it stops
+    /// instead); when every sample is one, its rates would be 0% made of no data, so Tally
+    /// reports them as [`MetricValue::NoData`]. Otherwise failures count as the seed would
+    /// count an empty answer.
+    valid: u64,
     modes: IndexMap<String, Counters>,
 }
 
@@ -81,6 +86,10 @@ impl CompatMetrics {
     /// Adds one problem: `preds[i]` is the sample of file `i` for this problem.
     pub fn update(&mut self, preds: &[&Row]) -> Result<(), CompatRecordError> {
         self.total += 1;
+        self.valid += preds
+            .iter()
+            .filter(|p| !p.effective_status().is_failure())
+            .count() as u64;
         let first = preds[0];
         self.has_sympy |= first.is_correct.is_present();
         self.has_judge |= first.judgement.is_present();
@@ -243,7 +252,13 @@ impl CompatMetrics {
     /// `get_metrics`: every mode, in insertion order.
     pub fn metrics(&self) -> IndexMap<String, ModeMetrics> {
         let total = self.total as f64;
-        let pct = |v: f64| MetricValue::Float((v / total) * 100.0);
+        let pct = |v: f64| {
+            if self.valid == 0 {
+                MetricValue::NoData
+            } else {
+                MetricValue::Float((v / total) * 100.0)
+            }
+        };
         self.modes
             .iter()
             .map(|(mode, c)| {

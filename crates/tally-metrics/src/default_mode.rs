@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use indexmap::IndexMap;
 use rayon::prelude::*;
 use tally_core::judgement::{parse_verdict, ParseMode, Verdict};
+use tally_core::Status;
 
 use crate::error::MetricsError;
 use crate::frame;
@@ -56,6 +57,16 @@ pub struct TableDetail {
     pub modes: IndexMap<String, IndexMap<String, Estimate>>,
     /// Problems for which some samples failed, so they were estimated from fewer.
     pub problems_with_failed_samples: usize,
+    /// Samples of this table's problems, over every file (greedy and seeds).
+    pub num_samples: u64,
+    /// Of those, the ones left out of every estimate, per failure status (request_error, …).
+    pub excluded: IndexMap<String, u64>,
+}
+
+impl TableDetail {
+    pub fn num_excluded(&self) -> u64 {
+        self.excluded.values().sum()
+    }
 }
 
 /// The default summary of one benchmark.
@@ -157,9 +168,12 @@ pub fn summarize_benchmark(
     };
 
     for (table_name, seed_key, problems) in groups {
+        let (num_samples, excluded) = excluded_samples(&all_files, &problems);
         let mut detail = TableDetail {
             num_problems: problems.len(),
             num_seeds: seeds.len(),
+            num_samples,
+            excluded,
             ..TableDetail::default()
         };
         if let Some((gp, cols)) = &greedy_problems {
@@ -202,7 +216,13 @@ pub fn summarize_benchmark(
                 MetricValue::Int(detail.num_problems as u64),
             );
             for (k, e) in metrics {
-                m.insert(k.clone(), MetricValue::Float(e.value() * 100.0));
+                let v = if e.over_problems.is_empty() {
+                    // No valid sample behind it: no number.
+                    MetricValue::NoData
+                } else {
+                    MetricValue::Float(e.value() * 100.0)
+                };
+                m.insert(k.clone(), v);
             }
             table.insert(mode.clone(), m);
         }
@@ -221,6 +241,27 @@ pub fn summarize_benchmark(
         out.details.insert(table_name, detail);
     }
     Ok(out)
+}
+
+/// The samples of `problems` over `files`, and those left out of the estimates per failure
+/// status (in [`Status::ALL`] order).
+fn excluded_samples(files: &[&SampleFile], problems: &[usize]) -> (u64, IndexMap<String, u64>) {
+    let mut total = 0u64;
+    let mut counts: HashMap<Status, u64> = HashMap::new();
+    for f in files {
+        for r in problems.iter().filter_map(|&i| f.rows.get(i)) {
+            total += 1;
+            let st = r.effective_status();
+            if st.is_failure() {
+                *counts.entry(st).or_insert(0) += 1;
+            }
+        }
+    }
+    let excluded = Status::ALL
+        .into_iter()
+        .filter_map(|st| counts.get(&st).map(|n| (st.as_str().to_string(), *n)))
+        .collect();
+    (total, excluded)
 }
 
 /// Per problem, the valid samples of all files (aligned by line), with the columns present.
@@ -431,7 +472,11 @@ fn sampled_metrics(
         if *metric == "symbolic_correct" {
             if let Some(per_seed) = per_seed_correct {
                 if per_seed.len() > 1 {
-                    e.across_seeds = Some(mean_ci95(per_seed));
+                    // A seed with no valid graded sample has no accuracy (NaN): left out, so
+                    // the interval's `n` says how many seeds stand behind it.
+                    let valid: Vec<f64> =
+                        per_seed.iter().copied().filter(|v| !v.is_nan()).collect();
+                    e.across_seeds = Some(mean_ci95(&valid));
                 }
             }
         }

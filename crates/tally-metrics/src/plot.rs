@@ -43,7 +43,8 @@ pub fn series_of(table: &crate::results::Table) -> (String, Vec<Series>) {
     let mut avg = Vec::new();
     let mut flat_avg: Option<(f64, f64)> = None;
     for (mode, metrics) in table {
-        let Some(v) = metrics.get(&metric).map(|v| v.as_f64()) else {
+        // A rate with no valid sample behind it is no point on the plot.
+        let Some(v) = metrics.get(&metric).and_then(|v| v.as_f64()) else {
             continue;
         };
         if let Some(rest) = mode.strip_prefix("pass@1[") {

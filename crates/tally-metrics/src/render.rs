@@ -4,8 +4,9 @@ use std::fmt::Write;
 
 use serde_json::{json, Map, Value};
 
-use crate::default_mode::Estimate;
-use crate::results::MetricValue;
+use crate::default_mode::{Estimate, TableDetail};
+use crate::results::{MetricValue, NO_DATA};
+use crate::stats::Interval;
 use crate::summarize::{Summary, SummaryMode};
 use crate::table_compat::{self, py_center};
 
@@ -53,7 +54,8 @@ pub fn render(summary: &Summary, format: Format) -> String {
 
 /// What `metrics.json` holds: the seed's shape (`table → mode → metric`) in compat mode; in
 /// default mode the same shape with `<metric>_ci95` intervals, plus a `_tally` entry with the
-/// mode, statuses and notes.
+/// mode, statuses, the samples each table left out (per status) and notes. A rate or interval
+/// with no data behind it is `null`.
 pub fn metrics_json(summary: &Summary) -> Value {
     let base = summary.tables.to_json();
     if summary.mode == SummaryMode::NemoSkills {
@@ -62,13 +64,18 @@ pub fn metrics_json(summary: &Summary) -> Value {
     let mut root = Map::new();
     let mut statuses = Map::new();
     let mut notes = Vec::new();
+    let mut excluded = Map::new();
     for (bench, d) in &summary.details {
         statuses.insert(bench.clone(), json!(d.status_counts));
         notes.extend(d.notes.iter().cloned());
+        for (table, detail) in &d.details {
+            excluded.insert(table.clone(), json!(detail.excluded));
+        }
     }
     root.insert(
         "_tally".into(),
-        json!({"mode": "default", "description": DEFAULT_MODE_BANNER, "status_counts": statuses, "notes": notes}),
+        json!({"mode": "default", "description": DEFAULT_MODE_BANNER, "status_counts": statuses,
+               "excluded": excluded, "notes": notes}),
     );
     let Value::Object(tables) = base else {
         unreachable!()
@@ -85,16 +92,9 @@ pub fn metrics_json(summary: &Summary) -> Value {
                 };
                 let Value::Object(m) = metrics else { continue };
                 for (metric, e) in est {
-                    let ci = e.over_problems;
-                    m.insert(
-                        format!("{metric}_ci95"),
-                        json!([ci.low * 100.0, ci.high * 100.0]),
-                    );
-                    if let Some(s) = e.across_seeds {
-                        m.insert(
-                            format!("{metric}_ci95_across_seeds"),
-                            json!([s.low * 100.0, s.high * 100.0]),
-                        );
+                    m.insert(format!("{metric}_ci95"), interval_json(&e.over_problems));
+                    if let Some(s) = &e.across_seeds {
+                        m.insert(format!("{metric}_ci95_across_seeds"), interval_json(s));
                     }
                 }
             }
@@ -102,6 +102,64 @@ pub fn metrics_json(summary: &Summary) -> Value {
         root.insert(table, Value::Object(modes));
     }
     Value::Object(root)
+}
+
+/// `[low, high]` in percent, or `null` where fewer than two units (problems, seeds) stand
+/// behind the mean: no interval from no data.
+fn interval_json(i: &Interval) -> Value {
+    if i.has_width() {
+        json!([i.low * 100.0, i.high * 100.0])
+    } else {
+        Value::Null
+    }
+}
+
+/// `excluded 9 of 9 samples: request_error 9` when a table left samples out.
+pub fn excluded_note(d: &TableDetail) -> Option<String> {
+    let n = d.num_excluded();
+    if n == 0 {
+        return None;
+    }
+    let parts: Vec<String> = d.excluded.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    Some(format!(
+        "excluded {n} of {} samples: {}",
+        d.num_samples,
+        parts.join(", ")
+    ))
+}
+
+/// The table's title: its name, and what it left out.
+fn title(summary: &Summary, table: &str) -> String {
+    match find_detail(summary, table).and_then(excluded_note) {
+        Some(note) => format!("{table} ({note})"),
+        None => table.to_string(),
+    }
+}
+
+/// The `pass@1 across N seeds` line: the mean of the per-seed accuracies and its interval, over
+/// the seeds that have a valid graded sample.
+fn across_seeds_line(seeds: &Interval, num_seeds: usize) -> String {
+    let missing = num_seeds - seeds.n.min(num_seeds);
+    let over = if missing == 0 {
+        format!("{num_seeds} seeds")
+    } else {
+        format!(
+            "{} of {num_seeds} seeds ({missing} without a valid sample)",
+            seeds.n
+        )
+    };
+    if seeds.is_empty() {
+        format!("pass@1 across {num_seeds} seeds: {NO_DATA} (no seed has a valid sample)")
+    } else if !seeds.has_width() {
+        format!("pass@1 across {over}: {:.2}%", seeds.mean * 100.0)
+    } else {
+        format!(
+            "pass@1 across {over}: {:.2}% (95% CI {:.2}–{:.2})",
+            seeds.mean * 100.0,
+            seeds.low * 100.0,
+            seeds.high * 100.0
+        )
+    }
 }
 
 fn find_detail<'a>(
@@ -123,8 +181,9 @@ fn estimate_of<'a>(
 fn cell(summary: &Summary, table: &str, mode: &str, metric: &str, v: MetricValue) -> String {
     match v {
         MetricValue::Int(i) => i.to_string(),
+        MetricValue::NoData => NO_DATA.to_string(),
         MetricValue::Float(f) => match estimate_of(summary, table, mode, metric) {
-            Some(e) if e.over_problems.n > 1 => {
+            Some(e) if e.over_problems.has_width() => {
                 format!("{f:.2}% ± {:.2}", e.over_problems.half_width() * 100.0)
             }
             _ => format!("{f:.2}%"),
@@ -179,7 +238,10 @@ fn text(summary: &Summary) -> String {
             })
             .collect();
         let total = widths.iter().sum::<usize>() + 3 * (widths.len() - 1);
-        let _ = writeln!(out, "{}", py_center(&format!(" {name} "), total, '-'));
+        let head = format!(" {} ", title(summary, name));
+        // A title wider than the table still gets its dashes.
+        let width = total.max(head.chars().count() + 6);
+        let _ = writeln!(out, "{}", py_center(&head, width, '-'));
         let line = |cells: Vec<String>| -> String {
             cells
                 .iter()
@@ -206,14 +268,7 @@ fn text(summary: &Summary) -> String {
                 .and_then(|m| m.get("symbolic_correct"))
                 .and_then(|e| e.across_seeds)
             {
-                let _ = writeln!(
-                    out,
-                    "pass@1 across {} seeds: {:.2}% (95% CI {:.2}–{:.2})",
-                    seeds.n,
-                    seeds.mean * 100.0,
-                    seeds.low * 100.0,
-                    seeds.high * 100.0
-                );
+                let _ = writeln!(out, "{}", across_seeds_line(&seeds, n));
             }
             if d.problems_with_failed_samples > 0 {
                 let _ = writeln!(
@@ -254,7 +309,7 @@ fn markdown(summary: &Summary) -> String {
         let Some((_, first)) = rows.first() else {
             continue;
         };
-        let _ = writeln!(out, "### {name}\n");
+        let _ = writeln!(out, "### {}\n", title(summary, name));
         let headers: Vec<&str> = std::iter::once("evaluation_mode")
             .chain(first.keys().map(String::as_str))
             .collect();
@@ -286,7 +341,7 @@ fn csv(summary: &Summary) -> String {
         for (mode, metrics) in table {
             for (metric, v) in metrics {
                 let (lo, hi) = match estimate_of(summary, name, mode, metric) {
-                    Some(e) if e.over_problems.n > 1 => (
+                    Some(e) if e.over_problems.has_width() => (
                         format!("{}", e.over_problems.low * 100.0),
                         format!("{}", e.over_problems.high * 100.0),
                     ),
@@ -295,6 +350,7 @@ fn csv(summary: &Summary) -> String {
                 let value = match v {
                     MetricValue::Int(i) => i.to_string(),
                     MetricValue::Float(f) => format!("{f}"),
+                    MetricValue::NoData => NO_DATA.to_string(),
                 };
                 let _ = writeln!(
                     out,

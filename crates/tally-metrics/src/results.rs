@@ -3,24 +3,34 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Number, Value};
 
-/// A metric value: counts print as integers, rates as percentages.
+/// A metric value: counts print as integers, rates as percentages; a rate with no valid sample
+/// behind it is [`MetricValue::NoData`], never a number.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum MetricValue {
     Int(u64),
     Float(f64),
+    /// No valid sample (every one failed, or there was none): printed `n/a`, `null` in JSON.
+    NoData,
 }
+
+/// How [`MetricValue::NoData`] is printed in tables and CSV.
+pub const NO_DATA: &str = "n/a";
 
 impl MetricValue {
     pub fn to_json(self) -> Value {
         match self {
             MetricValue::Int(i) => Value::Number(i.into()),
             MetricValue::Float(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
+            MetricValue::NoData => Value::Null,
         }
     }
-    pub fn as_f64(self) -> f64 {
+
+    /// The number, if there is one.
+    pub fn as_f64(self) -> Option<f64> {
         match self {
-            MetricValue::Int(i) => i as f64,
-            MetricValue::Float(f) => f,
+            MetricValue::Int(i) => Some(i as f64),
+            MetricValue::Float(f) => Some(f),
+            MetricValue::NoData => None,
         }
     }
 }

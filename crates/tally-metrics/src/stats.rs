@@ -54,10 +54,20 @@ pub fn t975(df: usize) -> f64 {
 }
 
 /// A 95% confidence interval for a mean of per-unit values (problems or seeds), clamped to
-/// `[0, 1]` since every value here is a rate. Uses Student's t for the mean.
+/// `[0, 1]` since every value here is a rate. Uses Student's t for the mean. With no values
+/// there is no mean: every field is NaN and `n` is 0 ([`Interval::is_empty`]); with one, no
+/// width ([`Interval::has_width`]).
 pub fn mean_ci95(values: &[f64]) -> Interval {
-    let (mean, sd) = mean_sd(values);
     let n = values.len();
+    if n == 0 {
+        return Interval {
+            mean: f64::NAN,
+            low: f64::NAN,
+            high: f64::NAN,
+            n: 0,
+        };
+    }
+    let (mean, sd) = mean_sd(values);
     let half = if n < 2 {
         f64::NAN
     } else {
@@ -82,6 +92,16 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// No unit behind it: there is no estimate (shown as `n/a`).
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// At least two units: the interval means something.
+    pub fn has_width(&self) -> bool {
+        self.n > 1
+    }
+
     pub fn half_width(&self) -> f64 {
         ((self.high - self.mean).max(self.mean - self.low)).max(0.0)
     }
@@ -131,6 +151,16 @@ mod tests {
         assert!((t975(60) - 2.000).abs() < 2e-3);
         assert!((t975(120) - 1.980).abs() < 2e-3);
         assert!((t975(100_000) - 1.960).abs() < 1e-3);
+    }
+
+    #[test]
+    fn no_values_no_estimate() {
+        let ci = mean_ci95(&[]);
+        assert!(ci.is_empty() && !ci.has_width());
+        assert!(ci.mean.is_nan() && ci.low.is_nan() && ci.high.is_nan());
+        let one = mean_ci95(&[1.0]);
+        assert!(!one.is_empty() && !one.has_width());
+        assert_eq!(one.mean, 1.0);
     }
 
     #[test]

@@ -74,7 +74,7 @@ pub fn summarize(
     reporter.start("summarize", Some(layout.benchmarks.len() as u64));
     for bench in &layout.benchmarks {
         let outcome = match options.mode {
-            SummaryMode::NemoSkills => compat_benchmark(bench, options.max_samples)
+            SummaryMode::NemoSkills => compat_benchmark(bench, options.max_samples, reporter)
                 .map(|tables| merge(&mut summary.tables, tables)),
             SummaryMode::Tally => read_benchmark(bench).and_then(|(greedy, seeds)| {
                 let d = default_mode::summarize_benchmark(
@@ -124,8 +124,24 @@ fn read_benchmark(bench: &BenchmarkFiles) -> Result<GreedyAndSeeds, MetricsError
 fn compat_benchmark(
     bench: &BenchmarkFiles,
     max_samples: Option<usize>,
+    reporter: &dyn Reporter,
 ) -> Result<Tables, MetricsError> {
     let (greedy, seeds) = read_benchmark(bench)?;
+    let (mut samples, mut failed) = (0usize, 0usize);
+    for f in greedy.iter().chain(&seeds) {
+        let n = max_samples.map_or(f.rows.len(), |m| m.min(f.rows.len()));
+        samples += n;
+        failed += f.rows[..n]
+            .iter()
+            .filter(|r| r.effective_status().is_failure())
+            .count();
+    }
+    if failed > 0 {
+        reporter.warn(&format!(
+            "{}: {failed} of {samples} samples are failed requests; --compat nemo-skills counts them as answered wrong without answer (NeMo-Skills stops on a failed request and never writes one), and prints n/a where every sample failed; the default mode leaves them out",
+            bench.name
+        ));
+    }
     let mut out = Tables::default();
     let mut last_rows: Option<usize> = None; // rows of the last `all` calculator
     let mut run = |files: &[SampleFile], out: &mut Tables| -> Result<(), MetricsError> {

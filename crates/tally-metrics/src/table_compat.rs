@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use indexmap::IndexMap;
 
-use crate::results::{MetricValue, Tables};
+use crate::results::{MetricValue, Tables, NO_DATA};
 
 /// Renders every table as `ns summarize_results` prints it, each followed by two empty lines.
 pub fn render(tables: &Tables) -> String {
@@ -71,13 +71,17 @@ fn width_value(v: MetricValue) -> usize {
     match v {
         MetricValue::Int(i) => i.to_string().len(),
         MetricValue::Float(f) => format!("{f:.2}").len(),
+        MetricValue::NoData => NO_DATA.len(),
     }
 }
 
+/// NeMo-Skills never prints a rate without data (it stops on a failed request instead); Tally
+/// prints `n/a` there, without the `%`.
 fn print_value(v: MetricValue) -> String {
     match v {
         MetricValue::Int(i) => i.to_string(),
         MetricValue::Float(f) => format!("{f:.2}%"),
+        MetricValue::NoData => NO_DATA.to_string(),
     }
 }
 

@@ -4,6 +4,7 @@
 mod chunks;
 mod common;
 mod eval;
+mod fail_fast;
 mod grade;
 mod judge;
 mod prepare;
