@@ -9,7 +9,7 @@ use serde_json::json;
 use tally_core::Status;
 
 #[path = "../tests/support/mini_http.rs"]
-mod mini_http;
+pub(crate) mod mini_http;
 use mini_http::{completion_json, MiniServer, Reply, Request};
 
 use crate::*;

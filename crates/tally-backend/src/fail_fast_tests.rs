@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-#[path = "../tests/support/mini_http.rs"]
-mod mini_http;
-use mini_http::{completion_json, MiniServer, Reply, Request};
+use crate::client_tests::mini_http::{completion_json, MiniServer, Reply, Request};
 
 use crate::*;
 
