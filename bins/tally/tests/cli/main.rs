@@ -7,6 +7,7 @@ mod eval;
 mod grade;
 mod judge;
 mod prepare;
+mod sandbox;
 mod summarize_compat;
 mod summarize_default;
 mod summarize_errors;
