@@ -107,8 +107,15 @@ pub fn default_venv() -> PathBuf {
     SandboxConfig::venv_in(&cache)
 }
 
+/// The `--with_sandbox` service, for [`stop_in_process`] (a weak handle: the service still ends
+/// with the runtime on a normal exit).
+static IN_PROCESS: std::sync::OnceLock<tally_sandbox::SandboxStopper> = std::sync::OnceLock::new();
+/// Set while the `--with_sandbox` service is starting (its workers importing their libraries).
+static STARTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Starts the sandbox service on a free loopback port inside this process (`--with_sandbox`);
-/// returns its base URL. It lives as long as the runtime.
+/// returns its base URL. It lives as long as the runtime (dropping it kills the workers and
+/// removes its runtime files), or until [`stop_in_process`].
 pub async fn start_in_process() -> Result<String, AnyError> {
     let venv = default_venv();
     if !venv.exists() {
@@ -119,7 +126,13 @@ pub async fn start_in_process() -> Result<String, AnyError> {
         .into());
     }
     let config = SandboxConfig::new(venv);
-    let service = SandboxService::start(config).await?;
+    STARTING.store(true, std::sync::atomic::Ordering::SeqCst);
+    let started = SandboxService::start(config).await;
+    if let Ok(service) = &started {
+        let _ = IN_PROCESS.set(service.stopper());
+    }
+    STARTING.store(false, std::sync::atomic::Ordering::SeqCst);
+    let service = started?;
     tracing::info!(
         "sandbox started in-process (isolation: {})",
         service.isolation().name()
@@ -132,6 +145,21 @@ pub async fn start_in_process() -> Result<String, AnyError> {
         }
     });
     Ok(url)
+}
+
+/// Kills the `--with_sandbox` workers and removes the sandbox's runtime files, if one was
+/// started: for exits that skip destructors (`std::process::exit` after a stop signal).
+pub async fn stop_in_process() {
+    // A signal during the start: let the start finish (it cannot be cut short without leaving
+    // workers half-made), then stop what it started.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while STARTING.load(std::sync::atomic::Ordering::SeqCst) && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if let Some(stopper) = IN_PROCESS.get() {
+        stopper.stop().await;
+    }
 }
 
 #[cfg(test)]

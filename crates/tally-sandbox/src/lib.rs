@@ -101,7 +101,7 @@ pub use client::SandboxClient;
 pub use error::SandboxError;
 pub use isolation::{probe, IsolationMode, IsolationPolicy};
 pub use server::{router, serve};
-pub use service::{Deleted, Health, Rejection, SandboxService};
+pub use service::{Deleted, Health, Rejection, SandboxService, SandboxStopper};
 pub use uid_lease::{UID_BLOCK, UID_BLOCKS};
 
 /// The fork-server that runs inside each worker (written to `runtime_dir` at start).

@@ -75,6 +75,22 @@ pub struct SandboxService {
     inner: Arc<Inner>,
 }
 
+/// Stops a service without keeping it alive ([`SandboxService::stopper`]): for a process that
+/// must clean up before exiting without running destructors.
+#[derive(Clone)]
+pub struct SandboxStopper {
+    inner: Weak<Inner>,
+}
+
+impl SandboxStopper {
+    /// [`SandboxService::shutdown`], if the service still exists.
+    pub async fn stop(&self) {
+        if let Some(inner) = self.inner.upgrade() {
+            SandboxService { inner }.shutdown().await;
+        }
+    }
+}
+
 /// A snapshot for `/health`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Health {
@@ -165,6 +181,13 @@ impl SandboxService {
         }
         tokio::spawn(expire_sessions(Arc::downgrade(&inner)));
         Ok(SandboxService { inner })
+    }
+
+    /// A handle that can shut the service down but does not keep it alive.
+    pub fn stopper(&self) -> SandboxStopper {
+        SandboxStopper {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     /// The isolation the workers run under.

@@ -1,5 +1,6 @@
 //! `tally sandbox` as a process: it serves NeMo-Skills' session API (DELETE included) and
-//! leaves no runtime files behind when stopped by SIGTERM or SIGINT.
+//! leaves no runtime files behind when stopped by SIGTERM or SIGINT; nor does the in-process
+//! sandbox of `tally generate --with_sandbox` when the run is stopped by a signal.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -107,4 +108,78 @@ fn tally_sandbox_serves_sessions_and_removes_its_files_on_sigterm_and_sigint() {
             runtime_dirs(tmp.path())
         );
     }
+}
+
+#[test]
+fn a_signalled_generate_with_sandbox_removes_the_sandbox_runtime_files() {
+    if !sandbox_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cfg.yaml"),
+        "system: \"\"\nuser: |-\n  {problem}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("in.jsonl"),
+        "{\"id\": \"a\", \"problem\": \"2+2?\", \"expected_answer\": \"4\"}\n",
+    )
+    .unwrap();
+    // A model server that accepts and never answers: the run waits in generation, sandbox up.
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in server.incoming() {
+            held.push(c);
+        }
+    });
+    let mut child = tally()
+        .current_dir(dir.path())
+        .env("TMPDIR", dir.path())
+        .args([
+            "generate",
+            "--server_type=vllm",
+            "--model=m",
+            "--with_sandbox",
+            "--output_dir=out",
+            "++input_file=in.jsonl",
+            "++prompt_config=cfg.yaml",
+            "++prompt_template=qwen-instruct",
+            "++code_execution=true",
+        ])
+        .arg(format!("--server_address=http://127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The sandbox is up once its runtime directory holds the fork-server.
+    let start = Instant::now();
+    while !runtime_dirs(dir.path())
+        .iter()
+        .any(|d| dir.path().join(d).join("forkserver.py").exists())
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(180),
+            "no sandbox started"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "tally generate exited");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Signalled while the workers may still be starting: the stop waits for them, then
+    // removes everything.
+    let kill = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let st = wait_exit(&mut child, Duration::from_secs(60));
+    assert_eq!(st.code(), Some(128 + 15), "{st:?}");
+    assert!(
+        runtime_dirs(dir.path()).is_empty(),
+        "left {:?}",
+        runtime_dirs(dir.path())
+    );
 }
