@@ -36,9 +36,14 @@ pub struct Args {
     /// Requests waiting or running before the service answers "busy".
     #[arg(long)]
     queue: Option<usize>,
-    /// Live sessions at most.
+    /// Live sessions at most (each is one process, ~12 MiB); beyond that the least recently used
+    /// idle session is evicted (it then answers `session_lost`). Set it to at least the number
+    /// of samples in flight (`++max_concurrent_requests`). Default 1024.
     #[arg(long = "max-sessions", alias = "max_sessions")]
     max_sessions: Option<usize>,
+    /// Seconds a session may stay idle before it is dropped (default 900).
+    #[arg(long = "session-idle-timeout", alias = "session_idle_timeout")]
+    session_idle_timeout: Option<f64>,
     /// The Python environment made by `scripts/sandbox-setup.sh`
     /// (default: $TALLY_CACHE_DIR/sandbox-venv, TALLY_CACHE_DIR defaulting to ~/.cache/tally).
     #[arg(long)]
@@ -72,6 +77,15 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     if let Some(s) = args.max_sessions {
         config.max_sessions = s;
     }
+    if let Some(t) = args.session_idle_timeout {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(format!(
+                "--session-idle-timeout {t}: must be a positive number of seconds"
+            )
+            .into());
+        }
+        config.session_idle_timeout = std::time::Duration::from_secs_f64(t);
+    }
     config.isolation = match (args.unsafe_no_isolation, args.isolation) {
         (true, _) | (_, IsolationArg::UnsafeNone) => IsolationPolicy::UnsafeNoIsolation,
         (_, IsolationArg::Auto) => IsolationPolicy::Auto,
@@ -90,8 +104,14 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
             service.config().workers,
             service.isolation().name()
         );
-        let stop = async {
-            let _ = tokio::signal::ctrl_c().await;
+        // SIGINT or SIGTERM (Slurm's scancel, docker stop): stop serving, kill the workers and
+        // remove the runtime directory before exiting.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let stop = async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
         };
         tally_sandbox::serve(service, listener, stop).await?;
         Ok::<(), AnyError>(())

@@ -48,6 +48,7 @@ pub fn install(rt: &tokio::runtime::Runtime) -> ServerSlot {
         if signal == StopSignal::User1 {
             requeue_slurm_job();
         }
+        crate::sandbox_exec::stop_in_process().await;
         std::process::exit(signal.exit_code() as i32);
     });
     slot

@@ -49,7 +49,15 @@ impl TirTurn {
 /// Runs one code block, in the sample's session (created on first use).
 #[async_trait]
 pub trait CodeExecutor: Send + Sync {
+    /// Runs `code` in `session` (`None`: the sample's first block; the executor opens a session
+    /// and returns its id in [`CodeResult::session`]). A session whose state was lost must be an
+    /// `Err` (status `sandbox_error`), never a result from an empty namespace.
     async fn execute(&self, code: &str, session: Option<&str>) -> Result<CodeResult, TirFailure>;
+
+    /// The sample is over (however it ended): its session can be freed. The loop calls this
+    /// once per sample that got a session. An executor whose first `execute` fails before
+    /// returning a session id cleans that session up itself.
+    async fn end_session(&self, _session: &str) {}
 }
 
 /// What the sandbox returned for one block (already formatted as spec §3.1: stripped, cut,
@@ -210,6 +218,11 @@ pub async fn run_tir(
             }
         }
     }
+    // Every way out of the loop above (an answer, the budget, a model or sandbox failure, the
+    // last round) comes through here: the session's process is freed now, not when it expires.
+    if let Some(id) = session.as_deref() {
+        executor.end_session(id).await;
+    }
     let generation =
         tally_backend::trim_after_stop_phrases(&text[prompt.len()..], &config.stop_phrases)
             .to_string();
@@ -278,8 +291,19 @@ mod tests {
         }
     }
 
-    /// Echoes the code back as output, in one session.
-    struct Echo(Mutex<Vec<(String, Option<String>)>>);
+    /// Echoes the code back as output, in one session; records the calls and the ended
+    /// sessions.
+    struct Echo(Mutex<Vec<(String, Option<String>)>>, Mutex<Vec<String>>);
+
+    impl Echo {
+        fn new() -> Echo {
+            Echo(Mutex::new(Vec::new()), Mutex::new(Vec::new()))
+        }
+
+        fn ended(&self) -> Vec<String> {
+            self.1.lock().unwrap().clone()
+        }
+    }
 
     #[async_trait]
     impl CodeExecutor for Echo {
@@ -292,11 +316,21 @@ mod tests {
                 .lock()
                 .unwrap()
                 .push((code.to_string(), session.map(str::to_string)));
+            if code.contains("LOSE") {
+                return Err(TirFailure {
+                    status: Status::SandboxError,
+                    message: "sandbox session lost: its worker restarted".into(),
+                });
+            }
             Ok(CodeResult {
                 stdout: format!("ran {}\n", code.trim()),
                 stderr: String::new(),
                 session: Some("s1".into()),
             })
+        }
+
+        async fn end_session(&self, session: &str) {
+            self.1.lock().unwrap().push(session.to_string());
         }
     }
 
@@ -324,7 +358,7 @@ mod tests {
             ),
             ("So the answer is \\boxed{4}.<|im_end|>", 7),
         ]);
-        let exec = Echo(Mutex::new(Vec::new()));
+        let exec = Echo::new();
         let out = run_tir("PROMPT", &openmath(8, true, 100), &model, &exec).await;
         // Spec §3: text<tool_call>\nCODE\n</tool_call>\n```output\nOUT\n```\n```system\nRemaining…\n```\n…
         let want = format!(
@@ -342,6 +376,7 @@ mod tests {
             exec.0.lock().unwrap()[0],
             ("print(2+2)\n".to_string(), None)
         );
+        assert_eq!(exec.ended(), ["s1"], "the sample's session ends with it");
     }
 
     #[tokio::test]
@@ -350,7 +385,7 @@ mod tests {
         let mut turns = vec![block; 9];
         turns.push(("never asked", 1));
         let model = Script::new(&turns);
-        let exec = Echo(Mutex::new(Vec::new()));
+        let exec = Echo::new();
         let out = run_tir("P", &openmath(8, true, 10_000), &model, &exec).await;
         assert_eq!(out.code_rounds_executed, 8);
         assert_eq!(
@@ -378,13 +413,18 @@ mod tests {
             ("<tool_call>\na\n</tool_call>\n", 30),
             ("<tool_call>\nb\n</tool_call>\n", 30),
         ]);
-        let exec = Echo(Mutex::new(Vec::new()));
+        let exec = Echo::new();
         let out = run_tir("P", &openmath(8, false, 50), &model, &exec).await;
         // Round 1: 30 tokens, runs; round 2: budget 20 → 30 used → budget ≤ 0 → stop, no run.
         assert_eq!(out.code_rounds_executed, 1);
         assert!(!out.generation.contains("```system"));
         assert_eq!(out.num_generated_tokens, 60);
         assert_eq!(out.status, Status::Truncated);
+        assert_eq!(
+            exec.ended(),
+            ["s1"],
+            "a truncated sample ends its session too"
+        );
     }
 
     #[tokio::test]
@@ -405,13 +445,72 @@ mod tests {
                 })
             }
         }
-        let exec = Echo(Mutex::new(Vec::new()));
+        let exec = Echo::new();
         let out = run_tir("P", &openmath(8, false, 50), &Cut, &exec).await;
         assert_eq!(
             (out.status, out.code_rounds_executed),
             (Status::Truncated, 0)
         );
         assert_eq!(out.generation, "so far");
+        assert!(
+            exec.ended().is_empty(),
+            "no code ran, so there is no session"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_lost_session_ends_the_sample_as_a_sandbox_error_and_is_still_ended() {
+        let model = Script::new(&[
+            ("<tool_call>\nx = 1\n</tool_call>\n", 5),
+            ("<tool_call>\nprint(x)  # LOSE\n</tool_call>\n", 5),
+            ("never asked", 1),
+        ]);
+        let exec = Echo::new();
+        let out = run_tir("P", &openmath(8, true, 100), &model, &exec).await;
+        assert_eq!(out.status, Status::SandboxError);
+        assert!(
+            out.status.is_failure(),
+            "counted as a failure, not a wrong answer"
+        );
+        assert_eq!(
+            out.error.as_deref(),
+            Some("sandbox session lost: its worker restarted")
+        );
+        assert_eq!(out.code_rounds_executed, 1);
+        // The transcript keeps the block that could not run, and nothing after it.
+        assert!(out.generation.ends_with("print(x)  # LOSE\n</tool_call>\n"));
+        assert_eq!(model.calls.lock().unwrap().len(), 2);
+        assert_eq!(exec.ended(), ["s1"]);
+    }
+
+    #[tokio::test]
+    async fn a_model_failure_after_code_ran_still_ends_the_session() {
+        struct FailSecond(Mutex<u32>);
+        #[async_trait]
+        impl TirModel for FailSecond {
+            async fn generate(&self, _: &str, _: u64, _: &[String]) -> Result<TirTurn, TirFailure> {
+                let mut n = self.0.lock().unwrap();
+                *n += 1;
+                if *n == 1 {
+                    Ok(TirTurn::new("<tool_call>\nx\n</tool_call>\n", 3))
+                } else {
+                    Err(TirFailure {
+                        status: Status::RequestError,
+                        message: "server gone".into(),
+                    })
+                }
+            }
+        }
+        let exec = Echo::new();
+        let out = run_tir(
+            "P",
+            &openmath(8, true, 100),
+            &FailSecond(Mutex::new(0)),
+            &exec,
+        )
+        .await;
+        assert_eq!(out.status, Status::RequestError);
+        assert_eq!(exec.ended(), ["s1"]);
     }
 
     #[test]

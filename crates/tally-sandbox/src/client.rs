@@ -9,6 +9,9 @@ use crate::{ExecutionResult, ProcessStatus, SandboxError};
 #[derive(Clone)]
 pub struct SandboxClient {
     http: reqwest::Client,
+    /// The service's base URL, without a trailing slash.
+    base: String,
+    /// `<base>/execute`.
     url: String,
     /// How long to keep retrying while the service answers 503 busy.
     busy_patience: Duration,
@@ -21,9 +24,11 @@ pub struct SandboxClient {
 impl SandboxClient {
     /// A client for the service at `base_url` (e.g. `http://127.0.0.1:6000`).
     pub fn new(base_url: &str) -> SandboxClient {
+        let base = base_url.trim_end_matches('/').to_string();
         SandboxClient {
             http: reqwest::Client::new(),
-            url: format!("{}/execute", base_url.trim_end_matches('/')),
+            url: format!("{base}/execute"),
+            base,
             busy_patience: Duration::from_secs(120),
             slack: Duration::from_secs(10),
             max_output_characters: None,
@@ -133,8 +138,44 @@ impl SandboxClient {
                     stdout: String::new(),
                     stderr: "Unknown error".into(),
                     session_id: session.map(str::to_string),
+                    new_session_created: false,
                 },
             });
+        }
+    }
+}
+
+impl SandboxClient {
+    /// Ends `session` now (`DELETE /sessions/<id>`), freeing its process on the service instead
+    /// of leaving it to expire. `Ok(true)`: the service had it (live, or lost); `Ok(false)`: it
+    /// did not (never created, already deleted or expired long ago) — for NeMo-Skills' client
+    /// both mean done.
+    pub async fn delete_session(&self, session: &str) -> Result<bool, SandboxError> {
+        let mut url = reqwest::Url::parse(&self.base)
+            .map_err(|e| SandboxError::Config(format!("sandbox URL {}: {e}", self.base)))?;
+        url.path_segments_mut()
+            .map_err(|()| SandboxError::Config(format!("sandbox URL {} has no path", self.base)))?
+            .pop_if_empty()
+            .extend(["sessions", session]);
+        let shown = url.to_string();
+        let resp = self
+            .http
+            .delete(url)
+            .timeout(self.slack)
+            .send()
+            .await
+            .map_err(|source| SandboxError::Http {
+                url: shown.clone(),
+                source,
+            })?;
+        match resp.status() {
+            s if s.is_success() => Ok(true),
+            reqwest::StatusCode::NOT_FOUND => Ok(false),
+            s => Err(SandboxError::Status {
+                url: shown,
+                status: s.as_u16(),
+                body: resp.text().await.unwrap_or_default(),
+            }),
         }
     }
 }
@@ -145,5 +186,6 @@ fn timed_out(session: Option<&str>) -> ExecutionResult {
         stdout: String::new(),
         stderr: "Timed out\n".into(),
         session_id: session.map(str::to_string),
+        new_session_created: false,
     }
 }

@@ -51,6 +51,13 @@ pub enum SandboxError {
         #[source]
         source: reqwest::Error,
     },
+    /// The service answered with an unexpected HTTP status.
+    #[error("sandbox request to {url} failed with HTTP {status}: {body}")]
+    Status {
+        url: String,
+        status: u16,
+        body: String,
+    },
     /// The service kept answering 503 busy for longer than the client's patience.
     #[error("sandbox at {url} stayed busy: {detail}")]
     Busy { url: String, detail: String },

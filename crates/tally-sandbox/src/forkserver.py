@@ -5,10 +5,16 @@
 # object per line on the original stdout. Everything else this process or its children print
 # goes to /dev/null or stderr, so a snippet can never forge a protocol line.
 #
-#   -> {"op": "run", "id": 7, "code": "...", "timeout": 10.0, "session": null | "abc"}
-#   <- {"id": 7, "status": "completed|error|timeout|memory_limit|killed",
-#       "stdout": "...", "stderr": "...", "session_reset": false}
-#   -> {"op": "close", "id": 8, "session": "abc"}      <- {"id": 8, "closed": true}
+#   -> {"op": "run", "id": 7, "code": "...", "timeout": 10.0, "session": null | "17",
+#       "create": true}
+#   <- {"id": 7, "status": "completed|error|timeout|memory_limit|killed|session_lost",
+#       "stdout": "...", "stderr": "..."}
+#   -> {"op": "close", "id": 8, "session": "17"}      <- {"id": 8, "closed": true | false}
+#
+# A session key is the service's (unique for the life of the service, never reused). A run for a
+# key this server does not hold is answered "session_lost" unless "create" is set: state that is
+# gone (the holder died, this worker is a restarted one) is reported, never silently replaced by
+# an empty namespace.
 #
 # Model: the libraries are imported (and sympy's caches warmed) once, here. Each stateless snippet
 # runs in a freshly forked child (own process group, CPU rlimit, wall timeout enforced here with
@@ -30,8 +36,8 @@ import sys
 import time
 import warnings
 
-# Safety latch: this server kills every other process of its own uid and empties its scratch
-# directory after each request. That is right inside a sandbox slot (a uid and a /tmp of its
+# Safety latch: this server kills every process it started (but its session holders) and empties
+# its scratch directory after each request. That is right inside a sandbox slot (a /tmp of its
 # own) and destructive anywhere else, so it refuses to run unless the Rust worker launched it.
 if os.environ.get("TALLY_SANDBOX_WORKER") != "1" or os.getuid() == 0 or os.geteuid() == 0:
     sys.stderr.write("forkserver.py: refusing to run outside a tally-sandbox worker slot\n")
@@ -371,7 +377,7 @@ def run_stateless(code, timeout):
 
 class Session:
     def __init__(self, sid):
-        self.workdir = os.path.join(TMP, "sess-%d" % (len(SESSIONS) + _run_counter + time.monotonic_ns() % 100000))
+        self.workdir = os.path.join(TMP, "sess-%s" % "".join(c for c in sid if c.isalnum()))
         os.makedirs(self.workdir, exist_ok=True)
         cmd_r, self.cmd_w = os.pipe()
         self.res_r, res_w = os.pipe()
@@ -395,6 +401,12 @@ class Session:
         killpg_quiet(self.holder)
         try:
             os.kill(self.holder, signal.SIGKILL)
+        except OSError:
+            pass
+        # Reap it now (it is this server's child, directly or as an adopted orphan), so that the
+        # process is gone when the close is answered rather than at the next request's sweep.
+        try:
+            os.waitpid(self.holder, 0)
         except OSError:
             pass
         shutil.rmtree(self.workdir, ignore_errors=True)
@@ -421,10 +433,15 @@ def holder_loop(cmd_r, res_w):
             res = execute(cmd["code"])
             adopt = res["status"] == "completed" and not res["stderr"]
             res["adopted"] = adopt
+            # The snippet may have killed the old holder: then this write fails with EPIPE
+            # (SIGPIPE ignored for it, or it would kill this process) and there is nothing to
+            # tell; this process still becomes the holder, with the state intact.
+            old_pipe = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
             try:
                 os.write(vw, b"A" if adopt else b"D")
             except OSError:
-                pass  # the old holder is gone (the snippet killed it): nothing to tell
+                pass
+            signal.signal(signal.SIGPIPE, old_pipe)
             os.close(vw)
             write_msg(res_w, res)
             if not adopt:
@@ -455,10 +472,11 @@ def holder_loop(cmd_r, res_w):
 SESSIONS = {}
 
 
-def run_session(sid, code, timeout):
+def run_session(sid, code, timeout, create):
     sess = SESSIONS.get(sid)
-    reset = False
     if sess is None:
+        if not create:
+            return {"status": "session_lost", "stdout": "", "stderr": ""}
         sess = SESSIONS[sid] = Session(sid)
     try:
         write_msg(sess.cmd_w, {"code": code, "timeout": timeout})
@@ -482,46 +500,73 @@ def run_session(sid, code, timeout):
     if msg.get("crashed"):
         if msg["status"] == "timeout":
             return timed_out()
-        return {"status": msg["status"], "stdout": "", "stderr": msg["stderr"], "session_reset": reset}
+        return {"status": msg["status"], "stdout": "", "stderr": msg["stderr"]}
     if msg.pop("adopted", False):
+        # The old holder exits now; it is reaped after the answer is sent (see main).
+        _exited_holders.append(sess.holder)
         sess.holder = child
     else:
         killpg_quiet(child)
     return msg
 
 
+# Holders replaced by their snippet's child during the current request.
+_exited_holders = []
+
+
+def reap_exited_holders():
+    """Wait for the holders that just handed over their state, so that no zombie of theirs is
+    left between requests (they exit right after the handover; waiting costs microseconds)."""
+    while _exited_holders:
+        pid = _exited_holders.pop()
+        try:
+            os.waitpid(pid, 0)
+        except OSError:
+            pass  # not our child (no subreaper) or already reaped
+
+
 def drop_session(sid, text):
     sess = SESSIONS.pop(sid, None)
     if sess is not None:
         sess.close()
-    return {"status": "killed", "stdout": "", "stderr": text, "session_reset": True}
+    return {"status": "killed", "stdout": "", "stderr": text}
 
 
 # ---- housekeeping ---------------------------------------------------------------------------------
 
 
 def sweep():
-    """Kill every process of this uid that is neither this server, its ancestors inside the
-    sandbox, nor a session holder: background processes and escaped forks die with the request."""
-    keep = {os.getpid(), os.getppid(), 1}
-    keep.update(s.holder for s in SESSIONS.values())
-    uid = os.getuid()
+    """Kill every process descended from this server except the session holders: background
+    processes and escaped forks die with the request. Orphans are re-parented to this server (it
+    is a child subreaper), so nothing a snippet started escapes the walk; and processes that are
+    not ours (another service's, the host's) are never in it, whatever their uid."""
+    me = os.getpid()
+    keep = {s.holder for s in SESSIONS.values()}
+    children = {}
     try:
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+        names = os.listdir("/proc")
     except OSError:
         return
-    for pid in pids:
-        if pid in keep:
+    for name in names:
+        if not name.isdigit():
             continue
         try:
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            os.kill(pid, signal.SIGKILL)
-                        break
-        except (OSError, ValueError):
-            pass
+            with open("/proc/%s/stat" % name, "rb") as f:
+                stat = f.read()
+            # "pid (comm) state ppid ...": comm may contain spaces and parentheses.
+            ppid = int(stat[stat.rindex(b")") + 2 :].split(None, 2)[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    stack = list(children.get(me, ()))
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, ()))
+        if pid not in keep:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
     reap()
 
 
@@ -565,15 +610,19 @@ def main():
             sess = SESSIONS.pop(sid, None)
             if sess is not None:
                 sess.close()
-            resp = {"id": rid, "closed": True}
+            resp = {"id": rid, "closed": sess is not None}
         else:
             timeout = float(req.get("timeout") or 10.0)
             sid = req.get("session")
-            res = run_session(sid, req["code"], timeout) if sid else run_stateless(req["code"], timeout)
+            if sid:
+                res = run_session(sid, req["code"], timeout, bool(req.get("create")))
+            else:
+                res = run_stateless(req["code"], timeout)
             res["id"] = rid
             resp = res
         _proto_out.write(json.dumps(resp) + "\n")
         _proto_out.flush()
+        reap_exited_holders()
         sweep()
         if not req.get("session"):
             clean_tmp()

@@ -15,6 +15,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use crate::uid_lease::UidLease;
 use crate::{SandboxConfig, SandboxError};
 
 /// Which isolation the caller wants.
@@ -53,15 +54,24 @@ impl IsolationMode {
     }
 }
 
-/// Chooses the isolation mode by probing what works on this machine.
+/// Chooses the isolation mode by probing what works on this machine (as root, bubblewrap is
+/// tried under `base_uid`; a starting service probes under a uid of its own lease instead).
 pub fn probe(config: &SandboxConfig) -> Result<IsolationMode, SandboxError> {
+    let uid = (unsafe { libc::geteuid() } == 0).then_some(config.base_uid);
+    probe_as(config, uid)
+}
+
+pub(crate) fn probe_as(
+    config: &SandboxConfig,
+    uid: Option<u32>,
+) -> Result<IsolationMode, SandboxError> {
     let bwrap = || -> Result<IsolationMode, String> {
         let path = ["/usr/bin/bwrap", "/bin/bwrap"]
             .iter()
             .map(PathBuf::from)
             .find(|p| p.exists())
             .ok_or_else(|| "bwrap is not installed".to_string())?;
-        probe_bwrap(&path, slot_uid(config, 0)).map(|()| IsolationMode::Bubblewrap { bwrap: path })
+        probe_bwrap(&path, uid).map(|()| IsolationMode::Bubblewrap { bwrap: path })
     };
     let landlock = || -> Result<IsolationMode, String> {
         let abi = landlock_abi();
@@ -92,16 +102,6 @@ pub fn probe(config: &SandboxConfig) -> Result<IsolationMode, SandboxError> {
                 reason: format!("bubblewrap: {b}; landlock: {l}"),
             })
         }),
-    }
-}
-
-/// The uid a slot's worker runs as: `base_uid + slot` when the service is root, else the
-/// service's own uid (it cannot switch; all slots then share `RLIMIT_NPROC`).
-pub(crate) fn slot_uid(config: &SandboxConfig, slot: usize) -> Option<u32> {
-    if unsafe { libc::geteuid() } == 0 {
-        Some(config.base_uid + slot as u32)
-    } else {
-        None
     }
 }
 
@@ -201,9 +201,17 @@ impl PreExec {
                 rlim_max: 0,
             };
             check(libc::setrlimit(libc::RLIMIT_CORE, &core))?;
-            for &(from, to) in &self.fds[..self.nfds] {
+            // First move every source above the targets, then dup2 onto the targets: a source
+            // may itself sit on a target number (fd 3 is often free when the file is opened),
+            // and dup2(fd, fd) would leave close-on-exec set — bwrap would find it closed.
+            let mut high = [-1i32; 3];
+            for (i, &(from, _)) in self.fds[..self.nfds].iter().enumerate() {
+                high[i] = libc::fcntl(from, libc::F_DUPFD_CLOEXEC, 64);
+                check(high[i])?;
+            }
+            for (i, &(_, to)) in self.fds[..self.nfds].iter().enumerate() {
                 // dup2 clears close-on-exec on the target, so bwrap inherits it.
-                check(libc::dup2(from, to))?;
+                check(libc::dup2(high[i], to))?;
             }
             if let Some(uid) = self.uid {
                 check(libc::setgroups(0, std::ptr::null()))?;
@@ -223,6 +231,9 @@ impl PreExec {
 /// Everything needed to start a slot's worker; built once by the service.
 pub(crate) struct Launch {
     pub(crate) mode: IsolationMode,
+    /// The service's own uids when it runs as root (slot `i` runs as `uids.uid(i)`); without
+    /// root, workers run as the service's uid (it cannot switch; slots share `RLIMIT_NPROC`).
+    pub(crate) uids: Option<UidLease>,
     pub(crate) venv: PathBuf,
     pub(crate) python: PathBuf,
     pub(crate) script: PathBuf,
@@ -246,7 +257,7 @@ impl Launch {
         config: &SandboxConfig,
         slot: usize,
     ) -> Result<Spawned, SandboxError> {
-        let uid = slot_uid(config, slot);
+        let uid = self.uids.as_ref().map(|l| l.uid(slot));
         let mut pre = PreExec {
             uid,
             nproc: config.max_processes,
@@ -394,11 +405,15 @@ fn prepare_private_dir(dir: &Path, uid: Option<u32>) -> Result<(), SandboxError>
 }
 
 /// Kills every process of `uid` (never root, never our own uid). Used when a worker without a
-/// PID namespace is recycled: its escaped grandchildren would otherwise outlive it.
+/// PID namespace is recycled: its escaped grandchildren would otherwise outlive it. The uid is
+/// this service's alone (see `uid_lease.rs`), so no other service's process is touched.
 pub(crate) fn kill_uid(uid: u32) {
-    if uid == 0 || uid == unsafe { libc::getuid() } {
-        return;
-    }
+    kill_uid_range(uid, 1);
+}
+
+/// Kills every process whose real uid is in `first..first + count` (root and our own uid never).
+pub(crate) fn kill_uid_range(first: u32, count: u32) {
+    let me = unsafe { libc::getuid() };
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return;
     };
@@ -414,9 +429,11 @@ pub(crate) fn kill_uid(uid: u32) {
             .find(|l| l.starts_with("Uid:"))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|s| s.parse::<u32>().ok());
-        if owner == Some(uid) {
-            unsafe {
-                libc::kill(pid, libc::SIGKILL);
+        if let Some(uid) = owner {
+            if uid != 0 && uid != me && uid >= first && uid - first < count {
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
             }
         }
     }

@@ -4,18 +4,30 @@
 //! # Model
 //!
 //! * A [`SandboxService`] owns `workers` **slots**. Each slot is one long-lived worker: a
-//!   bubblewrap sandbox started under an unprivileged uid of its own (`base_uid + slot`, never
-//!   root inside or outside), with no network, only `/usr`, the venv and the fork-server bound
+//!   bubblewrap sandbox started under an unprivileged uid of its own (never root inside or
+//!   outside), with no network, only `/usr`, the venv and the fork-server bound
 //!   read-only, a size-limited private `/tmp`, a seccomp filter (no sockets, no namespaces, no
 //!   ptrace/mount/bpf/…) and rlimits (address space, processes, file size, open files).
 //! * Inside, `forkserver.py` has imported sympy, numpy, scipy and mpmath (and warmed sympy's
 //!   caches) once. Each stateless snippet runs in a freshly **forked child** in its own process
 //!   group with a CPU rlimit; the wall-clock timeout kills the whole group.
-//! * A **session** (`session_id` in the request) is a holder process inside one worker that owns
-//!   the namespace. Each snippet runs in a child forked from the holder; if the snippet succeeds
-//!   the child becomes the holder, otherwise it is discarded — the state is exactly what
-//!   NeMo-Skills' client gets by re-running the history without failed snippets, without the
-//!   re-running. Sessions expire after `session_idle_timeout`; at most `max_sessions` exist.
+//! * The uids are the service's alone: it leases a block of [`UID_BLOCK`] uids from
+//!   `base_uid` up with an `flock`ed file under `uid_lease_dir` (`uid_lease.rs`), so several
+//!   services on one machine never kill or rlimit each other's processes; a crashed service's
+//!   lease is free at once (the lock died with it).
+//! * A **session** (`session_id` in the request, or NeMo-Skills' `X-Session-ID` header) is a
+//!   holder process inside one worker that owns the namespace. Each snippet runs in a child
+//!   forked from the holder; if the snippet succeeds the child becomes the holder, otherwise it
+//!   is discarded — the state is exactly what NeMo-Skills' client gets by re-running the history
+//!   without failed snippets, without the re-running.
+//! * Sessions end by `DELETE /sessions/<id>` (the holder is killed at once), after
+//!   `session_idle_timeout` idle, or by eviction: at most `max_sessions` exist, and a new one
+//!   beyond that evicts the least recently used idle session. A session whose state is gone
+//!   (deleted sessions excepted: evicted, expired, its worker restarted, its holder died) answers
+//!   `session_lost` — the code is not run — until it is deleted; it never comes back silently
+//!   empty.
+//! * The runtime directory (fork-server, seccomp programs) is removed when the service shuts
+//!   down or is dropped; one left by a service that died is removed by the next start.
 //! * At most `max_queue` requests wait or run; beyond that the service answers HTTP 503
 //!   `{"process_status": "busy", …}` at once instead of falling over.
 //! * Where bubblewrap or user namespaces are missing, workers are confined in-process (uid drop,
@@ -33,7 +45,10 @@
 //! Statuses (NeMo-Skills only ever says `completed`, `error` or `timeout`):
 //! `completed` (ran without an exception), `error` (an exception; the traceback is on stdout, as
 //! in IPython), `timeout`, `memory_limit` (`MemoryError`, the address-space limit was hit),
-//! `killed` (the snippet's process died from a signal, or took its worker or session down).
+//! `killed` (the snippet's process died from a signal, or took its worker or session down),
+//! `session_lost` (the session's state is gone; `stderr` says why; the response also says
+//! `new_session_created: true`, on which NeMo-Skills' newest client deletes the session and
+//! replays its history).
 //!
 //! Differences from NeMo-Skills, on purpose: snippets that raise get status `error` instead of
 //! `completed` (their text is identical); captured output is capped at `output_capture_bytes`
@@ -74,17 +89,20 @@ mod error;
 pub mod format;
 mod isolation;
 mod landlock_rules;
+mod runtime_dir;
 mod seccomp;
 mod server;
 mod service;
 mod session;
+mod uid_lease;
 mod worker;
 
 pub use client::SandboxClient;
 pub use error::SandboxError;
 pub use isolation::{probe, IsolationMode, IsolationPolicy};
 pub use server::{router, serve};
-pub use service::{Health, Rejection, SandboxService};
+pub use service::{Deleted, Health, Rejection, SandboxService, SandboxStopper};
+pub use uid_lease::{UID_BLOCK, UID_BLOCKS};
 
 /// The fork-server that runs inside each worker (written to `runtime_dir` at start).
 pub const FORKSERVER_PY: &str = include_str!("forkserver.py");
@@ -108,6 +126,10 @@ pub enum ProcessStatus {
     Killed,
     /// The service was too busy to take the request (HTTP 503).
     Busy,
+    /// The session's state is gone (its worker restarted, it was evicted or expired, or its
+    /// holder died); the code was not run. `stderr` says why. The session id keeps answering
+    /// this until `DELETE /sessions/<id>`, after which it starts afresh.
+    SessionLost,
 }
 
 /// A `/execute` request: NeMo-Skills' fields plus Tally's optional ones.
@@ -151,6 +173,11 @@ pub struct ExecutionResult {
     /// Echoed when the request had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    /// The request found no state to continue from: a session's first request, or a lost
+    /// session (as NeMo-Skills' newest server says; its client then deletes the session and
+    /// replays its history).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub new_session_created: bool,
 }
 
 /// Everything the service needs; [`SandboxConfig::new`] gives the defaults.
@@ -160,13 +187,18 @@ pub struct SandboxConfig {
     pub listen: SocketAddr,
     /// The venv made by `scripts/sandbox-setup.sh` (must contain `bin/python`).
     pub venv: PathBuf,
-    /// Where the fork-server and the seccomp programs are written (world-readable).
+    /// Where the fork-server and the seccomp programs are written (world-readable). Removed when
+    /// the service shuts down; a directory left by a service that died is removed by the next
+    /// one that starts in the same parent directory.
     pub runtime_dir: PathBuf,
+    /// Where the per-instance uid leases are kept (host-wide; only used when running as root).
+    pub uid_lease_dir: PathBuf,
     /// Number of worker slots (one per core is the measured sweet spot).
     pub workers: usize,
     /// Isolation choice.
     pub isolation: IsolationPolicy,
-    /// Slot `i` runs as uid `base_uid + i` (no passwd entry needed).
+    /// Worker uids come from blocks of [`UID_BLOCK`] uids starting here; each service leases a
+    /// block of its own (no passwd entries needed). Slot `i` runs as `block start + i`.
     pub base_uid: u32,
     /// `RLIMIT_AS` of each worker and snippet.
     pub memory_limit_bytes: u64,
@@ -176,7 +208,8 @@ pub struct SandboxConfig {
     pub max_file_size_bytes: u64,
     /// Size of each worker's private `/tmp` tmpfs.
     pub tmp_size_bytes: u64,
-    /// Most sessions alive at once (over all workers).
+    /// Most sessions alive at once (over all workers); a new one beyond that evicts the least
+    /// recently used idle session (which then answers `session_lost`).
     pub max_sessions: usize,
     /// Sessions idle this long are dropped.
     pub session_idle_timeout: Duration,
@@ -205,7 +238,8 @@ impl SandboxConfig {
         SandboxConfig {
             listen: DEFAULT_ADDR.parse().expect("valid default address"),
             venv,
-            runtime_dir: std::env::temp_dir().join(format!("tally-sandbox-{}", std::process::id())),
+            runtime_dir: runtime_dir::default_path(),
+            uid_lease_dir: PathBuf::from("/run/tally-sandbox"),
             workers,
             isolation: IsolationPolicy::Auto,
             base_uid: 61000,
@@ -213,7 +247,7 @@ impl SandboxConfig {
             max_processes: 128,
             max_file_size_bytes: 16 << 20,
             tmp_size_bytes: 64 << 20,
-            max_sessions: 256,
+            max_sessions: 1024,
             session_idle_timeout: Duration::from_secs(900),
             max_queue: 1024,
             default_timeout: Duration::from_secs(10),

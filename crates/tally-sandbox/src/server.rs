@@ -1,28 +1,32 @@
-//! The HTTP face of the service: `POST /execute` (NeMo-Skills compatible) and `GET /health`.
+//! The HTTP face of the service: `POST /execute` and `DELETE /sessions/<id>` (NeMo-Skills
+//! compatible; the session id comes from the body's `session_id` or, as NeMo-Skills' newest client
+//! sends it, the `X-Session-ID` header) and `GET /health`.
 
 use std::future::Future;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 
-use crate::service::SandboxService;
+use crate::service::{Deleted, SandboxService};
 use crate::{ExecuteRequest, SandboxError};
 
 /// The axum router over a running service (mount it elsewhere, or use [`serve`]).
 pub fn router(service: SandboxService) -> Router {
     Router::new()
         .route("/execute", post(execute))
+        .route("/sessions/{id}", delete(delete_session))
         .route("/health", get(health))
         .with_state(service)
 }
 
 async fn execute(
     State(service): State<SandboxService>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> (StatusCode, Json<serde_json::Value>) {
-    let req: ExecuteRequest = match serde_json::from_slice(&body) {
+    let mut req: ExecuteRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
             return (
@@ -35,6 +39,12 @@ async fn execute(
             )
         }
     };
+    if req.session_id.is_none() {
+        req.session_id = headers
+            .get("x-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+    }
     match service.execute(&req).await {
         Ok(result) => (
             StatusCode::OK,
@@ -47,6 +57,31 @@ async fn execute(
                 "stdout": "",
                 "stderr": rejection.message(),
             })),
+        ),
+    }
+}
+
+/// NeMo-Skills' answers: 200 `{"message"}` when the session existed, 404 `{"error"}` when not
+/// (its client treats both as done). A lost session's id counts as existing: deleting it is how
+/// a client acknowledges the loss and frees the id for a fresh session.
+async fn delete_session(
+    State(service): State<SandboxService>,
+    Path(id): Path<String>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    match service.delete_session(&id).await {
+        Deleted::Closed => (
+            StatusCode::OK,
+            Json(serde_json::json!({"message": format!("Session {id} deleted")})),
+        ),
+        Deleted::WasLost => (
+            StatusCode::OK,
+            Json(serde_json::json!({
+                "message": format!("Session {id} had already been lost; its id is free again")
+            })),
+        ),
+        Deleted::NotFound => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": format!("Session {id} not found")})),
         ),
     }
 }

@@ -1,6 +1,7 @@
-//! The worker pool behind `/execute`: slot scheduling, the bounded queue, sessions, restarts.
+//! The worker pool behind `/execute`: slot scheduling, the bounded queue, sessions (placement,
+//! eviction, expiry, deletion, loss), restarts, and the service's runtime files.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -8,16 +9,21 @@ use tokio::sync::Semaphore;
 
 use crate::format::format_output;
 use crate::isolation::{self, IsolationMode, Launch};
-use crate::session::SessionTable;
-use crate::worker::{RawResult, Worker, WorkerFailure};
+use crate::runtime_dir::RuntimeDir;
+use crate::session::{Closed, LostReason, Placement, SessionTable};
+use crate::uid_lease::UidLease;
+use crate::worker::{RawResult, Worker, WorkerFailure, WorkerSession};
 use crate::{ExecuteRequest, ExecutionResult, ProcessStatus, SandboxConfig, SandboxError};
+
+/// Longest session id accepted (ids are kept in memory, also after their session is lost).
+pub const MAX_SESSION_ID_BYTES: usize = 256;
 
 /// Why a request was turned away (HTTP 503).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
     /// More requests are queued than `max_queue`.
     QueueFull,
-    /// `max_sessions` sessions exist and none has expired.
+    /// `max_sessions` sessions exist and every one has a request in flight.
     TooManySessions,
 }
 
@@ -26,9 +32,23 @@ impl Rejection {
     pub fn message(&self) -> &'static str {
         match self {
             Rejection::QueueFull => "Sandbox busy: request queue is full, retry later\n",
-            Rejection::TooManySessions => "Sandbox busy: too many open sessions, retry later\n",
+            Rejection::TooManySessions => {
+                "Sandbox busy: every session slot has a request in flight, retry later\n"
+            }
         }
     }
+}
+
+/// What [`SandboxService::delete_session`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// A live session: its state is dropped (its holder process is killed as soon as its worker
+    /// is free, normally at once).
+    Closed,
+    /// The session had already been lost; its `session_lost` answer is forgotten.
+    WasLost,
+    /// No such session.
+    NotFound,
 }
 
 struct Slot {
@@ -39,10 +59,14 @@ struct Inner {
     config: SandboxConfig,
     launch: Launch,
     slots: Vec<tokio::sync::Mutex<Slot>>,
+    /// Each slot's worker pid (0 when none), readable without waiting for the slot.
+    pids: Vec<AtomicU32>,
     sessions: Mutex<SessionTable>,
     queue: Arc<Semaphore>,
     next: AtomicUsize,
     restarts: AtomicUsize,
+    stopping: AtomicBool,
+    runtime: Mutex<RuntimeDir>,
 }
 
 /// A running pool of sandboxed workers. Cheap to clone; all clones share the pool.
@@ -51,55 +75,101 @@ pub struct SandboxService {
     inner: Arc<Inner>,
 }
 
+/// Stops a service without keeping it alive ([`SandboxService::stopper`]): for a process that
+/// must clean up before exiting without running destructors.
+#[derive(Clone)]
+pub struct SandboxStopper {
+    inner: Weak<Inner>,
+}
+
+impl SandboxStopper {
+    /// [`SandboxService::shutdown`], if the service still exists.
+    pub async fn stop(&self) {
+        if let Some(inner) = self.inner.upgrade() {
+            SandboxService { inner }.shutdown().await;
+        }
+    }
+}
+
 /// A snapshot for `/health`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Health {
     pub status: &'static str,
     pub isolation: &'static str,
     pub workers: usize,
+    /// Live sessions (each is one holder process in a worker).
     pub sessions: usize,
+    pub max_sessions: usize,
+    /// Lost sessions still answered `session_lost` (until deleted).
+    pub lost_sessions: usize,
+    pub sessions_deleted: u64,
+    pub sessions_evicted: u64,
+    pub sessions_expired: u64,
+    /// Sessions lost because their worker died or hung and was restarted.
+    pub sessions_lost_to_restarts: u64,
+    /// Sessions lost because their holder process died.
+    pub sessions_lost_holders: u64,
     pub queued_or_running: usize,
     pub max_queue: usize,
     pub worker_restarts: usize,
+    /// The uids this instance's workers run as (`[first, last]`), when it switches uids.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_uids: Option<[u32; 2]>,
 }
 
 impl SandboxService {
-    /// Probes isolation, writes the fork-server and seccomp programs to `runtime_dir`, and starts
-    /// every worker (each imports sympy/numpy/scipy/mpmath before it is ready).
+    /// Leases worker uids, probes isolation, writes the fork-server and seccomp programs to
+    /// `runtime_dir` (removing runtime directories of dead services first), and starts every
+    /// worker (each imports sympy/numpy/scipy/mpmath before it is ready).
     pub async fn start(config: SandboxConfig) -> Result<SandboxService, SandboxError> {
-        if config.workers == 0 || config.max_queue == 0 {
+        if config.workers == 0 || config.max_queue == 0 || config.max_sessions == 0 {
             return Err(SandboxError::Config(
-                "workers and max_queue must be at least 1".into(),
+                "workers, max_queue and max_sessions must be at least 1".into(),
             ));
         }
         let python = config.venv.join("bin/python");
         if !python.exists() {
             return Err(SandboxError::PythonMissing { path: python });
         }
-        let mode = isolation::probe(&config)?;
+        let uids = if unsafe { libc::geteuid() } == 0 {
+            Some(UidLease::acquire(
+                &config.uid_lease_dir,
+                config.base_uid,
+                config.workers as u32,
+            )?)
+        } else {
+            None
+        };
+        let mode = isolation::probe_as(&config, uids.as_ref().map(|l| l.uid(0)))?;
         if mode == IsolationMode::Unsafe {
             tracing::warn!("tally-sandbox runs WITHOUT isolation: model code can touch this host");
         }
-        let launch = write_runtime(&config, mode, python)?;
+        let runtime = RuntimeDir::create(&config.runtime_dir)?;
+        let launch = write_runtime(&config, mode, python, uids, runtime.path())?;
         let slots = (0..config.workers)
             .map(|_| tokio::sync::Mutex::new(Slot { worker: None }))
             .collect();
         let inner = Arc::new(Inner {
             queue: Arc::new(Semaphore::new(config.max_queue)),
+            sessions: Mutex::new(SessionTable::new(config.workers, config.max_sessions)),
+            pids: (0..config.workers).map(|_| AtomicU32::new(0)).collect(),
             config,
             launch,
             slots,
-            sessions: Mutex::new(SessionTable::default()),
             next: AtomicUsize::new(0),
             restarts: AtomicUsize::new(0),
+            stopping: AtomicBool::new(false),
+            runtime: Mutex::new(runtime),
         });
-        // Start the workers in parallel; any failure fails the start.
+        // Start the workers in parallel; any failure fails the start (and `inner`'s drop kills
+        // the ones that did start and removes the runtime directory).
         let mut starts = Vec::new();
         for slot in 0..inner.slots.len() {
             let inner = inner.clone();
             starts.push(tokio::spawn(async move {
                 let w = Worker::start(&inner.launch, &inner.config, slot).await?;
-                inner.slots[slot].lock().await.worker = Some(w);
+                let mut guard = inner.slots[slot].lock().await;
+                inner.set_worker(slot, &mut guard, Some(w));
                 Ok::<(), SandboxError>(())
             }));
         }
@@ -113,6 +183,13 @@ impl SandboxService {
         Ok(SandboxService { inner })
     }
 
+    /// A handle that can shut the service down but does not keep it alive.
+    pub fn stopper(&self) -> SandboxStopper {
+        SandboxStopper {
+            inner: Arc::downgrade(&self.inner),
+        }
+    }
+
     /// The isolation the workers run under.
     pub fn isolation(&self) -> &IsolationMode {
         &self.inner.launch.mode
@@ -123,37 +200,93 @@ impl SandboxService {
         &self.inner.config
     }
 
+    /// The process id of each slot's worker (bubblewrap's, or the fork-server's), `None` while
+    /// a slot has none. Every process a worker runs (session holders included) descends from it.
+    pub fn worker_pids(&self) -> Vec<Option<u32>> {
+        self.inner
+            .pids
+            .iter()
+            .map(|p| Some(p.load(Ordering::Relaxed)).filter(|&p| p != 0))
+            .collect()
+    }
+
     /// Current counters.
     pub fn health(&self) -> Health {
         let inner = &self.inner;
+        let table = inner.sessions.lock().expect("session lock");
+        let c = table.counters;
         Health {
             status: "ok",
             isolation: inner.launch.mode.name(),
             workers: inner.slots.len(),
-            sessions: inner.sessions.lock().expect("session lock").len(),
+            sessions: table.len(),
+            max_sessions: inner.config.max_sessions,
+            lost_sessions: table.lost_len(),
+            sessions_deleted: c.closed,
+            sessions_evicted: c.evicted,
+            sessions_expired: c.expired,
+            sessions_lost_to_restarts: c.lost_to_restarts,
+            sessions_lost_holders: c.holders_died,
             queued_or_running: inner.config.max_queue - inner.queue.available_permits(),
             max_queue: inner.config.max_queue,
             worker_restarts: inner.restarts.load(Ordering::Relaxed),
+            worker_uids: inner.launch.uids.as_ref().map(|l| {
+                let r = l.range();
+                [r.start, r.end - 1]
+            }),
         }
     }
 
-    /// Runs one request; `Err` means it was rejected (busy) without running.
+    /// Runs one request; `Err` means it was rejected (busy) without running. The work runs in a
+    /// task of its own, so a caller that gives up (an HTTP client that disconnects) never leaves
+    /// a worker half-way through a request.
     pub async fn execute(&self, req: &ExecuteRequest) -> Result<ExecutionResult, Rejection> {
-        let inner = &self.inner;
-        let _permit = inner
+        let permit = self
+            .inner
             .queue
             .clone()
             .try_acquire_owned()
             .map_err(|_| Rejection::QueueFull)?;
+        let this = self.clone();
+        let session_id = req.session_id.clone();
+        let req = req.clone();
+        let task = tokio::spawn(async move {
+            let _permit = permit;
+            this.execute_now(&req).await
+        });
+        match task.await {
+            Ok(r) => r,
+            Err(e) => Ok(ExecutionResult {
+                process_status: ProcessStatus::Error,
+                stdout: String::new(),
+                stderr: format!("Sandbox internal error: {e}\n"),
+                session_id,
+                new_session_created: false,
+            }),
+        }
+    }
+
+    async fn execute_now(&self, req: &ExecuteRequest) -> Result<ExecutionResult, Rejection> {
+        let inner = &self.inner;
+        let session = req.session_id.as_deref().filter(|s| !s.is_empty());
+        let refuse = |text: String| {
+            Ok(ExecutionResult {
+                process_status: ProcessStatus::Error,
+                stdout: String::new(),
+                stderr: text,
+                session_id: req.session_id.clone(),
+                new_session_created: false,
+            })
+        };
         if let Some(lang) = req.language.as_deref() {
             if lang != "python" && lang != "ipython" {
-                return Ok(ExecutionResult {
-                    process_status: ProcessStatus::Error,
-                    stdout: String::new(),
-                    stderr: format!("Unsupported language: {lang}\n"),
-                    session_id: req.session_id.clone(),
-                });
+                return refuse(format!("Unsupported language: {lang}\n"));
             }
+        }
+        if session.is_some_and(|s| s.len() > MAX_SESSION_ID_BYTES) {
+            return refuse(format!(
+                "Session id longer than {MAX_SESSION_ID_BYTES} bytes\n"
+            ));
         }
         let timeout = req
             .timeout
@@ -164,58 +297,100 @@ impl SandboxService {
         let max_chars = req
             .max_output_characters
             .unwrap_or(inner.config.max_output_characters);
-        let session = req.session_id.as_deref().filter(|s| !s.is_empty());
 
-        let slot = match session {
-            Some(id) => {
-                let mut table = inner.sessions.lock().expect("session lock");
-                let now = Instant::now();
-                match table.place(id, inner.slots.len(), inner.config.max_sessions, now) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        drop(table);
-                        return Err(Rejection::TooManySessions);
-                    }
+        let Some(id) = session else {
+            let slot = self.pick_free_slot();
+            let raw = self.run_on(slot, &req.generated_code, timeout, None).await;
+            return Ok(finish(raw, max_chars, true, None, false));
+        };
+        let placement = inner.sessions.lock().expect("session lock").begin(
+            id,
+            inner.config.max_sessions,
+            Instant::now(),
+        );
+        let (slot, key, create) = match placement {
+            Placement::Lost(reason) => return Ok(lost(id, reason)),
+            Placement::Full => return Err(Rejection::TooManySessions),
+            Placement::Run {
+                slot,
+                key,
+                create,
+                evicted,
+            } => {
+                if let Some((s, k)) = evicted {
+                    tracing::warn!(
+                        max_sessions = inner.config.max_sessions,
+                        "sandbox session table full: evicted the least recently used session \
+                         (raise --max-sessions to at least the number of samples in flight)"
+                    );
+                    self.close_later(s, k);
                 }
+                (slot, key, create)
             }
-            None => self.pick_free_slot(),
         };
         let raw = self
-            .run_on(slot, &req.generated_code, timeout, session)
+            .run_on(
+                slot,
+                &req.generated_code,
+                timeout,
+                Some(WorkerSession { key, create }),
+            )
             .await;
-        if let Some(id) = session {
-            inner
-                .sessions
-                .lock()
-                .expect("session lock")
-                .touch(id, Instant::now());
+        let mut table = inner.sessions.lock().expect("session lock");
+        let live = table.end(id, key, Instant::now());
+        if raw.status == ProcessStatus::SessionLost {
+            let reason = table.lost_on_worker(id, key);
+            return Ok(lost(id, reason));
         }
-        Ok(finish(
-            raw,
-            max_chars,
-            session.is_none(),
-            req.session_id.clone(),
-        ))
+        drop(table);
+        if !live {
+            // Deleted, evicted or lost while this request ran: its holder must not linger.
+            self.close_later(slot, key);
+        }
+        Ok(finish(raw, max_chars, false, Some(id.to_string()), create))
     }
 
-    /// Drops a session's state now (instead of waiting for it to expire).
+    /// Ends a session now (`DELETE /sessions/<id>`): it is forgotten at once and its holder
+    /// process is killed as soon as its worker is free.
+    pub async fn delete_session(&self, id: &str) -> Deleted {
+        let closed = self.inner.sessions.lock().expect("session lock").close(id);
+        match closed {
+            Closed::Live { slot, key } => {
+                self.close_later(slot, key);
+                Deleted::Closed
+            }
+            Closed::Lost(_) => Deleted::WasLost,
+            Closed::Unknown => Deleted::NotFound,
+        }
+    }
+
+    /// Same as [`delete_session`](Self::delete_session), ignoring what it found.
     pub async fn close_session(&self, id: &str) {
-        let slot = self.inner.sessions.lock().expect("session lock").remove(id);
-        if let Some(slot) = slot {
-            let mut guard = self.inner.slots[slot].lock().await;
-            if let Some(w) = guard.worker.as_mut() {
-                if w.close_session(id).await.is_err() {
-                    guard.worker = None;
+        self.delete_session(id).await;
+    }
+
+    /// Kills every worker and removes the runtime directory; later requests fail. Also happens
+    /// when the last clone is dropped.
+    pub async fn shutdown(&self) {
+        let inner = &self.inner;
+        inner.stopping.store(true, Ordering::SeqCst);
+        // Kill first, without waiting for the slots: a running snippet then ends at once.
+        for (slot, pid) in inner.pids.iter().enumerate() {
+            let pid = pid.load(Ordering::Relaxed);
+            if pid != 0 {
+                unsafe {
+                    libc::killpg(pid as i32, libc::SIGKILL);
                 }
             }
+            if let Some(l) = &inner.launch.uids {
+                isolation::kill_uid(l.uid(slot));
+            }
         }
-    }
-
-    /// Kills every worker. Also happens when the last clone is dropped.
-    pub async fn shutdown(&self) {
-        for slot in &self.inner.slots {
-            slot.lock().await.worker = None;
+        for slot in 0..inner.slots.len() {
+            let mut guard = inner.slots[slot].lock().await;
+            inner.set_worker(slot, &mut guard, None);
         }
+        inner.runtime.lock().expect("runtime lock").remove();
     }
 
     fn pick_free_slot(&self) -> usize {
@@ -227,18 +402,38 @@ impl SandboxService {
             .unwrap_or(start)
     }
 
+    /// Closes session `key` on `slot` in the background (the slot may be busy with a snippet).
+    fn close_later(&self, slot: usize, key: u64) {
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let mut guard = inner.slots[slot].lock().await;
+            if let Some(w) = guard.worker.as_mut() {
+                if let Err(failure) = w.close_session(key).await {
+                    inner.lose_worker(slot, &mut guard, &failure);
+                }
+            }
+        });
+    }
+
     async fn run_on(
         &self,
         slot: usize,
         code: &str,
         timeout: Duration,
-        session: Option<&str>,
+        session: Option<WorkerSession>,
     ) -> RawResult {
         let inner = &self.inner;
         let mut guard = inner.slots[slot].lock().await;
+        if inner.stopping.load(Ordering::SeqCst) {
+            return RawResult {
+                status: ProcessStatus::Error,
+                stdout: String::new(),
+                stderr: "Sandbox is shutting down\n".into(),
+            };
+        }
         if guard.worker.is_none() {
             match Worker::start(&inner.launch, &inner.config, slot).await {
-                Ok(w) => guard.worker = Some(w),
+                Ok(w) => inner.set_worker(slot, &mut guard, Some(w)),
                 Err(e) => {
                     tracing::error!("restarting sandbox worker {slot}: {e}");
                     return RawResult {
@@ -254,25 +449,15 @@ impl SandboxService {
         let recycle = worker.served >= inner.config.recycle_after;
         match result {
             Ok(raw) => {
-                if recycle && self.slot_has_no_sessions(slot) {
-                    guard.worker = None; // restarted lazily by the next request
+                // Recycling a worker would lose its sessions: only a worker holding none is.
+                let holds_none = inner.sessions.lock().expect("session lock").load(slot) == 0;
+                if recycle && holds_none {
+                    inner.set_worker(slot, &mut guard, None); // restarted by the next request
                 }
                 raw
             }
             Err(failure) => {
-                // The worker is in an unknown state: kill it (and its sessions) and start afresh.
-                guard.worker = None;
-                inner.restarts.fetch_add(1, Ordering::Relaxed);
-                let lost = inner
-                    .sessions
-                    .lock()
-                    .expect("session lock")
-                    .forget_slot(slot);
-                tracing::warn!(
-                    slot,
-                    lost_sessions = lost,
-                    "sandbox worker failed: {failure:?}"
-                );
+                inner.lose_worker(slot, &mut guard, &failure);
                 match failure {
                     WorkerFailure::Hung => RawResult {
                         status: ProcessStatus::Timeout,
@@ -288,11 +473,59 @@ impl SandboxService {
             }
         }
     }
+}
 
-    fn slot_has_no_sessions(&self, _slot: usize) -> bool {
-        // Recycling a worker loses its sessions, so only idle-of-sessions workers are recycled.
-        let table = self.inner.sessions.lock().expect("session lock");
-        table.len() == 0
+impl Inner {
+    fn set_worker(&self, slot: usize, guard: &mut Slot, worker: Option<Worker>) {
+        let pid = worker.as_ref().and_then(Worker::pid).unwrap_or(0);
+        guard.worker = worker; // dropping the old one kills it
+        self.pids[slot].store(pid, Ordering::Relaxed);
+    }
+
+    /// The worker is in an unknown state: kill it (and with it every session it held; those
+    /// answer `session_lost` from now on). The next request of the slot starts a fresh one.
+    fn lose_worker(&self, slot: usize, guard: &mut Slot, failure: &WorkerFailure) {
+        self.set_worker(slot, guard, None);
+        self.restarts.fetch_add(1, Ordering::Relaxed);
+        let lost = self
+            .sessions
+            .lock()
+            .expect("session lock")
+            .forget_slot(slot);
+        tracing::warn!(
+            slot,
+            lost_sessions = lost,
+            "sandbox worker failed: {failure:?}"
+        );
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Workers first (their processes may still use the runtime files), then the files.
+        for (slot, s) in self.slots.iter_mut().enumerate() {
+            s.get_mut().worker = None;
+            self.pids[slot].store(0, Ordering::Relaxed);
+        }
+        if let Ok(mut r) = self.runtime.lock() {
+            r.remove();
+        }
+    }
+}
+
+/// The answer for a request on a lost session (the code was not run).
+fn lost(id: &str, reason: LostReason) -> ExecutionResult {
+    ExecutionResult {
+        process_status: ProcessStatus::SessionLost,
+        stdout: String::new(),
+        stderr: format!(
+            "Sandbox session {id} was lost: {}. Its variables and imports are gone and this code \
+             was not run; start a new session (or DELETE /sessions/{id} and run its history \
+             again).\n",
+            reason.describe()
+        ),
+        session_id: Some(id.to_string()),
+        new_session_created: true,
     }
 }
 
@@ -302,6 +535,7 @@ fn finish(
     max_chars: usize,
     stateless: bool,
     session_id: Option<String>,
+    new_session_created: bool,
 ) -> ExecutionResult {
     if stateless && raw.status == ProcessStatus::Completed && raw.stderr.is_empty() {
         // NeMo-Skills' own client sends a wrapper that prints its result as one JSON object;
@@ -320,6 +554,7 @@ fn finish(
                         stdout: out.to_string(),
                         stderr: err.to_string(),
                         session_id,
+                        new_session_created,
                     };
                 }
             }
@@ -337,6 +572,7 @@ fn finish(
         stdout,
         stderr,
         session_id,
+        new_session_created,
     }
 }
 
@@ -351,18 +587,19 @@ async fn expire_sessions(inner: Weak<Inner>) {
         let Some(inner) = inner.upgrade() else {
             return;
         };
+        if inner.stopping.load(Ordering::SeqCst) {
+            return;
+        }
         let old = inner
             .sessions
             .lock()
             .expect("session lock")
             .expire(inner.config.session_idle_timeout, Instant::now());
-        for (id, slot) in old {
-            let mut guard = inner.slots[slot].lock().await;
-            if let Some(w) = guard.worker.as_mut() {
-                if w.close_session(&id).await.is_err() {
-                    guard.worker = None;
-                }
-            }
+        let service = SandboxService {
+            inner: inner.clone(),
+        };
+        for (slot, key) in old {
+            service.close_later(slot, key);
         }
     }
 }
@@ -372,13 +609,10 @@ fn write_runtime(
     config: &SandboxConfig,
     mode: IsolationMode,
     python: std::path::PathBuf,
+    uids: Option<UidLease>,
+    dir: &std::path::Path,
 ) -> Result<Launch, SandboxError> {
     use std::os::unix::fs::PermissionsExt;
-    let dir = &config.runtime_dir;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| SandboxError::io(format!("creating {}", dir.display()), e))?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))
-        .map_err(|e| SandboxError::io(format!("chmod {}", dir.display()), e))?;
     let write = |name: &str, bytes: &[u8]| -> Result<std::path::PathBuf, SandboxError> {
         let path = dir.join(name);
         std::fs::write(&path, bytes)
@@ -395,10 +629,11 @@ fn write_runtime(
     }
     Ok(Launch {
         mode,
+        uids,
         venv: config.venv.clone(),
         python,
         script,
-        runtime_dir: dir.clone(),
+        runtime_dir: dir.to_path_buf(),
         seccomp_files,
         seccomp,
     })

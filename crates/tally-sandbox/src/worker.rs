@@ -20,6 +20,13 @@ pub(crate) struct RawResult {
     pub(crate) stderr: String,
 }
 
+/// A session as its worker knows it: the service's unique key, and whether it is new.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WorkerSession {
+    pub(crate) key: u64,
+    pub(crate) create: bool,
+}
+
 /// How a worker failed a request (it is then killed and restarted).
 #[derive(Debug)]
 pub(crate) enum WorkerFailure {
@@ -41,6 +48,9 @@ pub(crate) struct Worker {
     pub(crate) served: u64,
 }
 
+/// Lines of a worker's stderr kept for a start failure's error.
+const STDERR_TAIL: usize = 8;
+
 /// Extra time the fork-server gets beyond the snippet timeout before it counts as hung.
 const GRACE: Duration = Duration::from_secs(5);
 
@@ -55,12 +65,25 @@ impl Worker {
         let stdin = spawned.child.stdin.take().expect("piped stdin");
         let stdout = spawned.child.stdout.take().expect("piped stdout");
         let stderr = spawned.child.stderr.take().expect("piped stderr");
-        // The worker's stderr (bwrap or Python complaints) goes to tracing, line by line.
+        // The worker's stderr (bwrap or Python complaints) goes to tracing, line by line; the
+        // last lines are kept for the error when the worker does not come up.
+        let tail = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+        let (tail_w, stderr_done) = (
+            tail.clone(),
+            std::sync::Arc::new(tokio::sync::Notify::new()),
+        );
+        let done = stderr_done.clone();
         tokio::spawn(async move {
             let mut lines = BufReader::new(stderr).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 tracing::debug!(slot, "sandbox worker: {line}");
+                let mut t = tail_w.lock().expect("stderr tail");
+                if t.len() == STDERR_TAIL {
+                    t.pop_front();
+                }
+                t.push_back(line);
             }
+            done.notify_one();
         });
         let mut worker = Worker {
             child: spawned.child,
@@ -83,13 +106,17 @@ impl Worker {
         match ready {
             Some(line) if line.contains("\"ready\": true") => Ok(worker),
             other => {
+                // Give the process a moment to exit and its stderr to drain.
+                let _ = tokio::time::timeout(Duration::from_secs(2), stderr_done.notified()).await;
                 let status = worker.child.try_wait().ok().flatten();
                 worker.kill();
+                let said: Vec<String> = tail.lock().expect("stderr tail").drain(..).collect();
                 Err(SandboxError::WorkerStart {
                     slot,
                     reason: format!(
-                        "unexpected first line {other:?} (exit status {status:?}); run with \
-                         RUST_LOG=tally_sandbox=debug to see the worker's stderr"
+                        "unexpected first line {other:?} (exit status {status:?}); its stderr \
+                         ended with: {:?}",
+                        said.join(" | ")
                     ),
                 })
             }
@@ -136,19 +163,21 @@ impl Worker {
         }
     }
 
-    /// Runs one snippet, stateless or in `session`.
+    /// Runs one snippet, stateless or in the worker's session `key`. `create`: the session is
+    /// new; otherwise a key the worker does not know is answered `session_lost`.
     pub(crate) async fn run(
         &mut self,
         code: &str,
         timeout: Duration,
-        session: Option<&str>,
+        session: Option<WorkerSession>,
     ) -> Result<RawResult, WorkerFailure> {
         self.served += 1;
         let msg = serde_json::json!({
             "op": "run",
             "code": code,
             "timeout": timeout.as_secs_f64(),
-            "session": session,
+            "session": session.map(|s| s.key.to_string()),
+            "create": session.is_some_and(|s| s.create),
         });
         // Sessions may need a few seconds more: after a timeout the fork-server waits for the
         // holder to confirm the child is gone.
@@ -156,10 +185,16 @@ impl Worker {
         serde_json::from_value(value).map_err(|e| WorkerFailure::Died(format!("bad result: {e}")))
     }
 
-    /// Drops a session's state.
-    pub(crate) async fn close_session(&mut self, session: &str) -> Result<(), WorkerFailure> {
-        let msg = serde_json::json!({"op": "close", "session": session});
-        self.roundtrip(msg, GRACE).await.map(|_| ())
+    /// Kills a session's holder; true when the worker had it.
+    pub(crate) async fn close_session(&mut self, key: u64) -> Result<bool, WorkerFailure> {
+        let msg = serde_json::json!({"op": "close", "session": key.to_string()});
+        let v = self.roundtrip(msg, GRACE).await?;
+        Ok(v.get("closed").and_then(|c| c.as_bool()).unwrap_or(false))
+    }
+
+    /// The worker's process id (bubblewrap's, or the fork-server's in the fallback modes).
+    pub(crate) fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// Kills the worker and everything it started.

@@ -1,66 +1,33 @@
 //! Hostile snippets and a load test against the REAL sandbox (bubblewrap or the Landlock
 //! fallback, whatever `probe` picks). Skipped, with a note, when `scripts/sandbox-setup.sh` has
-//! not been run (no venv at `${TALLY_CACHE_DIR:-$HOME/.cache/tally}/sandbox-venv`).
+//! not been run (no venv at `${TALLY_CACHE_DIR:-$HOME/.cache/tally}/sandbox-venv`) — failed
+//! instead when `CI` is set.
 //!
 //! One service is shared by all tests: it runs on its own thread and runtime, and each test
 //! talks to it over HTTP, as the TIR loop will.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use tally_sandbox::{ProcessStatus, SandboxClient, SandboxConfig, SandboxService};
-
-fn venv() -> PathBuf {
-    let cache = std::env::var_os("TALLY_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/tally"));
-    SandboxConfig::venv_in(&cache)
-}
+use common::block;
+use tally_sandbox::{ProcessStatus, SandboxClient};
 
 /// The base URL of the shared service, or None (test skipped) without the venv.
 fn service() -> Option<&'static str> {
     static URL: OnceLock<Option<String>> = OnceLock::new();
     URL.get_or_init(|| {
-        let venv = venv();
-        if !venv.join("bin/python").exists() {
-            eprintln!(
-                "NOTE: skipping real-sandbox tests: {} missing; run scripts/sandbox-setup.sh",
-                venv.display()
-            );
-            return None;
-        }
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Runtime::new().unwrap();
-            rt.block_on(async move {
-                let mut config = SandboxConfig::new(venv);
-                config.workers = 2;
-                config.session_idle_timeout = Duration::from_secs(60);
-                let service = SandboxService::start(config).await.expect("sandbox starts");
-                eprintln!("sandbox isolation: {}", service.isolation().name());
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let url = format!("http://{}", listener.local_addr().unwrap());
-                tx.send(url).unwrap();
-                tally_sandbox::serve(service, listener, std::future::pending())
-                    .await
-                    .unwrap();
-            });
-        });
-        Some(
-            rx.recv_timeout(Duration::from_secs(180))
-                .expect("sandbox ready"),
-        )
+        let venv = common::venv_or_skip()?;
+        let mut config = common::config(venv, 2);
+        config.session_idle_timeout = Duration::from_secs(60);
+        let running = common::Running::start(config);
+        let url = running.url.clone();
+        // Serves until the test process exits.
+        std::mem::forget(running);
+        Some(url)
     })
     .as_deref()
-}
-
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
 }
 
 /// Runs `code` (stateless, given timeout), then checks the service still answers.
@@ -249,19 +216,28 @@ fn hostile_infinite_loop() {
 
 #[test]
 fn hostile_kill_parent() {
-    let Some(r) = run(
-        "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
-        10.0,
-    ) else {
+    // A service of its own: killing a worker loses every session on it, which would disturb
+    // the other tests' sessions on the shared service.
+    let Some(venv) = common::venv_or_skip() else {
         return;
     };
-    assert_eq!(r.process_status, ProcessStatus::Killed, "{r:?}");
-    // In a session the parent is the session holder: the snippet survives as the new holder.
-    let url = service().unwrap();
+    let own = common::Running::start(common::config(venv, 1));
     block(async {
-        let c = SandboxClient::new(url);
-        let s = SandboxClient::new_session_id();
+        let c = SandboxClient::new(&own.url);
         let t = Duration::from_secs(10);
+        let r = c
+            .execute(
+                "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+                t,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.process_status, ProcessStatus::Killed, "{r:?}");
+        let r = c.execute("print(6*7)", t, None).await.unwrap();
+        assert_eq!(r.stdout, "42\n", "the worker was restarted");
+        // In a session the parent is the session holder: the snippet survives as the new holder.
+        let s = SandboxClient::new_session_id();
         c.execute("a = 1", t, Some(&s)).await.unwrap();
         let r = c
             .execute(
@@ -272,9 +248,23 @@ fn hostile_kill_parent() {
             .await
             .unwrap();
         eprintln!("session kill parent -> {r:?}");
-        let r = c.execute("print('alive')", t, Some(&s)).await.unwrap();
-        assert_eq!(r.stdout, "alive\n");
+        let r = c.execute("print('alive', a)", t, Some(&s)).await.unwrap();
+        assert_eq!(r.stdout, "alive 1\n", "{r:?}");
+        // Killing the holder and then dying too loses the state: the session says so.
+        let r = c
+            .execute(
+                "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos._exit(3)",
+                t,
+                Some(&s),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.process_status, ProcessStatus::Killed, "{r:?}");
+        let r = c.execute("print('alive', a)", t, Some(&s)).await.unwrap();
+        assert_eq!(r.process_status, ProcessStatus::SessionLost, "{r:?}");
+        assert!(r.stderr.contains("holding its state died"), "{r:?}");
     });
+    own.stop();
 }
 
 #[test]

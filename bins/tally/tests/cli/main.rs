@@ -8,6 +8,7 @@ mod fail_fast;
 mod grade;
 mod judge;
 mod prepare;
+mod sandbox;
 mod slurm_preempt;
 mod summarize_compat;
 mod summarize_default;

@@ -27,7 +27,8 @@ fn setup(dir: &Path) {
 
 fn generate(dir: &Path, url: &str, extra: &[&str]) -> std::process::Output {
     let mut cmd = tally();
-    cmd.current_dir(dir).args([
+    // An in-process sandbox puts its runtime files here (checked to be gone afterwards).
+    cmd.current_dir(dir).env("TMPDIR", dir).args([
         "generate",
         "--server_type=llamacpp",
         &format!("--server_address={url}"),
@@ -87,6 +88,13 @@ fn the_model_writes_code_the_sandbox_runs_it_and_the_transcript_is_the_seeds() {
         "{r:?}"
     );
     assert!(r["code_execution_time"].as_f64().unwrap() > 0.0);
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .filter(|n| n.to_string_lossy().starts_with("tally-sandbox-"))
+        .collect();
+    assert!(left.is_empty(), "the in-process sandbox left {left:?}");
 
     // A rerun with the same settings sends nothing; with other TIR settings it is refused.
     let again = generate(
