@@ -144,6 +144,16 @@ pub fn run_from_generate(args: Args) -> Result<ExitCode, AnyError> {
     let mut probe = user.clone();
     probe.push("input_file", json!("-"));
     let settings = Settings::from_overrides(&probe)?;
+    // Every input is read and checked before connecting: a bad record costs no server check.
+    let batches = seeds
+        .seeds
+        .iter()
+        .map(|seed| {
+            let input = input_dir.join(output_file_name("output", *seed));
+            let batch = judge_inputs(&input, settings.max_samples, when)?;
+            Ok((*seed, input, batch))
+        })
+        .collect::<Result<Vec<_>, AnyError>>()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -161,10 +171,8 @@ pub fn run_from_generate(args: Args) -> Result<ExitCode, AnyError> {
         &rt,
         &conn.target,
         &user,
-        &seeds,
-        &input_dir,
+        batches,
         &output_dir,
-        when,
         &settings,
         &reporter,
     );
@@ -178,10 +186,8 @@ fn judge_all(
     rt: &tokio::runtime::Runtime,
     target: &crate::run_generation::Target,
     user: &Overrides,
-    seeds: &SeedPlan,
-    input_dir: &Path,
+    batches: Vec<(Option<u64>, PathBuf, JudgeBatch)>,
     output_dir: &Path,
-    when: JudgeWhen,
     settings: &Settings,
     reporter: &TerminalReporter,
 ) -> Result<ExitCode, AnyError> {
@@ -211,18 +217,15 @@ fn judge_all(
     };
 
     let mut failures = 0;
-    for seed in &seeds.seeds {
-        let name = output_file_name("output", *seed);
-        let input = input_dir.join(&name);
+    for (seed, input, batch) in batches {
         let mut ov = user.clone();
         ov.push("input_file", json!(input.display().to_string()));
         let settings = Settings::from_overrides(&ov)?;
-        let batch = judge_inputs(&input, settings.max_samples, when)?;
         let asked = batch.asked();
         let JudgeBatch { records, prefilled } = batch;
         let prompt = load_prompt(&settings, None)?;
         let pass = Pass {
-            seed: *seed,
+            seed,
             params: sampling_params(&ov)?,
         };
         let mut job = Job::new(
