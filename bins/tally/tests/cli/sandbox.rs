@@ -129,10 +129,24 @@ fn a_signalled_generate_with_sandbox_removes_the_sandbox_runtime_files() {
     // A model server that accepts and never answers: the run waits in generation, sandbox up.
     let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
+    // It answers the pre-flight model listing, then holds every generation request.
     std::thread::spawn(move || {
+        use std::io::{Read, Write};
         let mut held = Vec::new();
         for c in server.incoming() {
-            held.push(c);
+            let Ok(mut c) = c else { continue };
+            let mut buf = [0u8; 4096];
+            let n = c.read(&mut buf).unwrap_or(0);
+            if buf[..n].starts_with(b"GET") {
+                let body = r#"{"object": "list", "data": [{"id": "m"}]}"#;
+                let _ = write!(
+                    c,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            } else {
+                held.push(c);
+            }
         }
     });
     let mut child = tally()
