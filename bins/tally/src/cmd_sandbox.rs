@@ -44,6 +44,10 @@ pub struct Args {
     /// Seconds a session may stay idle before it is dropped (default 900).
     #[arg(long = "session-idle-timeout", alias = "session_idle_timeout")]
     session_idle_timeout: Option<f64>,
+    /// Where services lease their worker uids (as root). Must be shared by every sandbox service
+    /// on the machine, containers included (default /run/tally-sandbox).
+    #[arg(long = "uid-lease-dir", alias = "uid_lease_dir")]
+    uid_lease_dir: Option<PathBuf>,
     /// The Python environment made by `scripts/sandbox-setup.sh`
     /// (default: $TALLY_CACHE_DIR/sandbox-venv, TALLY_CACHE_DIR defaulting to ~/.cache/tally).
     #[arg(long)]
@@ -76,6 +80,9 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     }
     if let Some(s) = args.max_sessions {
         config.max_sessions = s;
+    }
+    if let Some(d) = args.uid_lease_dir.clone() {
+        config.uid_lease_dir = d;
     }
     if let Some(t) = args.session_idle_timeout {
         if !(t.is_finite() && t > 0.0) {

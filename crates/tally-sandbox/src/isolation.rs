@@ -182,6 +182,20 @@ impl PreExec {
         unsafe {
             // The worker dies with the service, even if the service is SIGKILLed.
             check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0))?;
+            // Seccomp programs onto their target fds: first every source is copied above the
+            // targets, then dup2'ed onto them. A source may itself sit on a target number (fd 3
+            // is often free when the file is opened), and dup2(fd, fd) would leave close-on-exec
+            // set: bwrap would find it closed. Done before RLIMIT_NOFILE is lowered, as the
+            // copies need free descriptors under the parent's limit.
+            let mut high = [-1i32; 3];
+            for (i, &(from, _)) in self.fds[..self.nfds].iter().enumerate() {
+                high[i] = libc::fcntl(from, libc::F_DUPFD_CLOEXEC, 8);
+                check(high[i])?;
+            }
+            for (i, &(_, to)) in self.fds[..self.nfds].iter().enumerate() {
+                // dup2 clears close-on-exec on the target, so bwrap inherits it.
+                check(libc::dup2(high[i], to))?;
+            }
             let set = |res, v: u64| {
                 if v == 0 {
                     return Ok(());
@@ -201,18 +215,6 @@ impl PreExec {
                 rlim_max: 0,
             };
             check(libc::setrlimit(libc::RLIMIT_CORE, &core))?;
-            // First move every source above the targets, then dup2 onto the targets: a source
-            // may itself sit on a target number (fd 3 is often free when the file is opened),
-            // and dup2(fd, fd) would leave close-on-exec set — bwrap would find it closed.
-            let mut high = [-1i32; 3];
-            for (i, &(from, _)) in self.fds[..self.nfds].iter().enumerate() {
-                high[i] = libc::fcntl(from, libc::F_DUPFD_CLOEXEC, 64);
-                check(high[i])?;
-            }
-            for (i, &(_, to)) in self.fds[..self.nfds].iter().enumerate() {
-                // dup2 clears close-on-exec on the target, so bwrap inherits it.
-                check(libc::dup2(high[i], to))?;
-            }
             if let Some(uid) = self.uid {
                 check(libc::setgroups(0, std::ptr::null()))?;
                 check(libc::setgid(uid))?;
