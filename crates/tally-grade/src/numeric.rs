@@ -21,6 +21,7 @@ pub(crate) fn exact(e: &Expr, m: &Meter) -> Result<Option<BigRational>, Limit> {
                     Some(y) => acc += y,
                     None => return Ok(None),
                 }
+                charge(&acc, m)?;
             }
             Some(acc)
         }
@@ -31,11 +32,16 @@ pub(crate) fn exact(e: &Expr, m: &Meter) -> Result<Option<BigRational>, Limit> {
                     Some(y) => acc *= y,
                     None => return Ok(None),
                 }
+                charge(&acc, m)?;
             }
             Some(acc)
         }
         Expr::Div(a, b) => match (exact(a, m)?, exact(b, m)?) {
-            (Some(x), Some(y)) if !y.is_zero() => Some(x / y),
+            (Some(x), Some(y)) if !y.is_zero() => {
+                let q = x / y;
+                charge(&q, m)?;
+                Some(q)
+            }
             _ => None,
         },
         Expr::Pow(a, b) => match (exact(a, m)?, exact(b, m)?) {
@@ -79,7 +85,17 @@ pub(crate) fn exact(e: &Expr, m: &Meter) -> Result<Option<BigRational>, Limit> {
                     {
                         return Err(Limit::NumberTooLarge);
                     }
-                    m.tick(k)?;
+                    // k steps over a number that grows to log2 C(n, k) ≤ n·H(k/n) bits:
+                    // charged by size, so `\binom{131000}{65500}` (a second of arithmetic)
+                    // is over budget rather than slow.
+                    let p = k as f64 / n as f64;
+                    let h = if p > 0.0 && p < 1.0 {
+                        -(p * p.log2() + (1.0 - p) * (1.0 - p).log2())
+                    } else {
+                        0.0
+                    };
+                    let words = (n as f64 * h / 64.0) as u64 + 1;
+                    m.tick(k.saturating_mul(words) / 8 + k)?;
                     let mut acc = BigInt::one();
                     for j in 0..k {
                         acc = acc * (n - j) / (j + 1);
@@ -99,6 +115,19 @@ pub(crate) fn exact(e: &Expr, m: &Meter) -> Result<Option<BigRational>, Limit> {
         },
         _ => None,
     })
+}
+
+/// Each sum, product or quotient of rationals reduces by a gcd, whose cost grows with the
+/// square of the size: charged as such, with the size capped, so a chain of thousands of
+/// decimals (`5.05.05…` is their product under the seed's LaTeX reading) runs out of budget
+/// rather than taking seconds.
+fn charge(v: &BigRational, m: &Meter) -> Result<(), Limit> {
+    let b = bits(v);
+    if b > m.budget.max_bits {
+        return Err(Limit::NumberTooLarge);
+    }
+    let words = b / 64 + 1;
+    m.tick(words * words)
 }
 
 fn bits(x: &BigRational) -> u64 {
