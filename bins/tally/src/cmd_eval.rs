@@ -410,12 +410,19 @@ fn run_benchmarks(
         for r in grade_files(&files, &grader, &FileGradeOptions::default(), reporter) {
             let r = r?;
             eprintln!(
-                "{}: {} records, {} correct, {} without answer",
+                "{}: {} records, {} correct, {} without answer{}",
                 r.path.display(),
                 r.records,
                 r.correct,
-                r.no_answer
+                r.no_answer,
+                if r.grader_errors.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} grader_error", r.grader_errors.len())
+                }
             );
+            // Samples the grader failed on are failures of the run, like failed requests.
+            failures += r.grader_errors.len() as u64;
         }
         let manifest = json!({
             "tool": format!("tally {}", env!("CARGO_PKG_VERSION")),
