@@ -17,29 +17,40 @@ pub(crate) fn exact(e: &Expr, m: &Meter) -> Result<Option<BigRational>, Limit> {
         Expr::Add(v) => {
             let mut acc = BigRational::zero();
             for x in v {
-                match exact(x, m)? {
-                    Some(y) => acc += y,
-                    None => return Ok(None),
+                let Some(y) = exact(x, m)? else {
+                    return Ok(None);
+                };
+                charge(&acc, &y, m)?;
+                if acc.is_integer() && y.is_integer() {
+                    acc = BigRational::from_integer(acc.to_integer() + y.to_integer());
+                } else {
+                    acc += y;
                 }
-                charge(&acc, m)?;
+                cap(&acc, m)?;
             }
             Some(acc)
         }
         Expr::Mul(v) => {
             let mut acc = BigRational::one();
             for x in v {
-                match exact(x, m)? {
-                    Some(y) => acc *= y,
-                    None => return Ok(None),
+                let Some(y) = exact(x, m)? else {
+                    return Ok(None);
+                };
+                charge(&acc, &y, m)?;
+                if acc.is_integer() && y.is_integer() {
+                    acc = BigRational::from_integer(acc.to_integer() * y.to_integer());
+                } else {
+                    acc *= y;
                 }
-                charge(&acc, m)?;
+                cap(&acc, m)?;
             }
             Some(acc)
         }
         Expr::Div(a, b) => match (exact(a, m)?, exact(b, m)?) {
             (Some(x), Some(y)) if !y.is_zero() => {
+                charge(&x, &y, m)?;
                 let q = x / y;
-                charge(&q, m)?;
+                cap(&q, m)?;
                 Some(q)
             }
             _ => None,
@@ -105,7 +116,14 @@ pub(crate) fn exact(e: &Expr, m: &Meter) -> Result<Option<BigRational>, Limit> {
                 _ => None,
             }
         }
-        Expr::Percent(a) => exact(a, m)?.map(|v| v / BigRational::from_integer(100.into())),
+        Expr::Percent(a) => match exact(a, m)? {
+            Some(v) => {
+                let hundred = BigRational::from_integer(100.into());
+                charge(&v, &hundred, m)?;
+                Some(v / hundred)
+            }
+            None => None,
+        },
         Expr::Degrees(a) => exact(a, m)?,
         Expr::Xor(a, b) => match (exact(a, m)?, exact(b, m)?) {
             (Some(x), Some(y)) if x.is_integer() && y.is_integer() => {
@@ -117,17 +135,26 @@ pub(crate) fn exact(e: &Expr, m: &Meter) -> Result<Option<BigRational>, Limit> {
     })
 }
 
-/// Each sum, product or quotient of rationals reduces by a gcd, whose cost grows with the
-/// square of the size: charged as such, with the size capped, so a chain of thousands of
-/// decimals (`5.05.05…` is their product under the seed's LaTeX reading) runs out of budget
-/// rather than taking seconds.
-fn charge(v: &BigRational, m: &Meter) -> Result<(), Limit> {
-    let b = bits(v);
-    if b > m.budget.max_bits {
-        return Err(Limit::NumberTooLarge);
+/// Charges one sum, product or quotient of `a` and `b` before it is computed: between
+/// fractions it reduces by a gcd whose cost grows with the square of the size (integers skip
+/// it), so `11.8136^{8136} \cdot 9` or a chain of thousands of decimals (`5.05.05…` is their
+/// product under the seed's LaTeX reading) runs out of budget instead of taking seconds.
+fn charge(a: &BigRational, b: &BigRational, m: &Meter) -> Result<(), Limit> {
+    let words = (bits(a) + bits(b)) / 64 + 1;
+    m.tick(if a.is_integer() && b.is_integer() {
+        words
+    } else {
+        words * words / 8 + 1
+    })
+}
+
+/// Results past the size budget are refused, as for powers and factorials.
+fn cap(v: &BigRational, m: &Meter) -> Result<(), Limit> {
+    if bits(v) > m.budget.max_bits {
+        Err(Limit::NumberTooLarge)
+    } else {
+        Ok(())
     }
-    let words = b / 64 + 1;
-    m.tick(words * words)
 }
 
 fn bits(x: &BigRational) -> u64 {
@@ -167,7 +194,13 @@ fn pow_exact(x: &BigRational, y: &BigRational, m: &Meter) -> Result<Option<BigRa
         }
     };
     m.tick(p.min(1 << 20) / 64 + 1)?;
-    let mut r = num_traits::pow(base, p as usize);
+    // Numerator and denominator apart: a reduced fraction's powers are reduced, while each
+    // multiplication of `Ratio`s runs a gcd, quadratic in the size (`3^{2^{16}}` took 170 ms).
+    let (n, d) = base.into_raw();
+    let mut r = BigRational::new_raw(
+        num_traits::pow(n, p as usize),
+        num_traits::pow(d, p as usize),
+    );
     if y.is_negative() {
         r = r.recip();
     }

@@ -204,7 +204,7 @@ fn a_long_product_of_decimals_is_over_budget() {
     let chain = format!("5.05{}", ".05".repeat(3_735));
     compare("None", &chain);
     compare(&chain, "1");
-    let product = vec!["5.5"; 1_000].join("*");
+    let product = vec!["0.007"; 680].join("*");
     assert_eq!(
         Grader::default().equal(&product, "1").outcome,
         Outcome::Undecided(Limit::TooMuchWork)
@@ -218,4 +218,40 @@ fn a_long_product_of_decimals_is_over_budget() {
             &format!("{}/{}", 11u128.pow(20), 1u128 << 20)
         )
         .is_equal());
+}
+
+// `3^{2^{2^{2^{2}}}}` (3^65536, within the size budget) took 170 ms per comparison: powers
+// of `Ratio`s and the "does this decimal terminate" test ran a gcd on the huge value each time.
+// Now computed without those gcds; this checks the verdicts stay the same.
+#[test]
+fn a_power_tower_within_budget_is_decided() {
+    let o = compare("3^{2^{2^{2^{2}}}}", "1215");
+    assert_eq!(o[0], Outcome::NotEqual);
+    assert!(Grader::default()
+        .equal("3^{2^{2^{2^{2}}}}", "3^{65536}")
+        .is_equal());
+    assert!(Grader::default()
+        .equal("2^{-10}", "0.0009765625")
+        .is_equal());
+    assert!(canonical("3^{2^{2^{2^{2}}}}").is_some());
+}
+
+// `11.8136^{8136}0 9` (17 bytes, found by the long fuzz run): the power is inside the size
+// budget, but multiplying that 112,000-bit fraction reduced it by a gcd (190 ms per
+// comparison, 1.5 s per fuzz input). Fraction steps are charged before they run.
+#[test]
+fn a_product_with_a_huge_fraction_is_over_budget() {
+    let o = compare("11.8136^{8136}0 9", "1");
+    assert!(!o.contains(&Outcome::Equal), "{o:?}");
+    assert_eq!(
+        Grader::default()
+            .equal("11.8136^{8136} \\cdot 9", "1")
+            .outcome,
+        Outcome::Undecided(Limit::TooMuchWork)
+    );
+    // Integers of that size still multiply (no gcd), and small fractions are exact.
+    assert!(Grader::default()
+        .equal("2^{60000} \\cdot 3", "3 \\cdot 2^{60000}")
+        .is_equal());
+    assert!(Grader::default().equal("1.5^{3} \\cdot 8", "27").is_equal());
 }
