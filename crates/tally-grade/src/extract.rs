@@ -485,9 +485,11 @@ fn is_connective(gap: &str) -> bool {
     let mut gap = gap.trim_end();
     if let Some(g) = gap.strip_suffix('=') {
         let g = g.trim_end();
+        // Past the separator's whole character: `\u{2028}` is whitespace of three bytes.
         let name_start = g
-            .rfind(|c: char| c.is_whitespace() || c == '(' || c == '$')
-            .map_or(0, |k| k + 1);
+            .char_indices()
+            .rfind(|&(_, c)| c.is_whitespace() || c == '(' || c == '$')
+            .map_or(0, |(k, c)| k + c.len_utf8());
         let name = &g[name_start..];
         if !name.is_empty()
             && name.len() <= 8

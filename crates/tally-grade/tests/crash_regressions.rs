@@ -255,3 +255,15 @@ fn a_product_with_a_huge_fraction_is_over_budget() {
         .is_equal());
     assert!(Grader::default().equal("1.5^{3} \\cdot 8", "27").is_equal());
 }
+
+// The name before an `=` between two boxes (`x_2 = \boxed{…}`) was cut one byte after the
+// last whitespace, inside a multi-byte one (found by the long fuzz run; U+2028 here).
+#[test]
+fn a_multibyte_space_before_a_name_between_boxes() {
+    let t = "$f(2}=\\frac{-8}{-4}+\\boxed{}\\frac{-5}{-3}+1\u{2028}\u{301}=\\boxed{\\fr}c1{4{a3}}$";
+    let _ = fallback(t);
+    for sep in ["\u{2028}", "\u{3000}", "\u{a0}", " "] {
+        let t = format!("\\boxed{{1}} and{sep}y=\\boxed{{2}}");
+        assert_eq!(answer(&t).as_deref(), Some("1, 2"), "{t:?}");
+    }
+}
