@@ -475,13 +475,20 @@ fn run_benchmarks(
         for r in grade_files(&files, &grader, &FileGradeOptions::default(), reporter) {
             let r = r?;
             eprintln!(
-                "{}: {} records, {} correct, {} without answer{}",
+                "{}: {} records, {} correct, {} without answer{}{}",
                 r.path.display(),
                 r.records,
                 r.correct,
                 r.no_answer,
-                failed_part(&r.failed)
+                failed_part(&r.failed),
+                if r.grader_errors.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} grader_error", r.grader_errors.len())
+                }
             );
+            // Samples the grader failed on are failures of the run, like failed requests.
+            failures += r.grader_errors.len() as u64;
             records += r.records;
             for (s, n) in r.failed {
                 *failed.entry(s).or_insert(0) += n;

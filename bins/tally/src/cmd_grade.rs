@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tally_core::jsonl::read_jsonl;
+use tally_core::Reporter;
 use tally_grade::files::{grade_files, grade_pair_record, FileGradeOptions};
 use tally_grade::{Grader, Policy};
 
@@ -64,42 +65,63 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let reporter = TerminalReporter::new();
     let results = grade_files(&args.files, &grader, &opts, &reporter);
     let mut failed = false;
+    let mut grader_errors = 0;
     for r in results {
         match r {
-            Ok(rep) => eprintln!(
-                "{}: {} records, {} graded now, {} correct, {} without answer{}{}{}{}",
-                rep.path.display(),
-                rep.records,
-                rep.graded,
-                rep.correct,
-                rep.no_answer,
-                failed_part(&rep.failed),
-                if rep.undecided > 0 {
-                    format!(", {} undecided (budget)", rep.undecided)
-                } else {
-                    String::new()
-                },
-                if rep.unreadable_answers > 0 {
-                    format!(
-                        ", {} end inside an unclosed box (token budget?)",
-                        rep.unreadable_answers
-                    )
-                } else {
-                    String::new()
-                },
-                if rep.rewritten { "" } else { " (unchanged)" },
-            ),
+            Ok(rep) => {
+                grader_errors += rep.grader_errors.len();
+                eprintln!(
+                    "{}: {} records, {} graded now, {} correct, {} without answer{}{}{}{}{}",
+                    rep.path.display(),
+                    rep.records,
+                    rep.graded,
+                    rep.correct,
+                    rep.no_answer,
+                    failed_part(&rep.failed),
+                    if rep.undecided > 0 {
+                        format!(", {} undecided (budget)", rep.undecided)
+                    } else {
+                        String::new()
+                    },
+                    if rep.unreadable_answers > 0 {
+                        format!(
+                            ", {} end inside an unclosed box (token budget?)",
+                            rep.unreadable_answers
+                        )
+                    } else {
+                        String::new()
+                    },
+                    if rep.grader_errors.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} grader_error", rep.grader_errors.len())
+                    },
+                    if rep.rewritten { "" } else { " (unchanged)" },
+                )
+            }
             Err(e) => {
                 failed = true;
                 eprintln!("error: {e} (file left untouched)");
             }
         }
     }
-    Ok(if failed {
+    Ok(exit_code(failed, grader_errors))
+}
+
+/// 1 when a file could not be graded (it is untouched); else 2 when the grader panicked on
+/// some records (they are written as `grader_error`, the rest is graded); else 0.
+fn exit_code(failed: bool, grader_errors: usize) -> ExitCode {
+    if failed {
         ExitCode::from(1)
+    } else if grader_errors > 0 {
+        eprintln!(
+            "error: the grader failed on {grader_errors} record(s) (a bug in Tally; marked `grader_error`, \
+             left out of the scores; the rest is graded)"
+        );
+        ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 fn pairs(args: &Args, grader: &Grader) -> Result<ExitCode, AnyError> {
@@ -112,13 +134,23 @@ fn pairs(args: &Args, grader: &Grader) -> Result<ExitCode, AnyError> {
     }
     use rayon::prelude::*;
     let mut lines = outcome.lines;
-    lines
+    let errors = lines
         .par_iter_mut()
         .map(|l| {
             grade_pair_record(&mut l.record, grader, args.extract)
+                .map(|e| e.map(|e| (l.number, e)))
                 .map_err(|m| format!("{}:{}: {m}", file.display(), l.number))
         })
-        .collect::<Result<Vec<()>, String>>()?;
+        .collect::<Result<Vec<_>, String>>()?;
+    let reporter = TerminalReporter::new();
+    let mut grader_errors = 0;
+    for (line, e) in errors.into_iter().flatten() {
+        grader_errors += 1;
+        reporter.warn(&format!(
+            "{}:{line}: {e} (pair marked `grader_error`)",
+            file.display()
+        ));
+    }
     let mut out = Vec::new();
     for l in &lines {
         serde_json::to_writer(&mut out, &l.record)?;
@@ -128,7 +160,7 @@ fn pairs(args: &Args, grader: &Grader) -> Result<ExitCode, AnyError> {
         Some(p) => tally_core::atomic::atomic_write_bytes(p, &out)?,
         None => std::io::stdout().lock().write_all(&out)?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(exit_code(false, grader_errors))
 }
 
 /// `, 3 failed requests (request_error 2, timeout 1), not graded` — or nothing.

@@ -62,6 +62,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     reporter::init_tracing();
+    reporter::init_panic_hook();
     let result = match cli.command {
         Command::Prepare(args) => cmd_prepare::run(args),
         Command::Grade(args) => cmd_grade::run(args),

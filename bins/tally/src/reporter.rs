@@ -7,6 +7,29 @@ use std::sync::Mutex;
 use indicatif::{ProgressBar, ProgressStyle};
 use tally_core::Reporter;
 
+/// One line per panic instead of the default hook's message and backtrace hint: the grader
+/// catches its panics and goes on (each one also becomes a `grader_error` warning naming the
+/// file and line), so a bad file would otherwise bury the output. `RUST_BACKTRACE` set keeps
+/// the default hook, for debugging.
+pub fn init_panic_hook() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("<non-string panic>");
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("internal error (panic){at}: {message} (RUST_BACKTRACE=1 for a backtrace)");
+    }));
+}
+
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));

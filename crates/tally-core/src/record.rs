@@ -28,10 +28,13 @@ pub enum Status {
     ContextExceeded,
     /// The code sandbox failed (TIR) in a way that stopped the sample.
     SandboxError,
+    /// The grader panicked on this sample (a bug in Tally, caught): its verdict is unknown.
+    /// Grading the file again retries it.
+    GraderError,
 }
 
 impl Status {
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Ok,
         Status::NoAnswer,
         Status::Truncated,
@@ -40,6 +43,7 @@ impl Status {
         Status::Timeout,
         Status::ContextExceeded,
         Status::SandboxError,
+        Status::GraderError,
     ];
 
     /// A failure of the infrastructure rather than an answer of the model: such samples are never
@@ -47,7 +51,11 @@ impl Status {
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            Status::RequestError | Status::Timeout | Status::ContextExceeded | Status::SandboxError
+            Status::RequestError
+                | Status::Timeout
+                | Status::ContextExceeded
+                | Status::SandboxError
+                | Status::GraderError
         )
     }
 
@@ -61,6 +69,7 @@ impl Status {
             Status::Timeout => "timeout",
             Status::ContextExceeded => "context_exceeded",
             Status::SandboxError => "sandbox_error",
+            Status::GraderError => "grader_error",
         }
     }
 
@@ -105,6 +114,7 @@ mod tests {
     fn failures_are_not_answers() {
         assert!(Status::RequestError.is_failure());
         assert!(Status::Timeout.is_failure());
+        assert!(Status::GraderError.is_failure());
         assert!(!Status::Truncated.is_failure());
         assert!(!Status::NoAnswer.is_failure());
     }

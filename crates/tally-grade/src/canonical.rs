@@ -15,8 +15,13 @@ use num_traits::One;
 ///
 /// Numbers that are not rational are keyed by their value to 12 significant digits, and
 /// expressions with variables by their values at fixed points, so two equal answers can still
-/// differ in rare rounding cases; the grader, not this key, is the final word.
+/// differ in rare rounding cases; the grader, not this key, is the final word. `None` too
+/// when computing the key panicked (a bug, caught): the answer then votes by its text.
 pub fn canonical(answer: &str) -> Option<String> {
+    crate::guard::catch_grader_panic(|| canonical_unguarded(answer)).unwrap_or(None)
+}
+
+fn canonical_unguarded(answer: &str) -> Option<String> {
     let a = clean_answer(answer);
     if a.is_empty() {
         return None;

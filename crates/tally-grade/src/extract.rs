@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::guard::{catch_grader_panic, GraderError};
+
 /// Which extraction rules to apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ExtractMode {
@@ -28,6 +30,8 @@ pub enum ExtractStatus {
     MalformedBox,
     /// `<think>` was opened and never closed, so there is no final answer section.
     UnclosedThink,
+    /// The extractor panicked (a bug, caught); `warnings` holds the panic's message.
+    GraderError,
 }
 
 /// The answer found in a response, with how it was found.
@@ -48,6 +52,14 @@ impl Extraction {
             warnings: Vec::new(),
         }
     }
+    /// No answer, because the grader panicked.
+    pub(crate) fn grader_error(e: &GraderError) -> Self {
+        Extraction {
+            answer: None,
+            status: ExtractStatus::GraderError,
+            warnings: vec![e.message.clone()],
+        }
+    }
     fn found(a: &str) -> Self {
         Extraction {
             answer: Some(a.to_string()),
@@ -57,8 +69,14 @@ impl Extraction {
     }
 }
 
-/// Extracts the final answer from `text`.
+/// Extracts the final answer from `text`. A panic inside the extractor gives
+/// [`ExtractStatus::GraderError`].
 pub fn extract_answer(text: &str, mode: ExtractMode) -> Extraction {
+    catch_grader_panic(|| extract_answer_unguarded(text, mode))
+        .unwrap_or_else(|e| Extraction::grader_error(&e))
+}
+
+fn extract_answer_unguarded(text: &str, mode: ExtractMode) -> Extraction {
     match mode {
         ExtractMode::NemoSkills => match nemo_last_boxed(text) {
             Some(a) => Extraction::found(a),
@@ -191,13 +209,20 @@ fn tally_last_box(text: &str) -> Extraction {
 /// 5. the whole text when it is one short expression;
 /// 6. the last math segment, number or arithmetic expression that parses;
 /// 7. the whole text when it is short (≤ 40 bytes, no sentence) → else no answer.
+///
+/// A panic inside the extractor gives [`ExtractStatus::GraderError`].
 pub fn extract_fallback(text: &str) -> Extraction {
+    catch_grader_panic(|| extract_fallback_unguarded(text))
+        .unwrap_or_else(|e| Extraction::grader_error(&e))
+}
+
+pub(crate) fn extract_fallback_unguarded(text: &str) -> Extraction {
     use crate::prose::{find_ci, math_envs, numbers, Cand};
     let envs = math_envs(text);
     let nums = numbers(text);
     let starting_at = |p: usize, slack: usize| -> Option<&Cand> {
-        let e = envs.iter().find(|c| c.start >= p && c.start <= p + slack);
-        let n = nums.iter().find(|c| c.start >= p && c.start <= p + slack);
+        let e = from(&envs, p).first().filter(|c| c.start <= p + slack);
+        let n = from(&nums, p).first().filter(|c| c.start <= p + slack);
         match (e, n) {
             (Some(a), Some(b)) => Some(if a.start <= b.start { a } else { b }),
             (a, b) => a.or(b),
@@ -215,7 +240,10 @@ pub fn extract_fallback(text: &str) -> Extraction {
         let p = skip_ws_colon(i + "final answer is".len());
         if let Some(c) = starting_at(p, 0) {
             let rest = text[c.end..].trim_start_matches(['.', ' ', '$']);
-            if rest.to_ascii_lowercase().starts_with("i hope") {
+            if rest
+                .get(.."i hope".len())
+                .is_some_and(|h| h.eq_ignore_ascii_case("i hope"))
+            {
                 return Extraction::found(&c.text);
             }
         }
@@ -350,48 +378,101 @@ fn after_anchor(
     envs: &[crate::prose::Cand],
     nums: &[crate::prose::Cand],
 ) -> Option<String> {
-    let line_end = text[e..].find('\n').map_or(text.len(), |k| e + k);
+    // Only the first 100 bytes of the line matter (a search to the line's end, for each of
+    // thousands of answer words on one long line, was quadratic).
+    let window = &text.as_bytes()[e..(e + 100).min(text.len())];
+    let line_end = window
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |k| e + k);
     let w100 = floor_char(text, (e + 100).min(line_end));
     let w50 = floor_char(text, (e + 50).min(line_end));
     if let Some(q) = text[e..w100].rfind('=') {
         let p = e + q + 1;
         let p = p + (text[p..].len() - text[p..].trim_start().len());
-        if let Some(c) = nums
-            .iter()
-            .chain(envs.iter())
-            .find(|c| c.start == p || (c.start + 1 == p && text[c.start..].starts_with(' ')))
-        {
+        let at_p = |c: &&crate::prose::Cand| {
+            c.start == p || (c.start + 1 == p && text[c.start..].starts_with(' '))
+        };
+        let near = |v| {
+            from(v, p.saturating_sub(1))
+                .iter()
+                .take_while(|c| c.start <= p)
+        };
+        if let Some(c) = near(nums).find(at_p).or_else(|| near(envs).find(at_p)) {
             return Some(c.text.clone());
         }
     }
-    let e1 = envs
+    let e1 = from(envs, e)
         .iter()
-        .find(|c| c.start >= e && c.start <= w50 && parses(&c.text));
-    let n1 = nums
+        .take_while(|c| c.start <= w50)
+        .find(|c| parses(&c.text));
+    let n1 = from(nums, e)
         .iter()
-        .find(|c| c.start >= e && c.start <= w50 && !text[c.end..].trim_start().starts_with('='));
+        .take_while(|c| c.start <= w50)
+        .find(|c| !text[c.end..].trim_start().starts_with('='));
     match (e1, n1) {
         (Some(a), Some(b)) => Some(if a.end >= b.end { a } else { b }.text.clone()),
         (a, b) => a.or(b).map(|c| c.text.clone()),
     }
 }
 
-/// All closed boxes as (start, end, content).
-fn all_boxes(text: &str) -> Vec<(usize, usize, String)> {
+/// The candidates starting at or after `p` (candidates are in text order).
+fn from(cands: &[crate::prose::Cand], p: usize) -> &[crate::prose::Cand] {
+    &cands[cands.partition_point(|c| c.start < p)..]
+}
+
+/// A closed box: its start, its end, the byte range of its content.
+type Box = (usize, usize, std::ops::Range<usize>);
+
+/// All closed boxes, sorted by start (contents as ranges: copying each box's text made
+/// thousands of nested boxes quadratic).
+fn all_boxes(text: &str) -> Vec<Box> {
+    // One pass pairs every brace (as `matching_brace` would from each `{`), so a text of
+    // thousands of unclosed boxes costs linear time, not a scan to the end per box.
+    let closes = brace_pairs(text);
     let mut v = Vec::new();
     for pat in ["\\boxed", "\\fbox"] {
         for (i, _) in text.match_indices(pat) {
             let body = i + pat.len();
             let sk = text[body..].len() - text[body..].trim_start().len();
-            if text[body + sk..].starts_with('{') {
-                if let Some(close) = matching_brace(text, body + sk) {
-                    v.push((i, close + 1, text[body + sk + 1..close].trim().to_string()));
+            let open = body + sk;
+            if text[open..].starts_with('{') {
+                if let Ok(k) = closes.binary_search_by_key(&open, |p| p.0) {
+                    let close = closes[k].1;
+                    v.push((i, close + 1, open + 1..close));
                 }
             }
         }
     }
     v.sort_by_key(|b| b.0);
     v
+}
+
+/// Every `{` with its matching `}` (escaped `\{` `\}` skipped, as in `matching_brace`), sorted
+/// by the opening brace.
+fn brace_pairs(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut stack = Vec::new();
+    let mut pairs = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                i += 2;
+                continue;
+            }
+            b'{' => stack.push(i),
+            b'}' => {
+                if let Some(o) = stack.pop() {
+                    pairs.push((o, i));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    pairs.sort_unstable();
+    pairs
 }
 
 /// Text between two boxes that joins them into one answer: symbols, `\quad`, `\text{}`
@@ -404,9 +485,11 @@ fn is_connective(gap: &str) -> bool {
     let mut gap = gap.trim_end();
     if let Some(g) = gap.strip_suffix('=') {
         let g = g.trim_end();
+        // Past the separator's whole character: `\u{2028}` is whitespace of three bytes.
         let name_start = g
-            .rfind(|c: char| c.is_whitespace() || c == '(' || c == '$')
-            .map_or(0, |k| k + 1);
+            .char_indices()
+            .rfind(|&(_, c)| c.is_whitespace() || c == '(' || c == '$')
+            .map_or(0, |(k, c)| k + c.len_utf8());
         let name = &g[name_start..];
         if !name.is_empty()
             && name.len() <= 8
@@ -438,20 +521,26 @@ fn boxed_group(text: &str) -> Extraction {
     if last.answer.is_none() {
         return last;
     }
-    let boxes = all_boxes(text);
-    let Some(mut k) = boxes.len().checked_sub(1) else {
+    // A box inside another box is part of that box's answer, not an answer beside it: only
+    // top-level boxes are joined, and only when the box `tally_last_box` read (the last one
+    // to start) is itself the last top-level box, so a nested or `\boxed 5` last box stands
+    // alone. Top-level boxes are disjoint and in text order, so each gap runs forwards.
+    let boxes = top_level(all_boxes(text));
+    let content = |b: &Box| text[b.2.clone()].trim().to_string();
+    let last_start = last_box_start(text).map(|(s, _)| s);
+    if boxes.last().map(|b| b.0) != last_start {
         return last;
-    };
-    // Only when the last box found by `tally_last_box` is the last closed box.
-    let mut parts = vec![boxes[k].2.clone()];
+    }
+    let mut k = boxes.len() - 1;
+    let mut parts = vec![content(&boxes[k])];
     while k > 0 {
-        let gap = &text[boxes[k - 1].1..boxes[k].0];
-        let connective = is_connective(gap);
-        // Nested boxes (one inside another) are not separate answers.
-        if !connective || boxes[k - 1].1 > boxes[k].0 {
+        let Some(gap) = text.get(boxes[k - 1].1..boxes[k].0) else {
+            break;
+        };
+        if !is_connective(gap) {
             break;
         }
-        parts.push(boxes[k - 1].2.clone());
+        parts.push(content(&boxes[k - 1]));
         k -= 1;
     }
     if parts.len() == 1 {
@@ -464,6 +553,17 @@ fn boxed_group(text: &str) -> Extraction {
         parts.len()
     ));
     ex
+}
+
+/// The boxes not inside another box, from boxes sorted by start.
+fn top_level(boxes: Vec<Box>) -> Vec<Box> {
+    let mut out: Vec<Box> = Vec::with_capacity(boxes.len());
+    for b in boxes {
+        if out.last().is_none_or(|o| b.0 >= o.1) {
+            out.push(b);
+        }
+    }
+    out
 }
 
 /// The last `$…$`, `$$…$$`, `\(…\)` or `\[…\]` segment.
@@ -540,8 +640,12 @@ pub(crate) fn extract_gold(gold: &str) -> String {
 
 /// A multiple-choice letter (`A`–`Z`) from a response: after an answer word (`The answer is
 /// B`, `Answer: D`, `réponse est C`), else a letter opening the text (`A. Because …`), else
-/// the last standalone capital letter; `None` when there is none.
+/// the last standalone capital letter; `None` when there is none (or the reader panicked).
 pub fn extract_choice_letter(text: &str) -> Option<char> {
+    catch_grader_panic(|| choice_letter(text)).unwrap_or(None)
+}
+
+fn choice_letter(text: &str) -> Option<char> {
     let t = text.trim();
     let standalone = |s: &str| -> Option<char> {
         let mut it = s.chars();
@@ -549,28 +653,27 @@ pub fn extract_choice_letter(text: &str) -> Option<char> {
         (c.is_ascii_uppercase() && !it.next().is_some_and(|x| x.is_ascii_alphanumeric()))
             .then_some(c)
     };
-    let lower = t.to_lowercase();
-    if lower.len() == t.len() {
-        for w in ["answer", "réponse", "respuesta", "答案"] {
-            for (i, _) in lower.rmatch_indices(w) {
-                let after = t[i + w.len()..].trim_start_matches([' ', ':', '：', '*']);
-                let after = ["is ", "est ", "es "]
-                    .iter()
-                    .find_map(|p| after.strip_prefix(p))
-                    .unwrap_or(after)
-                    .trim_start_matches([' ', ':', '*', '(']);
-                if let Some(c) = standalone(after) {
-                    return Some(c);
-                }
-                // `The answer is for sure D`: a letter a few words on.
-                let near: String = after.chars().take(30).collect();
-                if let Some(c) = near
-                    .split(|c: char| !c.is_ascii_alphanumeric())
-                    .find(|w| w.len() == 1 && w.chars().all(|c| c.is_ascii_uppercase()))
-                    .and_then(|w| w.chars().next())
-                {
-                    return Some(c);
-                }
+    // Offsets found in `lower` slice `t`: the lowercasing keeps every char's byte length.
+    let lower = crate::prose::lowercase_in_place(t);
+    for w in ["answer", "réponse", "respuesta", "答案"] {
+        for (i, _) in lower.rmatch_indices(w) {
+            let after = t[i + w.len()..].trim_start_matches([' ', ':', '：', '*']);
+            let after = ["is ", "est ", "es "]
+                .iter()
+                .find_map(|p| after.strip_prefix(p))
+                .unwrap_or(after)
+                .trim_start_matches([' ', ':', '*', '(']);
+            if let Some(c) = standalone(after) {
+                return Some(c);
+            }
+            // `The answer is for sure D`: a letter a few words on.
+            let near: String = after.chars().take(30).collect();
+            if let Some(c) = near
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .find(|w| w.len() == 1 && w.chars().all(|c| c.is_ascii_uppercase()))
+                .and_then(|w| w.chars().next())
+            {
+                return Some(c);
             }
         }
     }

@@ -15,7 +15,10 @@ use serde_json::{Map, Value};
 use tally_core::jsonl::{read_jsonl, Line};
 use tally_core::{pyjson, CoreError, Status};
 
-use crate::{canonical, extract_answer, ExtractMode, ExtractStatus, Grader, Outcome, Policy};
+use crate::{
+    canonical, catch_grader_panic, extract_answer, ExtractMode, ExtractStatus, Grader, GraderError,
+    Outcome, Policy, Verdict,
+};
 
 /// How to grade files.
 #[derive(Debug, Clone, Default)]
@@ -43,8 +46,19 @@ pub struct FileReport {
     pub undecided: usize,
     /// Records whose text ends inside an unclosed box (an answer was visible but unreadable).
     pub unreadable_answers: usize,
+    /// Records on which the grader panicked (a bug): each is written with the failure status
+    /// `grader_error`, the rest of the file is graded.
+    pub grader_errors: Vec<RecordGraderError>,
     /// Whether the file changed on disk.
     pub rewritten: bool,
+}
+
+/// A record whose grading panicked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordGraderError {
+    /// 1-based line in the file.
+    pub line: usize,
+    pub error: GraderError,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +73,9 @@ pub enum FileGradeError {
     },
     #[error("{path}: the last line is torn (an interrupted writer); finish or repair the run before grading")]
     Torn { path: PathBuf },
+    /// A panic outside any one record (reading or writing the file); the file is untouched.
+    #[error("{path}: {source}")]
+    Panic { path: PathBuf, source: GraderError },
 }
 
 /// Python's `str()` of a JSON value used as an answer (`18` → "18", `2.5` → "2.5").
@@ -97,7 +114,9 @@ fn strip_think(text: &str) -> Result<&str, ()> {
 }
 
 /// What grading one record found.
+#[derive(Debug, Default)]
 struct RecordOutcome {
+    /// Graded now (not a kept verdict).
     graded: bool,
     correct: bool,
     no_answer: bool,
@@ -105,68 +124,116 @@ struct RecordOutcome {
     unreadable: bool,
     /// The record's failure status, if its request failed.
     failed: Option<Status>,
+    /// The grader panicked on this record: the record is `grader_error`.
+    grader_error: Option<GraderError>,
 }
 
-/// Grades one record in place.
-fn grade_record(
-    rec: &mut Map<String, Value>,
+/// The fields of a record that grading reads.
+struct RecordInput {
+    generation: String,
+    gold: String,
+    /// The status before grading; for a `grader_error` record, the one it had before that.
+    status: Option<Status>,
+    /// The verdict to keep, if any (never for a `grader_error` record: it is graded again).
+    cached: Option<(bool, Value)>,
+}
+
+impl RecordInput {
+    fn read(rec: &Map<String, Value>, opts: &FileGradeOptions) -> Result<Self, String> {
+        let generation = match rec.get("generation") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(_) => return Err("`generation` must be a string".into()),
+        };
+        let gold = match rec.get("expected_answer") {
+            Some(v) => answer_text(v).ok_or("`expected_answer` is null")?,
+            None => return Err("missing field `expected_answer`".into()),
+        };
+        let parse_status = |key: &str| match rec.get(key) {
+            Some(Value::String(s)) => Status::parse(s)
+                .map(Some)
+                .ok_or_else(|| format!("unknown {key} `{s}`")),
+            _ => Ok(None),
+        };
+        let mut status = parse_status("status")?;
+        let retry = status == Some(Status::GraderError);
+        if retry {
+            status = parse_status(PRE_ERROR_STATUS)?;
+        }
+        let cached = match rec.get("is_correct") {
+            Some(Value::Bool(b)) if !opts.ignore_cache && !retry => Some((
+                *b,
+                rec.get("grade_status")
+                    .cloned()
+                    .unwrap_or(Value::String("cached".into())),
+            )),
+            _ => None,
+        };
+        Ok(RecordInput {
+            generation,
+            gold,
+            status,
+            cached,
+        })
+    }
+}
+
+/// The verdict fields of a graded record.
+struct Graded {
+    answer: Option<String>,
+    canonical: Option<String>,
+    correct: bool,
+    grade_status: Value,
+    graded: bool,
+    unfinished_reasoning: bool,
+    unreadable: bool,
+}
+
+/// Where a `grader_error` record keeps the status it had before (e.g. `truncated`), so that
+/// grading it again restores it.
+const PRE_ERROR_STATUS: &str = "pre_error_status";
+
+/// Extraction and comparison for one record; a panic inside them is an `Err`.
+fn decide(
+    input: &RecordInput,
     grader: &Grader,
     opts: &FileGradeOptions,
-) -> Result<RecordOutcome, String> {
-    let generation = match rec.get("generation") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(_) => return Err("`generation` must be a string".into()),
-    };
-    let gold = match rec.get("expected_answer") {
-        Some(v) => answer_text(v).ok_or("`expected_answer` is null")?,
-        None => return Err("missing field `expected_answer`".into()),
-    };
-    let status = match rec.get("status") {
-        Some(Value::String(s)) => {
-            Some(Status::parse(s).ok_or_else(|| format!("unknown status `{s}`"))?)
-        }
-        _ => None,
-    };
-    let failed = status.is_some_and(Status::is_failure);
+) -> Result<Graded, GraderError> {
+    let failed = input.status.is_some_and(Status::is_failure);
     let mut unfinished_reasoning = false;
     let text = if opts.strip_think {
-        match strip_think(&generation) {
-            Ok(t) => t.to_string(),
+        match strip_think(&input.generation) {
+            Ok(t) => t,
             Err(()) => {
                 unfinished_reasoning = true;
-                String::new()
+                ""
             }
         }
     } else {
-        generation.clone()
+        &input.generation
     };
     let extraction = if failed || unfinished_reasoning {
         None
     } else {
-        Some(extract_answer(&text, extract_mode(grader)))
+        let ex = extract_answer(text, extract_mode(grader));
+        if ex.status == ExtractStatus::GraderError {
+            return Err(GraderError {
+                message: ex.warnings.join("; "),
+            });
+        }
+        Some(ex)
     };
     let answer = extraction.as_ref().and_then(|e| e.answer.clone());
     let unreadable = extraction
         .as_ref()
         .is_some_and(|e| matches!(e.status, ExtractStatus::UnclosedBox));
-    let cached = match rec.get("is_correct") {
-        Some(Value::Bool(b)) if !opts.ignore_cache => Some(*b),
-        _ => None,
-    };
-    let (correct, grade_status, graded) = match cached {
-        Some(c) => (
-            c,
-            rec.get("grade_status")
-                .cloned()
-                .unwrap_or(Value::String("cached".into())),
-            false,
-        ),
+    let (correct, grade_status, graded) = match &input.cached {
+        Some((c, st)) => (*c, st.clone(), false),
         None => {
             let v = if failed || unfinished_reasoning {
                 None
             } else {
-                Some(grader.equal_extracted(answer.as_deref(), &gold))
+                Some(grader.try_equal_extracted(answer.as_deref(), &input.gold)?)
             };
             let st = match (&v, answer.is_some()) {
                 (None, _) => "not_graded",
@@ -175,6 +242,8 @@ fn grade_record(
                     Outcome::Equal => "equal",
                     Outcome::NotEqual => "not_equal",
                     Outcome::Undecided(_) => "undecided",
+                    // `try_equal_extracted` returns a caught panic as its `Err`.
+                    Outcome::GraderError => "grader_error",
                 },
             };
             (
@@ -184,40 +253,106 @@ fn grade_record(
             )
         }
     };
-    let undecided = grade_status.as_str() == Some("undecided");
+    let canonical = answer.as_deref().and_then(canonical);
+    Ok(Graded {
+        answer,
+        canonical,
+        correct,
+        grade_status,
+        graded,
+        unfinished_reasoning,
+        unreadable,
+    })
+}
+
+/// Grades one record in place. `Err` is bad input (the file is left untouched); a panic of
+/// the grader is not an error but the record's `grader_error` status.
+fn grade_record(
+    rec: &mut Map<String, Value>,
+    grader: &Grader,
+    opts: &FileGradeOptions,
+) -> Result<RecordOutcome, String> {
+    let input = RecordInput::read(rec, opts)?;
+    let g = match catch_grader_panic(|| decide(&input, grader, opts)).and_then(|r| r) {
+        Ok(g) => g,
+        Err(e) => {
+            // Not an answer of the model: no verdict, a failure status, the message kept.
+            for (k, v) in [
+                ("predicted_answer", Value::Null),
+                ("is_correct", Value::Bool(false)),
+                ("symbolic_correct", Value::Bool(false)),
+                ("answer_canonical", Value::Null),
+                ("grade_status", Value::String("grader_error".into())),
+                ("grader_error", Value::String(e.message.clone())),
+            ] {
+                rec.insert(k.into(), v);
+            }
+            match input.status {
+                Some(s) => rec.insert(PRE_ERROR_STATUS.into(), Value::String(s.as_str().into())),
+                None => rec.remove(PRE_ERROR_STATUS),
+            };
+            rec.insert(
+                "status".into(),
+                Value::String(Status::GraderError.as_str().into()),
+            );
+            return Ok(RecordOutcome {
+                graded: true,
+                grader_error: Some(e),
+                ..Default::default()
+            });
+        }
+    };
+    // A record that was `grader_error` and now grades: its error is gone.
+    rec.remove("grader_error");
+    rec.remove(PRE_ERROR_STATUS);
+    let undecided = g.grade_status.as_str() == Some("undecided");
     rec.insert(
         "predicted_answer".into(),
-        answer.clone().map_or(Value::Null, Value::String),
+        g.answer.clone().map_or(Value::Null, Value::String),
     );
-    rec.insert("is_correct".into(), Value::Bool(correct));
-    rec.insert("symbolic_correct".into(), Value::Bool(correct));
+    rec.insert("is_correct".into(), Value::Bool(g.correct));
+    rec.insert("symbolic_correct".into(), Value::Bool(g.correct));
     rec.insert(
         "answer_canonical".into(),
-        answer
-            .as_deref()
-            .and_then(canonical)
-            .map_or(Value::Null, Value::String),
+        g.canonical.map_or(Value::Null, Value::String),
     );
-    rec.insert("grade_status".into(), grade_status);
-    let new_status = match status {
+    rec.insert("grade_status".into(), g.grade_status);
+    let new_status = match input.status {
         Some(s) if s.is_failure() || s == Status::Truncated => s,
-        _ if unfinished_reasoning => Status::ReasoningUnfinished,
-        _ if answer.is_none() => Status::NoAnswer,
+        _ if g.unfinished_reasoning => Status::ReasoningUnfinished,
+        _ if g.answer.is_none() => Status::NoAnswer,
         _ => Status::Ok,
     };
     rec.insert("status".into(), Value::String(new_status.as_str().into()));
     Ok(RecordOutcome {
-        graded,
-        correct,
-        no_answer: answer.is_none() && !failed,
+        graded: g.graded,
+        correct: g.correct,
+        no_answer: g.answer.is_none() && !input.status.is_some_and(Status::is_failure),
         undecided,
-        unreadable,
-        failed: status.filter(|s| s.is_failure()),
+        unreadable: g.unreadable,
+        failed: input.status.filter(|s| s.is_failure()),
+        grader_error: None,
     })
 }
 
-/// Grades one sample file in place (atomic rewrite; untouched when nothing changes).
+/// Grades one sample file in place (atomic rewrite; untouched when nothing changes). A record
+/// whose grading panics is written as `grader_error` and listed in
+/// [`FileReport::grader_errors`]; a panic outside the records leaves the file untouched and is
+/// [`FileGradeError::Panic`].
 pub fn grade_file(
+    path: &Path,
+    grader: &Grader,
+    opts: &FileGradeOptions,
+) -> Result<FileReport, FileGradeError> {
+    catch_grader_panic(|| grade_file_unguarded(path, grader, opts)).unwrap_or_else(|source| {
+        Err(FileGradeError::Panic {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
+}
+
+fn grade_file_unguarded(
     path: &Path,
     grader: &Grader,
     opts: &FileGradeOptions,
@@ -245,15 +380,21 @@ pub fn grade_file(
         records: lines.len(),
         ..Default::default()
     };
-    for r in results {
+    for (r, l) in results.into_iter().zip(&lines) {
         let r = r?;
         report.graded += r.graded as usize;
         report.correct += r.correct as usize;
-        report.no_answer += r.no_answer as usize;
+        report.no_answer += (r.no_answer && r.grader_error.is_none()) as usize;
         report.undecided += r.undecided as usize;
         report.unreadable_answers += r.unreadable as usize;
         if let Some(s) = r.failed {
             *report.failed.entry(s).or_insert(0) += 1;
+        }
+        if let Some(error) = r.grader_error {
+            report.grader_errors.push(RecordGraderError {
+                line: l.number,
+                error,
+            });
         }
     }
     let mut out = Vec::with_capacity(original.len() + lines.len() * 64);
@@ -268,7 +409,8 @@ pub fn grade_file(
     Ok(report)
 }
 
-/// Grades many files in parallel; one result per file, in the order given.
+/// Grades many files in parallel; one result per file, in the order given. Each record whose
+/// grading panicked is also a warning through `reporter` (file, line, message).
 pub fn grade_files(
     paths: &[PathBuf],
     grader: &Grader,
@@ -280,6 +422,16 @@ pub fn grade_files(
         .par_iter()
         .map(|p| {
             let r = grade_file(p, grader, opts);
+            if let Ok(rep) = &r {
+                for e in &rep.grader_errors {
+                    reporter.warn(&format!(
+                        "{}:{}: {} (record marked `grader_error`, not counted)",
+                        p.display(),
+                        e.line,
+                        e.error
+                    ));
+                }
+            }
             reporter.advance(1);
             r
         })
@@ -288,30 +440,39 @@ pub fn grade_files(
     out
 }
 
-/// One pair of `--pairs` mode: the object back with `verdict` (true/false/null when undecided)
-/// and `status` (`equal`, `not_equal`, `undecided`, `no_answer`).
+/// One pair of `--pairs` mode: the object back with `verdict` (true/false/null when undecided
+/// or failed) and `status` (`equal`, `not_equal`, `undecided`, `no_answer`, `grader_error`).
+/// `Err` is bad input; `Ok(Some(e))` says the grader panicked on this pair (a bug, caught): it
+/// is written as `grader_error` with the message in `grader_error`, and the caller goes on.
 pub fn grade_pair_record(
     rec: &mut Map<String, Value>,
     grader: &Grader,
     extract: bool,
-) -> Result<(), String> {
+) -> Result<Option<GraderError>, String> {
     let gold = rec.get("gold").ok_or("missing field `gold`")?;
     let gold = answer_text(gold).ok_or("`gold` is null")?;
     let pred = rec.get("pred").ok_or("missing field `pred`")?.clone();
     let pred = answer_text(&pred);
-    let (answer, verdict) = match (pred, extract) {
-        (None, _) => (None, None),
-        (Some(p), true) => {
-            let (ex, v) = grader.grade_pair_extracting(&p, &gold);
-            let v = ex.answer.is_some().then_some(v);
-            (ex.answer, v)
-        }
-        (Some(p), false) => {
-            let gold = strip_math_delimiters(&gold);
-            let p = strip_math_delimiters(&p).to_string();
-            let v = grader.equal(&p, gold);
-            (Some(p), Some(v))
-        }
+    let decided = catch_grader_panic(|| -> Result<_, GraderError> {
+        Ok(match (pred, extract) {
+            (None, _) => (None, None),
+            (Some(p), true) => {
+                let (ex, v) = grader.try_grade_pair_extracting(&p, &gold)?;
+                let v = ex.answer.is_some().then_some(v);
+                (ex.answer, v)
+            }
+            (Some(p), false) => {
+                let gold = strip_math_delimiters(&gold);
+                let p = strip_math_delimiters(&p).to_string();
+                let v = grader.try_equal(&p, gold)?;
+                (Some(p), Some(v))
+            }
+        })
+    })
+    .and_then(|r| r);
+    let (answer, verdict, error) = match decided {
+        Ok((a, v)) => (a, v, None),
+        Err(e) => (None, Some(Verdict::GRADER_ERROR), Some(e)),
     };
     let (value, status) = match verdict {
         None => (Value::Bool(false), "no_answer"),
@@ -319,6 +480,7 @@ pub fn grade_pair_record(
             Outcome::Equal => (Value::Bool(true), "equal"),
             Outcome::NotEqual => (Value::Bool(false), "not_equal"),
             Outcome::Undecided(_) => (Value::Null, "undecided"),
+            Outcome::GraderError => (Value::Null, "grader_error"),
         },
     };
     if extract {
@@ -329,7 +491,11 @@ pub fn grade_pair_record(
     }
     rec.insert("verdict".into(), value);
     rec.insert("status".into(), Value::String(status.into()));
-    Ok(())
+    match &error {
+        Some(e) => rec.insert("grader_error".into(), Value::String(e.message.clone())),
+        None => rec.remove("grader_error"),
+    };
+    Ok(error)
 }
 
 /// `$…$`, `$$…$$`, `\(…\)` and `\[…\]` around a bare answer.
@@ -485,5 +651,115 @@ mod tests {
         assert!(grade_pair_record(&mut r, &g, false)
             .unwrap_err()
             .contains("gold"));
+    }
+
+    /// A record whose grading panics is `grader_error` (a failure, never a wrong answer), the
+    /// warning names its file and line, and every other record of the file is graded.
+    #[test]
+    fn a_panicking_record_becomes_grader_error_and_the_rest_is_graded() {
+        use crate::guard::TEST_PANIC;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("output-rs0.jsonl");
+        let rows = [
+            json!({"generation": "so \\boxed{2}", "expected_answer": "2"}),
+            json!({"generation": format!("so \\boxed{{{TEST_PANIC}}}"), "expected_answer": "2", "status": "truncated"}),
+            json!({"generation": "so \\boxed{3}", "expected_answer": "2"}),
+            json!({"generation": "no box", "expected_answer": "2"}),
+        ];
+        let text: String = rows.iter().map(|r| format!("{r}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        let reporter = tally_core::progress::CollectingReporter::default();
+        let reports = grade_files(
+            std::slice::from_ref(&path),
+            &Grader::default(),
+            &FileGradeOptions::default(),
+            &reporter,
+        );
+        let rep = reports[0].as_ref().unwrap();
+        assert_eq!(
+            (rep.records, rep.graded, rep.correct, rep.no_answer),
+            (4, 4, 1, 1)
+        );
+        assert_eq!(rep.grader_errors.len(), 1);
+        assert_eq!(rep.grader_errors[0].line, 2);
+        assert_eq!(rep.grader_errors[0].error.message, "forced by a test");
+        assert!(rep.rewritten);
+        let w = reporter.warnings();
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].contains(&format!("{}:2: ", path.display())) && w[0].contains("forced by a test"),
+            "{w:?}"
+        );
+        let out: Vec<Value> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(
+            (&out[0]["status"], &out[0]["is_correct"]),
+            (&json!("ok"), &json!(true))
+        );
+        let e = &out[1];
+        assert_eq!(e["status"], "grader_error");
+        assert_eq!(e["grade_status"], "grader_error");
+        assert_eq!(e["is_correct"], false);
+        assert_eq!(e["predicted_answer"], Value::Null);
+        assert_eq!(e["grader_error"], "forced by a test");
+        assert_eq!(e["pre_error_status"], "truncated");
+        assert_eq!(
+            (&out[2]["status"], &out[2]["is_correct"]),
+            (&json!("ok"), &json!(false))
+        );
+        assert_eq!(out[3]["status"], "no_answer");
+
+        // Grading again retries the failed record (its cached `is_correct: false` is not a
+        // verdict) and restores the status it had; here the bug is "fixed" by a new text.
+        let mut fixed = out[1].as_object().unwrap().clone();
+        fixed.insert("generation".into(), json!("so \\boxed{2}"));
+        let mut lines: Vec<String> = out.iter().map(Value::to_string).collect();
+        lines[1] = Value::Object(fixed).to_string();
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let rep = grade_file(&path, &Grader::default(), &FileGradeOptions::default()).unwrap();
+        assert!(rep.grader_errors.is_empty());
+        assert_eq!(rep.graded, 1, "only the failed record is graded again");
+        let again: Value = serde_json::from_str(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .nth(1)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(again["status"], "truncated");
+        assert_eq!(again["is_correct"], true);
+        assert_eq!(again["grade_status"], "equal");
+        assert!(again.get("grader_error").is_none() && again.get("pre_error_status").is_none());
+    }
+
+    #[test]
+    fn a_panicking_pair_becomes_grader_error() {
+        use crate::guard::TEST_PANIC;
+        let g = Grader::default();
+        for extract in [false, true] {
+            let pred = if extract {
+                format!("so \\boxed{{{TEST_PANIC}}}")
+            } else {
+                TEST_PANIC.to_string()
+            };
+            let mut r = json!({"gold": "2", "pred": pred})
+                .as_object()
+                .unwrap()
+                .clone();
+            let e = grade_pair_record(&mut r, &g, extract).unwrap().unwrap();
+            assert_eq!(e.message, "forced by a test");
+            assert_eq!(r["status"], "grader_error");
+            assert_eq!(r["verdict"], Value::Null);
+            assert_eq!(r["grader_error"], "forced by a test");
+            // The same record graded normally afterwards loses the error.
+            r.insert("pred".into(), json!("2"));
+            assert_eq!(grade_pair_record(&mut r, &g, extract).unwrap(), None);
+            assert_eq!(r["status"], "equal");
+            assert!(r.get("grader_error").is_none());
+        }
     }
 }

@@ -144,7 +144,19 @@ fn is_unit(w: &str) -> bool {
     UNITS.contains(&w.to_ascii_lowercase().as_str())
 }
 
+/// How deep `\mathrm{\mathrm{…}}` wrappers may nest: each level is a recursion of the lexer,
+/// so the limit keeps a hostile answer from exhausting the stack (the parser's own depth
+/// budget is 64 as well).
+const MAX_NESTING: usize = 64;
+
 pub(crate) fn lex(input: &str, d: Dialect) -> Option<Vec<Tok>> {
+    lex_nested(input, d, 0)
+}
+
+fn lex_nested(input: &str, d: Dialect, nesting: usize) -> Option<Vec<Tok>> {
+    if nesting > MAX_NESTING {
+        return None;
+    }
     let s: Vec<char> = input.chars().collect();
     let mut out: Vec<Tok> = Vec::new();
     let mut i = 0;
@@ -233,7 +245,7 @@ pub(crate) fn lex(input: &str, d: Dialect) -> Option<Vec<Tok>> {
                         }
                         let name: String = s[i..j].iter().collect();
                         if j > i && DOUBLED_OK.contains(&name.as_str()) {
-                            i = lex_command(&mut out, &name, &s, j, d)?;
+                            i = lex_command(&mut out, &name, &s, j, d, nesting)?;
                             if matches!(name.as_str(), "frac" | "dfrac" | "tfrac") {
                                 digit_args = 2;
                             }
@@ -250,7 +262,7 @@ pub(crate) fn lex(input: &str, d: Dialect) -> Option<Vec<Tok>> {
             }
             let name: String = s[start..j].iter().collect();
             i = j;
-            i = lex_command(&mut out, &name, &s, i, d)?;
+            i = lex_command(&mut out, &name, &s, i, d, nesting)?;
             if matches!(
                 name.as_str(),
                 "frac" | "dfrac" | "tfrac" | "cfrac" | "binom" | "dbinom" | "tbinom"
@@ -500,6 +512,7 @@ fn lex_command(
     s: &[char],
     mut i: usize,
     d: Dialect,
+    nesting: usize,
 ) -> Option<usize> {
     match name {
         "left" | "right" | "bigl" | "bigr" | "Bigl" | "Bigr" | "big" | "Big" | "bigg" | "Bigg"
@@ -593,7 +606,7 @@ fn lex_command(
                 .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
                 || t.len() == 1
             {
-                out.extend(lex(t, d)?);
+                out.extend(lex_nested(t, d, nesting + 1)?);
             } else if t.starts_with('(') && t.ends_with(')') && t.len() == 3 {
                 out.push(Tok::Name(t[1..2].to_string()));
             } else {
@@ -623,7 +636,7 @@ fn lex_command(
                         out.push(Tok::Name(inner));
                     }
                 } else {
-                    out.extend(lex(&inner, d)?);
+                    out.extend(lex_nested(&inner, d, nesting + 1)?);
                 }
             } else {
                 out.push(Tok::Name(name.into()));

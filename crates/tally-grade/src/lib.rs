@@ -18,6 +18,13 @@
 //! `Send + Sync` and cheap to share across threads; the same pair gets the same verdict on
 //! any thread count.
 //!
+//! A bug in the grader must not take a whole run down, so every public entry point catches a
+//! panic at its own boundary (one pair, one record, one file): [`Grader::try_equal`] and the
+//! other `try_` methods return it as a [`GraderError`]; the infallible ones give
+//! [`Outcome::GraderError`] / [`ExtractStatus::GraderError`] (never counted as right or
+//! wrong); [`files`] marks the record `grader_error` and grades the rest of the file. (A
+//! stack overflow cannot be caught: recursion is bounded by the budget's depth instead.)
+//!
 //! ```
 //! use tally_grade::{extract_answer, ExtractMode, Grader, Outcome, Policy};
 //!
@@ -44,6 +51,7 @@ mod compare;
 mod expr;
 mod extract;
 pub mod files;
+mod guard;
 mod lexer;
 mod normalize_nemo;
 mod numeric;
@@ -59,6 +67,7 @@ pub use canonical::canonical;
 pub use extract::{
     extract_answer, extract_choice_letter, extract_fallback, ExtractMode, ExtractStatus, Extraction,
 };
+pub use guard::{catch_grader_panic, GraderError};
 
 use budget::Meter;
 use serde::Serialize;
@@ -81,6 +90,9 @@ pub enum Outcome {
     NotEqual,
     /// The budget ran out before a decision; counts as not correct.
     Undecided(Limit),
+    /// The grader panicked (a bug, caught): neither right nor wrong; files record the sample
+    /// as `grader_error`, a failure that summaries count apart.
+    GraderError,
 }
 
 /// A verdict with the rule that produced it (for reports and debugging).
@@ -95,6 +107,12 @@ impl Verdict {
     pub fn is_equal(&self) -> bool {
         self.outcome == Outcome::Equal
     }
+
+    /// The verdict of a comparison whose grader panicked.
+    pub const GRADER_ERROR: Verdict = Verdict {
+        outcome: Outcome::GraderError,
+        rule: "grader error",
+    };
 }
 
 /// Compares answers under one policy and budget. Build with [`Grader::builder`].
@@ -137,8 +155,20 @@ impl Grader {
         self.policy
     }
 
-    /// Compares a predicted answer with the reference answer (both already extracted).
+    /// Compares a predicted answer with the reference answer (both already extracted). A
+    /// panic inside the grader gives [`Verdict::GRADER_ERROR`]; [`Grader::try_equal`] says why.
     pub fn equal(&self, pred: &str, gold: &str) -> Verdict {
+        self.try_equal(pred, gold).unwrap_or(Verdict::GRADER_ERROR)
+    }
+
+    /// As [`Grader::equal`], with a panic inside the grader returned as an error.
+    pub fn try_equal(&self, pred: &str, gold: &str) -> Result<Verdict, GraderError> {
+        catch_grader_panic(|| self.equal_unguarded(pred, gold))
+    }
+
+    fn equal_unguarded(&self, pred: &str, gold: &str) -> Verdict {
+        #[cfg(test)]
+        guard::test_trigger(pred);
         let m = Meter::new(self.budget);
         match self.policy {
             Policy::NemoSkills => {
@@ -146,9 +176,8 @@ impl Grader {
                     policy_nemo::client_prep(pred),
                     policy_nemo::client_prep(gold),
                 );
-                if p.len() > self.budget.max_answer_bytes * 16
-                    || g.len() > self.budget.max_answer_bytes * 16
-                {
+                let max = self.budget.max_answer_bytes.saturating_mul(16);
+                if p.len() > max || g.len() > max {
                     return Verdict {
                         outcome: Outcome::Undecided(Limit::InputTooLong),
                         rule: "budget",
@@ -189,24 +218,59 @@ impl Grader {
     /// As [`Grader::equal`] for an extraction result: no answer is never correct under the
     /// Tally policy; the seed policy compares the string `"None"`, as the seed does (T10).
     pub fn equal_extracted(&self, pred: Option<&str>, gold: &str) -> Verdict {
+        self.try_equal_extracted(pred, gold)
+            .unwrap_or(Verdict::GRADER_ERROR)
+    }
+
+    /// As [`Grader::equal_extracted`], with a panic inside the grader returned as an error.
+    pub fn try_equal_extracted(
+        &self,
+        pred: Option<&str>,
+        gold: &str,
+    ) -> Result<Verdict, GraderError> {
         match (pred, self.policy) {
-            (Some(p), _) => self.equal(p, gold),
-            (None, Policy::NemoSkills) => self.equal("None", gold),
-            (None, Policy::Tally) => Verdict {
+            (Some(p), _) => self.try_equal(p, gold),
+            (None, Policy::NemoSkills) => self.try_equal("None", gold),
+            (None, Policy::Tally) => Ok(Verdict {
                 outcome: Outcome::NotEqual,
                 rule: "no answer",
-            },
+            }),
         }
     }
 
     /// Pair mode with extraction (`tally grade --pairs --extract`): the answer is pulled out
     /// of `response` with [`extract_fallback`] (and out of `gold` when it is a boxed or
-    /// `$…$` text), then compared.
+    /// `$…$` text), then compared. A panic gives [`Verdict::GRADER_ERROR`] (and, when the
+    /// extraction panicked, an extraction with [`ExtractStatus::GraderError`]).
     pub fn grade_pair_extracting(&self, response: &str, gold: &str) -> (Extraction, Verdict) {
-        let ex = extract_fallback(response);
-        let g = extract::extract_gold(gold);
+        let (ex, g) = match catch_grader_panic(|| {
+            (
+                extract::extract_fallback_unguarded(response),
+                extract::extract_gold(gold),
+            )
+        }) {
+            Ok(x) => x,
+            Err(e) => return (Extraction::grader_error(&e), Verdict::GRADER_ERROR),
+        };
         let v = self.equal_extracted(ex.answer.as_deref(), &g);
         (ex, v)
+    }
+
+    /// As [`Grader::grade_pair_extracting`], with a panic inside the grader returned as an
+    /// error.
+    pub fn try_grade_pair_extracting(
+        &self,
+        response: &str,
+        gold: &str,
+    ) -> Result<(Extraction, Verdict), GraderError> {
+        let (ex, g) = catch_grader_panic(|| {
+            (
+                extract::extract_fallback_unguarded(response),
+                extract::extract_gold(gold),
+            )
+        })?;
+        let v = self.try_equal_extracted(ex.answer.as_deref(), &g)?;
+        Ok((ex, v))
     }
 }
 

@@ -60,7 +60,8 @@ pub(crate) fn parse_number(s: &str) -> Option<(BigRational, u32)> {
         Some(k) => (&s[..k], s[k + 1..].parse::<i64>().ok()?),
         None => (s, 0),
     };
-    if exp.abs() > 400 {
+    // `unsigned_abs`: `1e-9223372036854775808` parses to `i64::MIN`, whose `abs` overflows.
+    if exp.unsigned_abs() > 400 {
         return None;
     }
     let (ip, fp) = match mant.find('.') {
@@ -350,7 +351,8 @@ impl Parser {
                 Ok(e)
             }
             Some(Tok::Sym('+')) => {
-                self.i += 1;
+                // `++++…1`: a loop, not a recursion, so a long run cannot exhaust the stack.
+                while self.eat(&Tok::Sym('+')) {}
                 self.unary()
             }
             _ => self.power(),
@@ -405,7 +407,10 @@ impl Parser {
             }
             Some(Tok::Sym('-')) => {
                 self.i += 1;
-                Ok(Expr::Neg(Box::new(self.script_arg(sup)?)))
+                self.enter()?;
+                let e = Expr::Neg(Box::new(self.script_arg(sup)?));
+                self.depth -= 1;
+                Ok(e)
             }
             Some(Tok::Num(n)) => {
                 self.i += 1;
@@ -424,23 +429,25 @@ impl Parser {
     }
 
     fn post_ops(&mut self, mut e: Expr) -> R<Expr> {
+        // Each `!`, `%`, `°` wraps the tree once more: counted like nesting, so `5!!!…!`
+        // cannot build a tree too deep to evaluate or drop.
+        let depth = self.depth;
         loop {
-            match self.peek() {
-                Some(Tok::Sym('!')) => {
-                    self.i += 1;
-                    e = Expr::Factorial(Box::new(e));
-                }
-                Some(Tok::Sym('%')) => {
-                    self.i += 1;
-                    e = Expr::Percent(Box::new(e));
-                }
-                Some(Tok::Degree) => {
-                    self.i += 1;
-                    e = Expr::Degrees(Box::new(e));
-                }
-                _ => return Ok(e),
+            let wrap: fn(Box<Expr>) -> Expr = match self.peek() {
+                Some(Tok::Sym('!')) => Expr::Factorial,
+                Some(Tok::Sym('%')) => Expr::Percent,
+                Some(Tok::Degree) => Expr::Degrees,
+                _ => break,
+            };
+            self.i += 1;
+            if let Err(err) = self.enter() {
+                self.depth = depth;
+                return Err(err);
             }
+            e = wrap(Box::new(e));
         }
+        self.depth = depth;
+        Ok(e)
     }
 
     fn postfix(&mut self) -> R<Expr> {

@@ -107,7 +107,9 @@ pub(crate) fn math_equal(pred: &str, gold: &str, m: &Meter) -> Result<bool, Limi
         g.starts_with('(') && g.ends_with(')'),
     ) {
         if let Some(k) = rest.find('(') {
-            let inner = &rest[k + 1..rest.len().saturating_sub(1).max(k + 1)];
+            // Python's `[k + 1 : -1]` drops the last character, whatever its UTF-8 length.
+            let last = rest.char_indices().next_back().map_or(0, |(j, _)| j);
+            let inner = rest.get(k + 1..last).unwrap_or("");
             let pp: Vec<&str> = inner.split(',').collect();
             let gp: Vec<&str> = g[1..g.len() - 1].split(',').collect();
             if pp.len() == gp.len() {

@@ -5,7 +5,9 @@
 pub(crate) fn clean_answer(s: &str) -> String {
     // `56,\\!017` groups digits; keep it a separator before `\\!` is dropped below.
     let mut a = s.trim().replace(",\\!", "{,}");
-    loop {
+    // Each round peels one layer and costs a pass over the text: bounded, so 15,000 nested
+    // `\(` cannot take seconds (no real answer has 64 layers of wrapping).
+    for _ in 0..64 {
         let before = a.clone();
         for (l, r) in [("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")] {
             if a.len() >= l.len() + r.len() && a.starts_with(l) && a.ends_with(r) {
@@ -55,42 +57,54 @@ pub(crate) fn whole_group(s: &str) -> bool {
 
 /// Replaces `\name{X}` by `X` for presentation commands (brace-matched).
 fn unwrap_cmds(s: &str, names: &[&str]) -> String {
+    // Braces paired once for the whole text: finding each command's closing brace by a scan
+    // to the end made a text of many unclosed `\mathrm{` quadratic.
+    let pairs = brace_pairs(s);
     let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    'scan: while let Some(i) = rest.find('\\') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
+    let mut pos = 0;
+    'scan: while let Some(k) = s[pos..].find('\\') {
+        let i = pos + k;
+        out.push_str(&s[pos..i]);
+        let tail = &s[i..];
         for n in names {
             if let Some(after) = tail.strip_prefix(n) {
                 let after_trim = after.trim_start();
-                if after_trim.starts_with('{')
-                    && !after[..after.len() - after_trim.len()].contains('\n')
-                {
-                    let skip = after.len() - after_trim.len();
-                    let mut depth = 0;
-                    for (k, c) in after_trim.char_indices() {
-                        match c {
-                            '{' => depth += 1,
-                            '}' => {
-                                depth -= 1;
-                                if depth == 0 {
-                                    out.push_str(&after_trim[1..k]);
-                                    rest = &after_trim[k + 1..];
-                                    let _ = skip;
-                                    continue 'scan;
-                                }
-                            }
-                            _ => {}
-                        }
+                let skip = after.len() - after_trim.len();
+                if after_trim.starts_with('{') && !after[..skip].contains('\n') {
+                    let open = i + n.len() + skip;
+                    if let Ok(j) = pairs.binary_search_by_key(&open, |p| p.0) {
+                        let close = pairs[j].1;
+                        out.push_str(&s[open + 1..close]);
+                        pos = close + 1;
+                        continue 'scan;
                     }
                 }
             }
         }
         out.push('\\');
-        rest = &tail[1..];
+        pos = i + 1;
     }
-    out.push_str(rest);
+    out.push_str(&s[pos..]);
     out
+}
+
+/// Every `{` with its matching `}` (plain depth counting), sorted by the opening brace.
+fn brace_pairs(s: &str) -> Vec<(usize, usize)> {
+    let mut stack = Vec::new();
+    let mut pairs = Vec::new();
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'{' => stack.push(i),
+            b'}' => {
+                if let Some(o) = stack.pop() {
+                    pairs.push((o, i));
+                }
+            }
+            _ => {}
+        }
+    }
+    pairs.sort_unstable();
+    pairs
 }
 
 /// A key that is equal for answers that differ only in presentation: spacing, case,

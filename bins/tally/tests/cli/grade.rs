@@ -168,3 +168,66 @@ fn pairs_mode_writes_verdicts_in_order() {
     assert_eq!(recs[0]["verdict"], true);
     assert_eq!(recs[1]["status"], "no_answer");
 }
+
+/// The reported crash: `tally grade --pairs --extract` panicked (`begin > end`) on a response
+/// whose last characters are `\boxed{}}` (a box inside a box). Each pair is graded now, none
+/// as a grader error, and the run exits 0.
+#[test]
+fn nested_boxes_in_pair_mode_grade_without_a_grader_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("pairs.jsonl");
+    let physics = "The block slides down the incline, so energy is conserved: the potential \
+        energy mgh becomes kinetic energy. Solving for the speed at the bottom gives \
+        $v = \\sqrt{2gh}$, and the kinetic energy there is $E = \\boxed{\\frac{1}{2} m v^2 \\boxed{}}";
+    write_jsonl(
+        &f,
+        &[
+            json!({"gold": "\\frac{1}{2}mv^2", "pred": physics}),
+            json!({"gold": "5", "pred": "\\boxed{\\boxed{5}}"}),
+            json!({"gold": "(3, 4)", "pred": "We get \\boxed{x = \\boxed{3}} and \\boxed{4}."}),
+            json!({"gold": "\\boxed{\\boxed{7}}}", "pred": "so \\boxed{7}"}),
+        ],
+    );
+    let out = run(tally().args(["grade", "--pairs", "--extract"]).arg(&f));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let recs: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(recs.len(), 4);
+    assert!(
+        recs.iter().all(|r| r["status"] != "grader_error"),
+        "{recs:?}"
+    );
+    assert_eq!(recs[0]["extracted"], "");
+    assert_eq!(recs[1]["status"], "equal");
+    assert_eq!(recs[3]["status"], "equal");
+}
+
+/// A record an earlier run could not grade (`grader_error`) is graded again, not kept as a
+/// verdict, and gets back the status it had before.
+#[test]
+fn a_grader_error_record_is_graded_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("output-rs0.jsonl");
+    write_jsonl(
+        &f,
+        &[
+            json!({"expected_answer": "2", "generation": "so \\boxed{2}", "predicted_answer": null,
+                   "is_correct": false, "symbolic_correct": false, "answer_canonical": null,
+                   "grade_status": "grader_error", "grader_error": "an old bug",
+                   "pre_error_status": "truncated", "status": "grader_error"}),
+            json!({"expected_answer": "3", "generation": "so \\boxed{3}"}),
+        ],
+    );
+    let out = run(tally().arg("grade").arg(&f));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let recs = lines(&f);
+    assert_eq!(recs[0]["status"], "truncated");
+    assert_eq!(recs[0]["is_correct"], true);
+    assert_eq!(recs[0]["grade_status"], "equal");
+    assert!(recs[0].get("grader_error").is_none());
+    assert!(recs[0].get("pre_error_status").is_none());
+    assert_eq!(recs[1]["is_correct"], true);
+    assert!(!stderr(&out).contains("grader_error"), "{}", stderr(&out));
+}

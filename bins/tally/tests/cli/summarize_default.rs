@@ -228,3 +228,41 @@ fn a_failed_judge_call_is_excluded_and_counted() {
         json!({"ok": 3, "request_error": 1})
     );
 }
+
+/// A sample the grader failed on (`grader_error`) is a failure: left out of every estimate,
+/// counted under its status, and the seed-compatible summary still reads the file.
+#[test]
+fn grader_errors_are_failures_not_wrong_answers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("toy");
+    let ok = |a: &str, c: bool| json!({"predicted_answer": a, "is_correct": c, "status": "ok"});
+    let broken = json!({"predicted_answer": null, "is_correct": false, "symbolic_correct": false,
+                        "grade_status": "grader_error", "grader_error": "boom", "status": "grader_error"});
+    let seeds = [[ok("1", true), ok("2", true)], [broken, ok("3", false)]];
+    for (i, rows) in seeds.iter().enumerate() {
+        write_jsonl(&dir.join(format!("output-rs{i}.jsonl")), rows);
+    }
+    let m = metrics(tmp.path(), "toy");
+    // P1 = [✓, grader error] → 1 of 1; P2 = [✓, ✗] → 1 of 2.
+    close(
+        &m["toy"]["pass@1[avg-of-2]"]["symbolic_correct"],
+        (1.0 + 0.5) / 2.0 * 100.0,
+    );
+    assert_eq!(
+        m["_tally"]["status_counts"]["toy"],
+        json!({"ok": 3, "grader_error": 1})
+    );
+    let out = run(tally()
+        .current_dir(tmp.path())
+        .args(["summarize-results", "toy"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("grader_error 1"), "{}", stdout(&out));
+    // NeMo-Skills' summary has no statuses: it reads `is_correct` as the seed would.
+    let out = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "toy",
+        "--compat",
+        "nemo-skills",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
