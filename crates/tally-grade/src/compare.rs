@@ -6,6 +6,7 @@ use crate::lexer::Dialect;
 use crate::numeric::{exact, num, NumCtx, C};
 use crate::parse::{parse, ParseError};
 use crate::points::{sample, POINTS};
+use crate::precision::{scaled, Side};
 use crate::text::{clean_answer, text_key};
 use num_rational::BigRational;
 
@@ -543,6 +544,13 @@ impl Cmp<'_> {
             }
             return Ok(self.ratio(&d1, &d2)?.is_some_and(|r| r > 0.0));
         }
+        let single_eq = |o: &[RelOp]| o == [RelOp::Eq] || o == [RelOp::Approx];
+        if single_eq(&o1) && single_eq(&o2) && o1 != o2 {
+            // `x = 5/3` against `x ≈ 1.67`: the values.
+            if let (Some(x), Some(y)) = (rel_value(&p1, &o1), rel_value(&p2, &o2)) {
+                return self.eq(&x, &y);
+            }
+        }
         if o1 == [RelOp::Eq] && o2 == [RelOp::Eq] {
             if p1[0].is_name_like() && p2[0].is_name_like() {
                 return self.eq(&p1[1], &p2[1]);
@@ -595,19 +603,36 @@ impl Cmp<'_> {
     fn scalar(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
         let (a0, ap) = strip_percent(a);
         let (b0, bp) = strip_percent(b);
-        if ap == bp {
-            return self.scalar_core(a0, b0);
+        // `28\%` matches both 28 and 0.28: a percent sign is read either way. Each reading is a
+        // scale (powers of ten the written value is divided by).
+        let readings: &[(u32, u32)] = match (ap, bp) {
+            (true, false) => &[(0, 0), (2, 0)],
+            (false, true) => &[(0, 0), (0, 2)],
+            _ => &[(0, 0)],
+        };
+        for &(sa, sb) in readings {
+            let x = scaled(a0, sa);
+            let y = scaled(b0, sb);
+            if self.scalar_core(&x, &y)? {
+                return Ok(true);
+            }
         }
-        // `28\%` matches both 28 and 0.28: a percent sign is read either way.
-        if self.scalar_core(a0, b0)? {
-            return Ok(true);
+        for &(sa, sb) in readings {
+            let x = Side {
+                e: strip_degrees(a0),
+                scale: sa,
+                percent: ap,
+            };
+            let y = Side {
+                e: strip_degrees(b0),
+                scale: sb,
+                percent: bp,
+            };
+            if self.same_at_precision(&x, &y)? {
+                return Ok(true);
+            }
         }
-        let hundred = Expr::num_int(100);
-        if ap {
-            self.scalar_core(&Expr::Div(Box::new(a0.clone()), Box::new(hundred)), b0)
-        } else {
-            self.scalar_core(a0, &Expr::Div(Box::new(b0.clone()), Box::new(hundred)))
-        }
+        Ok(false)
     }
 
     pub fn scalar_core(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
@@ -621,25 +646,7 @@ impl Cmp<'_> {
         let (ea, big_a) = soft(exact(a, self.m))?;
         let (eb, big_b) = soft(exact(b, self.m))?;
         if let (Some(x), Some(y)) = (&ea, &eb) {
-            if x == y {
-                return Ok(true);
-            }
-            // A decimal only "rounds" a value that has more digits than it shows.
-            let ten = BigRational::from_integer(10.into());
-            let terminates = |v: &BigRational, d: u32| {
-                (v * num_traits::pow(ten.clone(), d as usize)).is_integer()
-            };
-            let d = decimals_of(a).or(decimals_of(b)).unwrap_or(0);
-            let other = if decimals_of(a).is_some() { y } else { x };
-            if terminates(other, d) {
-                return Ok(false);
-            }
-            return Ok(rounded_decimal(
-                a,
-                b,
-                crate::numeric::rat_to_f64(x),
-                crate::numeric::rat_to_f64(y),
-            ));
+            return Ok(x == y);
         }
         let vars = union_vars(a, b);
         if vars.is_empty() {
@@ -663,8 +670,7 @@ impl Cmp<'_> {
                 }
                 return Ok(false);
             }
-            return Ok(close(x, y, 1e-11)
-                || rounded_decimal(a, b, x.re, y.re) && x.im == 0.0 && y.im == 0.0);
+            return Ok(close(x, y, 1e-11));
         }
         let mut valid = 0;
         for k in 0..POINTS {
@@ -733,58 +739,4 @@ fn strip_degrees(e: &Expr) -> &Expr {
         Expr::Degrees(a) => a,
         e => e,
     }
-}
-
-/// A decimal written with d ≥ 3 places equals a non-terminating value it rounds or truncates
-/// from (`0.3333` ~ 1/3, `0.866` ~ √3/2), within 10^-d and 0.1 % relative.
-fn decimals_of(e: &Expr) -> Option<u32> {
-    match e {
-        Expr::Num { decimals, .. } if *decimals > 0 => Some(*decimals),
-        Expr::Neg(i) => decimals_of(i),
-        _ => sci_decimals(e),
-    }
-}
-
-/// `2.3148 \times 10^{-3}`: the places the mantissa shows, shifted by the exponent.
-fn sci_decimals(e: &Expr) -> Option<u32> {
-    let Expr::Mul(v) = e else { return None };
-    let [Expr::Num { decimals, .. }, Expr::Pow(b, x)] = v.as_slice() else {
-        return None;
-    };
-    if **b != Expr::num_int(10) || *decimals == 0 {
-        return None;
-    }
-    let k: i64 = match &**x {
-        Expr::Num { val, decimals: 0 } if val.is_integer() => val.to_integer().try_into().ok()?,
-        Expr::Neg(i) => match &**i {
-            Expr::Num { val, decimals: 0 } if val.is_integer() => {
-                -TryInto::<i64>::try_into(val.to_integer()).ok()?
-            }
-            _ => return None,
-        },
-        _ => return None,
-    };
-    let d = *decimals as i64 - k;
-    (1..=40).contains(&d).then_some(d as u32)
-}
-
-fn rounded_decimal(a: &Expr, b: &Expr, x: f64, y: f64) -> bool {
-    let lit = |e: &Expr| match e {
-        Expr::Num { decimals, .. } => Some(*decimals),
-        Expr::Neg(i) => match &**i {
-            Expr::Num { decimals, .. } => Some(*decimals),
-            _ => None,
-        },
-        _ => sci_decimals(e),
-    };
-    let (d, other_lit) = match (lit(a), lit(b)) {
-        (Some(d), None) => (d, false),
-        (None, Some(d)) => (d, false),
-        _ => (0, true),
-    };
-    if other_lit || d < 3 || !x.is_finite() || !y.is_finite() {
-        return false;
-    }
-    let diff = (x - y).abs();
-    diff <= 10f64.powi(-(d as i32)) * 1.000001 && diff <= 1e-3 * x.abs().max(y.abs())
 }

@@ -431,6 +431,36 @@ fn lex_number(s: &[char], mut i: usize, d: Dialect) -> (String, usize) {
     (num, i)
 }
 
+/// The body of `\mathrm{…}` reads as a unit: `m/s^2`, `kg`, `km/h`, `N`, `\mu m`; not `e`,
+/// `i`, `d` (constants and differentials), and not a digit group.
+fn is_unit_group(inner: &str) -> bool {
+    let t = inner.trim();
+    if !t.chars().any(|c| c.is_alphabetic()) || matches!(t, "e" | "i" | "d") {
+        return false;
+    }
+    t.chars().all(|c| {
+        c.is_alphabetic()
+            || c.is_ascii_digit()
+            || matches!(
+                c,
+                '/' | '^' | '{' | '}' | ' ' | '\\' | '-' | '.' | '·' | '*'
+            )
+    })
+}
+
+/// Skips a `^2` / `^{-2}` right after a dropped unit.
+fn skip_exponent(s: &[char], mut i: usize) -> usize {
+    if s.get(i) == Some(&'^') {
+        i += 1;
+        if let Some((_, j)) = read_group(s, i) {
+            i = j;
+        } else if s.get(i).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+        }
+    }
+    i
+}
+
 fn read_group(s: &[char], i: usize) -> Option<(String, usize)> {
     let mut j = i;
     while j < s.len() && s[j] == ' ' {
@@ -606,6 +636,18 @@ fn lex_command(
             if d.tally || matches!(name, "mathrm" | "mathbf" | "operatorname") {
                 let (inner, j) = read_group(s, i)?;
                 i = j;
+                if d.tally
+                    && name == "mathrm"
+                    && matches!(
+                        out.last(),
+                        Some(Tok::Num(_) | Tok::Sym(')') | Tok::Sym('}') | Tok::Degree)
+                    )
+                    && is_unit_group(&inner)
+                {
+                    // An upright unit after a quantity: `9.806\ \mathrm{m/s^2}`, `5\,\mathrm{kg}`.
+                    i = skip_exponent(s, i);
+                    return Some(i);
+                }
                 if matches!(
                     name,
                     "overline" | "vec" | "hat" | "bar" | "overrightarrow" | "widehat" | "tilde"

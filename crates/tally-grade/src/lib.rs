@@ -49,6 +49,7 @@ mod normalize_nemo;
 mod numeric;
 mod parse;
 mod points;
+mod precision;
 mod policy_nemo;
 mod prose;
 mod pyfloat;

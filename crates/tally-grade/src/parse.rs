@@ -117,6 +117,34 @@ impl Parser {
         }
     }
 
+    /// A number token. In the Tally dialect `3.88e-10` keeps the digits it shows: it becomes
+    /// `3.88 × 10^-10`, so the precision rule sees two written decimals, not an exact integer.
+    fn literal(&self, n: &str) -> R<Expr> {
+        let (v, d) = parse_number(n).ok_or(ParseError::Syntax)?;
+        if self.d.tally {
+            if let Some(k) = n.find(['e', 'E']) {
+                let (m, md) = parse_number(&n[..k]).ok_or(ParseError::Syntax)?;
+                let x: i64 = n[k + 1..].parse().map_err(|_| ParseError::Syntax)?;
+                let exp = if x < 0 {
+                    Expr::Neg(Box::new(Expr::num_int(-x)))
+                } else {
+                    Expr::num_int(x)
+                };
+                return Ok(Expr::Mul(vec![
+                    Expr::Num {
+                        val: m,
+                        decimals: md,
+                    },
+                    Expr::Pow(Box::new(Expr::num_int(10)), Box::new(exp)),
+                ]));
+            }
+        }
+        Ok(Expr::Num {
+            val: v,
+            decimals: d,
+        })
+    }
+
     /// Comma / semicolon separated items.
     fn list(&mut self) -> R<Expr> {
         let mut items = vec![self.rel()?];
@@ -409,11 +437,7 @@ impl Parser {
             }
             Some(Tok::Num(n)) => {
                 self.i += 1;
-                let (v, d) = parse_number(&n).ok_or(ParseError::Syntax)?;
-                Ok(Expr::Num {
-                    val: v,
-                    decimals: d,
-                })
+                self.literal(&n)
             }
             Some(Tok::Name(n)) => {
                 self.i += 1;
@@ -476,11 +500,7 @@ impl Parser {
             Some(Tok::Num(n)) => {
                 let n = n.clone();
                 self.i += 1;
-                let (v, d) = parse_number(&n).ok_or(ParseError::Syntax)?;
-                Ok(Expr::Num {
-                    val: v,
-                    decimals: d,
-                })
+                self.literal(&n)
             }
             _ => self.postfix_nodeg(),
         }
@@ -500,13 +520,7 @@ impl Parser {
     fn primary_inner(&mut self) -> R<Expr> {
         let tok = self.next().ok_or(ParseError::Syntax)?;
         match tok {
-            Tok::Num(n) => {
-                let (v, d) = parse_number(&n).ok_or(ParseError::Syntax)?;
-                Ok(Expr::Num {
-                    val: v,
-                    decimals: d,
-                })
-            }
+            Tok::Num(n) => self.literal(&n),
             Tok::Name(n) => {
                 // `f(x)`: a function call for the usual function letters; `x(x+1)` multiplies.
                 let is_fn = n.len() == 1 && "fghFGHPQ".contains(n.as_str())

@@ -111,7 +111,6 @@ const DOCUMENTED: &[&str] = &[
     "math-verify-3dc65b44fd78",
     "math-verify-358bf72997b9",
     "mario-eval-a7f8546795ec",
-    "math-verify-c31ae65739e0",
     "hendrycks-math-4602abd2ae77",
 ];
 
