@@ -3,8 +3,10 @@
 use crate::budget::{Limit, Meter};
 use crate::expr::{Expr, RelOp};
 use crate::lexer::Dialect;
+use crate::names::{definition, map_vars, named, split_tuple_equation, strip_labels, PARAMS};
 use crate::numeric::{exact, num, NumCtx, C};
 use crate::parse::{parse, ParseError};
+use crate::plusminus::{expand_pm, expand_pm_items};
 use crate::points::{sample, POINTS};
 use crate::precision::{scaled, Side};
 use crate::text::{clean_answer, text_key};
@@ -51,6 +53,7 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
         Err(ParseError::Limit(l)) => return Err(l),
         Err(ParseError::Syntax) => return Ok((false, "reference does not parse; texts differ")),
     };
+    let (pe, ge) = (strip_labels(pe), strip_labels(ge));
     let c = Cmp { m };
     let mut r = c.eq(&pe, &ge)?;
     // `i(2 - i)` vs `1 + 2i`: a free `i` is the imaginary unit when that makes them equal.
@@ -72,64 +75,6 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
 
 pub(crate) struct Cmp<'a> {
     pub m: &'a Meter,
-}
-
-/// Replaces the first `±` with `+` or `-`; `None` when there is none.
-fn split_pm(e: &Expr, plus: bool) -> Option<Expr> {
-    let rec = |v: &Vec<Expr>| -> Option<Vec<Expr>> {
-        for (k, x) in v.iter().enumerate() {
-            if let Some(y) = split_pm(x, plus) {
-                let mut w = v.clone();
-                w[k] = y;
-                return Some(w);
-            }
-        }
-        None
-    };
-    match e {
-        Expr::PlusMinus(a, b) => {
-            let b = if plus {
-                (**b).clone()
-            } else {
-                Expr::Neg(b.clone())
-            };
-            Some(Expr::Add(vec![(**a).clone(), b]))
-        }
-        Expr::Add(v) => rec(v).map(Expr::Add),
-        Expr::Mul(v) => rec(v).map(Expr::Mul),
-        Expr::Neg(a) => split_pm(a, plus).map(|x| Expr::Neg(Box::new(x))),
-        Expr::Div(a, b) => match split_pm(a, plus) {
-            Some(x) => Some(Expr::Div(Box::new(x), b.clone())),
-            None => split_pm(b, plus).map(|y| Expr::Div(a.clone(), Box::new(y))),
-        },
-        Expr::Root(n, x) => split_pm(x, plus).map(|y| Expr::Root(n.clone(), Box::new(y))),
-        _ => None,
-    }
-}
-
-/// `a ± b` → the list `a + b, a - b` (at most 8 variants).
-fn expand_pm(e: &Expr) -> Option<Vec<Expr>> {
-    split_pm(e, true)?;
-    let mut out = vec![e.clone()];
-    for _ in 0..3 {
-        let mut next = Vec::new();
-        let mut changed = false;
-        for x in &out {
-            match (split_pm(x, true), split_pm(x, false)) {
-                (Some(p), Some(q)) => {
-                    next.push(p);
-                    next.push(q);
-                    changed = true;
-                }
-                _ => next.push(x.clone()),
-            }
-        }
-        out = next;
-        if !changed {
-            break;
-        }
-    }
-    Some(out)
 }
 
 fn flip(op: RelOp) -> RelOp {
@@ -345,6 +290,12 @@ impl Cmp<'_> {
         if let Some(v) = expand_pm(b) {
             return self.eq(a, &Expr::List(v));
         }
+        if let Some(x) = expand_pm_items(a) {
+            return self.eq(&x, b);
+        }
+        if let Some(y) = expand_pm_items(b) {
+            return self.eq(a, &y);
+        }
         if has_matrix_op(a) {
             if let Some(m) = mat_eval(a) {
                 return self.eq(&Expr::Matrix(m), b);
@@ -383,10 +334,24 @@ impl Cmp<'_> {
                 if o2 == &[RelOp::In] {
                     return self.eq(a, &p2[1]);
                 }
-                self.rel_eq(p1, o1, p2, o2)
+                if self.rel_eq(p1, o1, p2, o2)? {
+                    return Ok(true);
+                }
+                // `g(t) = t^2` and `g(x) = x^2`: the same definition.
+                if let (Some((n1, b1)), Some((n2, b2))) = (definition(p1, o1), definition(p2, o2)) {
+                    return Ok(n1 == n2 && self.eq(&b1, &b2)?);
+                }
+                Ok(false)
             }
             (Expr::Rel { parts, ops }, other) | (other, Expr::Rel { parts, ops }) => {
                 let rel_is_a = matches!(a, Expr::Rel { .. });
+                if let (Some(eqs), Expr::List(_)) = (split_tuple_equation(parts, ops), other) {
+                    return if rel_is_a {
+                        self.eq(&Expr::List(eqs), other)
+                    } else {
+                        self.eq(other, &Expr::List(eqs))
+                    };
+                }
                 let v = if ops == &[RelOp::In] {
                     Some(parts[1].clone())
                 } else if is_interval_like(other) {
@@ -394,11 +359,25 @@ impl Cmp<'_> {
                 } else {
                     rel_value(parts, ops)
                 };
-                match v {
-                    Some(v) if rel_is_a => self.eq(&v, other),
-                    Some(v) => self.eq(other, &v),
-                    None => Ok(false),
+                let r = match &v {
+                    Some(v) if rel_is_a => self.eq(v, other)?,
+                    Some(v) => self.eq(other, v)?,
+                    None => false,
+                };
+                if r {
+                    return Ok(true);
                 }
+                // `f(t) = t^2` against `x^2`: the parameter takes the other side's variable.
+                if let Some((1, body)) = definition(parts, ops) {
+                    let vars = other.free_vars();
+                    if other.is_scalar() && vars.len() == 1 {
+                        let o = map_vars(other, &|n| {
+                            (n == vars[0]).then(|| Expr::Var(PARAMS[0].into()))
+                        });
+                        return self.eq(&body, &o);
+                    }
+                }
+                Ok(false)
             }
             (Expr::List(x) | Expr::Set(x), Expr::List(y) | Expr::Set(y)) => self.unordered(x, y),
             (Expr::Union(x), Expr::Union(y)) => self.unordered(x, y),
@@ -459,6 +438,30 @@ impl Cmp<'_> {
     }
 
     fn unordered(&self, x: &[Expr], y: &[Expr]) -> Result<bool, Limit> {
+        // `a = 1, b = 2` against `b = 2, a = 1`: when both sides name the same things, each
+        // value is compared with the value of the same name.
+        if x.len() == y.len() && x.len() > 1 {
+            let kx: Option<Vec<String>> = x.iter().map(named).collect();
+            let ky: Option<Vec<String>> = y.iter().map(named).collect();
+            if let (Some(kx), Some(ky)) = (kx, ky) {
+                let (mut sx, mut sy) = (kx.clone(), ky.clone());
+                sx.sort();
+                sy.sort();
+                if sx == sy {
+                    let mut used = vec![false; y.len()];
+                    'named: for (p, k) in x.iter().zip(&kx) {
+                        for (j, q) in y.iter().enumerate() {
+                            if !used[j] && ky[j] == *k && self.eq(p, q)? {
+                                used[j] = true;
+                                continue 'named;
+                            }
+                        }
+                        return Ok(false);
+                    }
+                    return Ok(true);
+                }
+            }
+        }
         if x.len() != y.len() {
             // Repeated items (`(3,17,3,7)` listed twice): compare as sets.
             for (p, q) in [(x, y), (y, x)] {

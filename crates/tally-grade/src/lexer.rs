@@ -194,6 +194,16 @@ pub(crate) fn lex(input: &str, d: Dialect) -> Option<Vec<Tok>> {
                 continue;
             }
             push_word(&mut out, &w, d);
+            if d.tally && matches!(out.last(), Some(Tok::Text(_))) && out.len() > before {
+                // `Perimeter: 20`: the colon ends a label, it is not a ratio.
+                let mut j = i;
+                while s.get(j) == Some(&' ') {
+                    j += 1;
+                }
+                if s.get(j) == Some(&':') {
+                    i = j + 1;
+                }
+            }
             if d.tally && out.len() == before && s.get(i) == Some(&'^') {
                 // A dropped unit takes its exponent with it: `10 cm^2`.
                 i += 1;
@@ -431,6 +441,17 @@ fn lex_number(s: &[char], mut i: usize, d: Dialect) -> (String, usize) {
     (num, i)
 }
 
+/// Words that make a `\text{}` after a number a label or a clause, not a unit
+/// (`9 \text{ and the smallest is } 2`, `0 \text{ for all } x`).
+fn is_label_text(lt: &str) -> bool {
+    lt.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        matches!(
+            w,
+            "is" | "are" | "was" | "and" | "or" | "the" | "of" | "for" | "where" | "when" | "if"
+        )
+    })
+}
+
 /// The body of `\mathrm{…}` reads as a unit: `m/s^2`, `kg`, `km/h`, `N`, `\mu m`; not `e`,
 /// `i`, `d` (constants and differentials), and not a digit group.
 fn is_unit_group(inner: &str) -> bool {
@@ -591,6 +612,18 @@ fn lex_command(
             if t.is_empty() {
             } else if lt == "or" || lt == "and" || lt == "," {
                 out.push(Tok::Sym(','));
+            } else if d.tally && FUNCS.contains(&lt.as_str()) {
+                // `\text{cos}` is the function written upright.
+                out.push(Tok::Func(lt));
+            } else if d.tally
+                && ["and ", "or ", ", "]
+                    .iter()
+                    .any(|p| lt.starts_with(p) && lt.len() > p.len())
+            {
+                // `9 \text{ and the smallest is } 2`: a separator, then a label.
+                let rest = lt.split_once(' ').map_or("", |x| x.1).trim();
+                out.push(Tok::Sym(','));
+                out.push(Tok::Text(rest.to_string()));
             } else if !d.tally {
                 out.push(Tok::Text(t.to_string()));
             } else if matches!(
@@ -607,6 +640,7 @@ fn lex_command(
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_alphabetic() || c == '(' || c == '/')
+                && !is_label_text(&lt)
             {
                 // A unit after a quantity: `10\text{ cm}`, `5 \text{ways}`. Dropped, with a
                 // trailing `^2` if any.

@@ -670,6 +670,17 @@ impl Parser {
                 break;
             }
         }
+        // `\min = 3`: a function name standing alone is a label.
+        if self.d.tally
+            && power.is_none()
+            && base.is_none()
+            && matches!(
+                self.peek(),
+                None | Some(Tok::Rel(_)) | Some(Tok::Sym(',')) | Some(Tok::Sym(';'))
+            )
+        {
+            return Ok(Expr::Text(f));
+        }
         let arg = if self.peek() == Some(&Tok::Sym('(')) {
             self.i += 1;
             let a = self.list()?;
