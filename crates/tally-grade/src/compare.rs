@@ -9,7 +9,8 @@ use crate::parse::{parse, ParseError};
 use crate::plusminus::{expand_pm, expand_pm_items};
 use crate::points::{sample, POINTS};
 use crate::precision::{scaled, Side};
-use crate::text::{clean_answer, text_key};
+use crate::text::{clean_answer, normalize_written, text_key};
+use crate::words;
 use num_rational::BigRational;
 
 pub(crate) const TALLY: Dialect = Dialect {
@@ -17,24 +18,81 @@ pub(crate) const TALLY: Dialect = Dialect {
     python: false,
 };
 
-/// Equal / not equal, with the rule that decided it.
-pub(crate) type Decision = Result<(bool, &'static str), Limit>;
+/// Equal (`Some(true)`), not equal (`Some(false)`) or undecided because the answers are words
+/// the rules cannot compare (`None`), with the rule that decided it.
+pub(crate) type Decision = Result<(Option<bool>, &'static str), Limit>;
 
 pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
-    let p = clean_answer(pred);
-    let g = clean_answer(gold);
+    let p = normalize_written(&clean_answer(pred));
+    let g = normalize_written(&clean_answer(gold));
     if p.is_empty() || g.is_empty() {
-        return Ok((p == g, "empty answer"));
+        return Ok((Some(p == g), "empty answer"));
     }
     if text_key(&p) == text_key(&g) {
-        return Ok((true, "same text after normalisation"));
+        return Ok((Some(true), "same text after normalisation"));
     }
     if p.len() > m.budget.max_answer_bytes || g.len() > m.budget.max_answer_bytes {
         return Err(Limit::InputTooLong);
     }
     if let (Some(x), Some(y)) = (parse_time(&p), parse_time(&g)) {
-        return Ok((x == y, "time of day"));
+        return Ok((Some(x == y), "time of day"));
     }
+    if let Some(r) = crate::congruence::compare(&p, &g) {
+        return Ok((Some(r), "congruence classes"));
+    }
+    let p = words::number_word(&p).unwrap_or(p);
+    let g = words::number_word(&g).unwrap_or(g);
+    let prose = words::prose_like(&p) || words::prose_like(&g);
+    let in_words = if (prose && words::wordy(&p) && words::wordy(&g))
+        || (words::text_only(&p) && words::text_only(&g))
+    {
+        words::compare(&p, &g)
+    } else {
+        None
+    };
+    if in_words == Some(true) {
+        return Ok((Some(true), "same answer in words"));
+    }
+    let (math, words_left) = math_equal(&p, &g, m)?;
+    match (math, prose && words_left) {
+        (Some(true), _) => Ok((Some(true), "mathematically equal")),
+        (Some(false), false) => Ok((Some(false), "mathematically different")),
+        (None, _) if !prose => Ok((Some(false), "an answer does not parse; texts differ")),
+        _ => match in_words {
+            Some(false) => Ok((Some(false), "different answers in words")),
+            _ => Ok((None, "answers in words that the rules cannot compare")),
+        },
+    }
+}
+
+/// Words the expression comparison did not account for: text that is neither a dropped unit
+/// nor a label (`\text{Minimum} = 3`, `\text{First set: } \{1\}`).
+fn free_text(e: &Expr) -> bool {
+    match e {
+        Expr::Text(_) => true,
+        Expr::Rel { parts, ops } if ops == &[RelOp::Eq] && matches!(parts[0], Expr::Text(_)) => {
+            parts[1..].iter().any(free_text)
+        }
+        Expr::List(v) | Expr::Set(v) | Expr::Union(v) | Expr::Add(v) | Expr::Mul(v) => {
+            v.iter().any(free_text)
+        }
+        Expr::Func(_, v) => v.iter().any(free_text),
+        Expr::Seq { items, .. } => items.iter().any(free_text),
+        Expr::Rel { parts, .. } => parts.iter().any(free_text),
+        Expr::Matrix(rows) => rows.iter().flatten().any(free_text),
+        Expr::Neg(a) | Expr::Factorial(a) | Expr::Percent(a) | Expr::Degrees(a) => free_text(a),
+        Expr::Div(a, b)
+        | Expr::Pow(a, b)
+        | Expr::Root(a, b)
+        | Expr::PlusMinus(a, b)
+        | Expr::Xor(a, b) => free_text(a) || free_text(b),
+        Expr::Num { .. } | Expr::Const(_) | Expr::Var(_) => false,
+    }
+}
+
+/// The expression comparison (`None` when a side does not parse), and whether words are left
+/// in either tree that it could not account for.
+fn math_equal(p: &str, g: &str, m: &Meter) -> Result<(Option<bool>, bool), Limit> {
     // An equation chain with a part we cannot read (`1 = \zzz = x = 0`): its last side.
     let parse_or_last = |s: &str| match parse(s, TALLY, m.budget.max_depth) {
         Err(ParseError::Syntax) if s.matches('=').count() >= 2 && !s.contains(',') => {
@@ -43,34 +101,50 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
         }
         r => r,
     };
-    let pe = match parse_or_last(&p) {
-        Ok(e) => e,
-        Err(ParseError::Limit(l)) => return Err(l),
-        Err(ParseError::Syntax) => return Ok((false, "prediction does not parse; texts differ")),
+    let read = |s: &str| match parse_or_last(s) {
+        Ok(e) => Ok(Some(strip_labels(e))),
+        Err(ParseError::Limit(l)) => Err(l),
+        Err(ParseError::Syntax) => Ok(None),
     };
-    let ge = match parse_or_last(&g) {
-        Ok(e) => e,
-        Err(ParseError::Limit(l)) => return Err(l),
-        Err(ParseError::Syntax) => return Ok((false, "reference does not parse; texts differ")),
+    let (Some(pe), Some(ge)) = (read(p)?, read(g)?) else {
+        return Ok((None, true));
     };
-    let (pe, ge) = (strip_labels(pe), strip_labels(ge));
     let c = Cmp { m };
     let mut r = c.eq(&pe, &ge)?;
-    // `i(2 - i)` vs `1 + 2i`: a free `i` is the imaginary unit when that makes them equal.
+    // `i(2 - i)` vs `1 + 2i`, `e^{\ln x}` vs `x`: a free `i` is the imaginary unit and a free
+    // `e` Euler's number when that makes them equal.
     if !r {
         let vars = union_vars(&pe, &ge);
-        if vars.iter().any(|v| v == "i") {
-            r = c.eq(&subst_i(&pe), &subst_i(&ge))?;
+        let consts: Vec<&str> = ["i", "e"]
+            .into_iter()
+            .filter(|c| vars.iter().any(|v| v == c))
+            .collect();
+        let tries: &[&[&str]] = match consts.as_slice() {
+            [] => &[],
+            [_] => &[&[]],
+            _ => &[&["i", "e"], &["i"], &["e"]],
+        };
+        for t in tries {
+            let names: &[&str] = if t.is_empty() { &consts } else { t };
+            let sub = |e: &Expr| map_vars(e, &|n| constant_named(n, names));
+            if c.eq(&sub(&pe), &sub(&ge))? {
+                r = true;
+                break;
+            }
         }
     }
-    Ok((
-        r,
-        if r {
-            "mathematically equal"
-        } else {
-            "mathematically different"
-        },
-    ))
+    Ok((Some(r), free_text(&pe) || free_text(&ge)))
+}
+
+fn constant_named(n: &str, names: &[&str]) -> Option<Expr> {
+    if !names.contains(&n) {
+        return None;
+    }
+    match n {
+        "i" => Some(Expr::Const(crate::expr::Const::I)),
+        "e" => Some(Expr::Const(crate::expr::Const::E)),
+        _ => None,
+    }
 }
 
 pub(crate) struct Cmp<'a> {
@@ -104,41 +178,6 @@ fn rel_value(parts: &[Expr], ops: &[RelOp]) -> Option<Expr> {
         (true, false) => Some(parts[1].clone()),
         (false, true) => Some(parts[0].clone()),
         _ => None,
-    }
-}
-
-/// Every `i` read as a variable becomes the imaginary unit.
-fn subst_i(e: &Expr) -> Expr {
-    let v = |xs: &Vec<Expr>| xs.iter().map(subst_i).collect::<Vec<_>>();
-    let b = |x: &Expr| Box::new(subst_i(x));
-    match e {
-        Expr::Var(n) if n == "i" => Expr::Const(crate::expr::Const::I),
-        Expr::Add(xs) => Expr::Add(v(xs)),
-        Expr::Mul(xs) => Expr::Mul(v(xs)),
-        Expr::List(xs) => Expr::List(v(xs)),
-        Expr::Set(xs) => Expr::Set(v(xs)),
-        Expr::Union(xs) => Expr::Union(v(xs)),
-        Expr::Func(n, xs) => Expr::Func(n.clone(), v(xs)),
-        Expr::Seq { open, close, items } => Expr::Seq {
-            open: *open,
-            close: *close,
-            items: v(items),
-        },
-        Expr::Rel { parts, ops } => Expr::Rel {
-            parts: v(parts),
-            ops: ops.clone(),
-        },
-        Expr::Matrix(rows) => Expr::Matrix(rows.iter().map(v).collect()),
-        Expr::Neg(a) => Expr::Neg(b(a)),
-        Expr::Factorial(a) => Expr::Factorial(b(a)),
-        Expr::Percent(a) => Expr::Percent(b(a)),
-        Expr::Degrees(a) => Expr::Degrees(b(a)),
-        Expr::Div(x, y) => Expr::Div(b(x), b(y)),
-        Expr::Pow(x, y) => Expr::Pow(b(x), b(y)),
-        Expr::Root(x, y) => Expr::Root(b(x), b(y)),
-        Expr::PlusMinus(x, y) => Expr::PlusMinus(b(x), b(y)),
-        Expr::Xor(x, y) => Expr::Xor(b(x), b(y)),
-        other => other.clone(),
     }
 }
 

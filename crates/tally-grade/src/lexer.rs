@@ -140,7 +140,7 @@ const UNITS: &[&str] = &[
 ];
 
 /// Words that read as units only when they follow a quantity.
-fn is_unit(w: &str) -> bool {
+pub(crate) fn is_unit(w: &str) -> bool {
     UNITS.contains(&w.to_ascii_lowercase().as_str())
 }
 
