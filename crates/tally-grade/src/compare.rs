@@ -54,6 +54,18 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
         return Ok((Some(true), "same answer in words"));
     }
     let (math, words_left) = math_equal(&p, &g, m)?;
+    if math != Some(true) {
+        if let Some(r) = crate::sets::compare(&p, &g, m)? {
+            return Ok((
+                Some(r),
+                if r {
+                    "the same set of real numbers"
+                } else {
+                    "different sets of real numbers"
+                },
+            ));
+        }
+    }
     match (math, prose && words_left) {
         (Some(true), _) => Ok((Some(true), "mathematically equal")),
         (Some(false), false) => Ok((Some(false), "mathematically different")),

@@ -56,6 +56,7 @@ mod policy_nemo;
 mod precision;
 mod prose;
 mod pyfloat;
+mod sets;
 mod text;
 mod words;
 

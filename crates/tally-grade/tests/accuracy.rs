@@ -103,7 +103,6 @@ fn grade_dev_pair(g: &Grader, r: &Value) -> Option<bool> {
 /// `docs/grading.md` ("Labelled pairs: documented disagreements").
 const DOCUMENTED: &[&str] = &[
     "nemo-skills-answer-judge-0e23d0ba25f1",
-    "math-verify-38fd51629dcf",
     "math-verify-109d120bd4ee",
     "math-verify-3edf67911765",
     "mario-eval-720e9ddec95d",
