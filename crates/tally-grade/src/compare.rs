@@ -40,6 +40,9 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let Some(r) = crate::congruence::compare(&p, &g) {
         return Ok((Some(r), "congruence classes"));
     }
+    if words::infinitely_many(&p, &g) {
+        return Ok((Some(true), "same answer in words"));
+    }
     let p = words::number_word(&p).unwrap_or(p);
     let g = words::number_word(&g).unwrap_or(g);
     let prose = words::prose_like(&p) || words::prose_like(&g);
@@ -385,14 +388,11 @@ impl Cmp<'_> {
                 if o2 == &[RelOp::In] {
                     return self.eq(a, &p2[1]);
                 }
-                if self.rel_eq(p1, o1, p2, o2)? {
-                    return Ok(true);
-                }
-                // `g(t) = t^2` and `g(x) = x^2`: the same definition.
+                // `g(t) = t^2` and `g(x) = x^2`: the same definition, whatever the variable.
                 if let (Some((n1, b1)), Some((n2, b2))) = (definition(p1, o1), definition(p2, o2)) {
                     return Ok(n1 == n2 && self.eq(&b1, &b2)?);
                 }
-                Ok(false)
+                self.rel_eq(p1, o1, p2, o2)
             }
             (Expr::Rel { parts, ops }, other) | (other, Expr::Rel { parts, ops }) => {
                 let rel_is_a = matches!(a, Expr::Rel { .. });

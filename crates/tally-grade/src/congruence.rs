@@ -28,6 +28,7 @@ struct Res {
     linear: Regex,
     remainder: Regex,
     residue: Regex,
+    multiple: Regex,
 }
 
 fn res() -> &'static Res {
@@ -46,6 +47,8 @@ fn res() -> &'static Res {
         )
         .unwrap(),
         residue: Regex::new(r"-?\d+").unwrap(),
+        // `multiples of 3`, `divisible by 3`.
+        multiple: Regex::new(r"(?:multiples?\s*of|divisible\s*by)\s*(\d+)").unwrap(),
     })
 }
 
@@ -106,8 +109,13 @@ fn classes(s: &str) -> Option<(Classes, bool)> {
         (!res.is_empty()).then_some(Classes { m, res })
     };
     let mut spans = Vec::new();
-    for (re, is_explicit) in [(&r.equiv, true), (&r.remainder, true)] {
-        let got = take(re, &mut |c| residues(&c[1], c[2].parse().ok()?))?;
+    let multiple = |c: &regex::Captures| residues("0", c[1].parse().ok()?);
+    for (re, is_explicit) in [(&r.equiv, true), (&r.remainder, true), (&r.multiple, true)] {
+        let got = if std::ptr::eq(re, &r.multiple) {
+            take(re, &mut |c| multiple(c))?
+        } else {
+            take(re, &mut |c| residues(&c[1], c[2].parse().ok()?))?
+        };
         if !got.is_empty() {
             explicit |= is_explicit;
         }
@@ -214,7 +222,11 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
         || pred.contains("remainder")
         || gold.contains("remainder")
         || pred.contains("form")
-        || gold.contains("form"))
+        || gold.contains("form")
+        || pred.contains("multiple")
+        || gold.contains("multiple")
+        || pred.contains("divisible")
+        || gold.contains("divisible"))
     {
         return None;
     }

@@ -96,16 +96,25 @@ pub(crate) fn strip_labels(e: Expr) -> Expr {
     }
 }
 
-/// `name = value` items: the name's key.
+/// `name = value` items: the name's key (`p(n)` and `p·n` read alike, as the parser may take
+/// either).
 pub(crate) fn named(e: &Expr) -> Option<String> {
     match e {
         Expr::Rel { parts, ops } if ops == &[RelOp::Eq] && parts[0].is_name_like() => {
-            Some(match &parts[0] {
-                Expr::Text(t) => t.trim_end_matches(':').trim().to_string(),
-                other => format!("{other:?}"),
-            })
+            Some(name_key(&parts[0]))
         }
         _ => None,
+    }
+}
+
+fn name_key(e: &Expr) -> String {
+    match e {
+        Expr::Var(n) => n.clone(),
+        Expr::Text(t) => t.trim_end_matches(':').trim().to_string(),
+        Expr::Func(n, args) => format!("{n}{}", args.iter().map(name_key).collect::<String>()),
+        Expr::Mul(v) | Expr::Seq { items: v, .. } => v.iter().map(name_key).collect(),
+        Expr::Div(a, b) => format!("{}/{}", name_key(a), name_key(b)),
+        other => format!("{other:?}"),
     }
 }
 

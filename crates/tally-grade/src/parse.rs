@@ -117,6 +117,32 @@ impl Parser {
         }
     }
 
+    /// Just after a name that starts an item: `u(t) =` or `p(n, m) =` is the head of a function
+    /// definition, whatever the letter (elsewhere `x(x+1)` multiplies).
+    fn definition_head(&self) -> bool {
+        let start = self.i < 2
+            || matches!(
+                self.t.get(self.i - 2),
+                Some(Tok::Sym(',')) | Some(Tok::Sym(';')) | Some(Tok::Sym('('))
+            );
+        if !start || self.peek() != Some(&Tok::Sym('(')) {
+            return false;
+        }
+        let mut k = self.i + 1;
+        loop {
+            if !matches!(self.t.get(k), Some(Tok::Name(_))) {
+                return false;
+            }
+            k += 1;
+            match self.t.get(k) {
+                Some(Tok::Sym(',')) => k += 1,
+                Some(Tok::Sym(')')) => break,
+                _ => return false,
+            }
+        }
+        matches!(self.t.get(k + 1), Some(Tok::Rel("=")))
+    }
+
     /// A number token. In the Tally dialect `3.88e-10` keeps the digits it shows: it becomes
     /// `3.88 × 10^-10`, so the precision rule sees two written decimals, not an exact integer.
     fn literal(&self, n: &str) -> R<Expr> {
@@ -524,7 +550,8 @@ impl Parser {
             Tok::Name(n) => {
                 // `f(x)`: a function call for the usual function letters; `x(x+1)` multiplies.
                 let is_fn = n.len() == 1 && "fghFGHPQ".contains(n.as_str())
-                    || (self.d.python && n.len() > 1);
+                    || (self.d.python && n.len() > 1)
+                    || (self.d.tally && self.definition_head());
                 if is_fn && self.peek() == Some(&Tok::Sym('(')) {
                     self.i += 1;
                     let args = self.list()?;

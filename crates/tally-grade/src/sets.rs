@@ -186,6 +186,31 @@ fn to_set(s: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RS
                 hi_closed: false,
             })
         }
+        w if !w.chars().any(|c| c.is_ascii_digit() || "<>=".contains(c)) => {
+            if [
+                "nosolution",
+                "nosuch",
+                "norealsolution",
+                "emptyset",
+                "norealnumber",
+            ]
+            .iter()
+            .any(|p| w.contains(p))
+            {
+                return Some(RSet::Empty);
+            }
+            if [
+                "allrealnumber",
+                "allreals",
+                "everyrealnumber",
+                "allrealvalues",
+            ]
+            .iter()
+            .any(|p| w.contains(p))
+            {
+                return Some(RSet::All);
+            }
+        }
         _ => {}
     }
     // `x \in S` (not `\infty`).
@@ -246,7 +271,11 @@ fn to_set(s: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RS
     }
     // Set-builder `\{x \mid P\}`, `\{x \in \mathbb{Z} : P\}`.
     if let Some(inner) = t.strip_prefix("\\{").and_then(|r| r.strip_suffix("\\}")) {
-        let parts = split_top(inner, &["\\mid", "|", ":"]);
+        let parts = ["\\mid", ":", "|"]
+            .iter()
+            .map(|sep| split_top(inner, &[sep]))
+            .find(|p| p.len() == 2)
+            .unwrap_or_default();
         if parts.len() == 2 {
             let head = parts[0].trim();
             let (name, domain) = match head.split_once("\\in") {

@@ -139,6 +139,12 @@ pub(crate) fn text_key(s: &str) -> String {
 /// all real } x` → `f(x) = 0`).
 pub(crate) fn normalize_written(s: &str) -> String {
     let s = circled_digits(s);
+    // `\approx 2.236`: a leading sign of approximation only says how the value was found.
+    let s = ["\\approx", "≈", "\\sim"]
+        .iter()
+        .find_map(|p| s.trim_start().strip_prefix(p))
+        .map_or(s.as_str(), str::trim_start)
+        .to_string();
     strip_qualifier(&s).to_string()
 }
 

@@ -270,6 +270,32 @@ fn singular(w: String) -> String {
     }
 }
 
+/// `\infty` as the answer to "how many": the same as "infinitely many" in words.
+pub(crate) fn infinitely_many(pred: &str, gold: &str) -> bool {
+    let inf = |s: &str| {
+        matches!(
+            crate::text::text_key(s).as_str(),
+            "\\infty" | "∞" | "+\\infty"
+        )
+    };
+    let many = |s: &str| {
+        let w: Vec<String> = phrases(s).into_iter().flatten().collect();
+        let w: Vec<&str> = w
+            .iter()
+            .map(String::as_str)
+            .filter(|x| !FILLER.contains(x))
+            .collect();
+        matches!(
+            w.as_slice(),
+            ["infinitely", "many"]
+                | ["infinite"]
+                | ["infinity"]
+                | ["infinitely", "many", "solution"]
+        )
+    };
+    (inf(pred) && many(gold)) || (inf(gold) && many(pred))
+}
+
 /// `Some(true)`: the same answer in words; `Some(false)`: words that contradict; `None`: the
 /// rules cannot tell.
 pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
