@@ -192,6 +192,9 @@ const QUALIFIERS: &[&str] = &[
 ];
 
 fn strip_qualifier(s: &str) -> &str {
+    if !(s.contains("for") || s.contains("For") || s.contains("where") || s.contains("Where")) {
+        return s;
+    }
     let lower = s.to_ascii_lowercase();
     let mut cut = None;
     for q in QUALIFIERS {

@@ -101,6 +101,9 @@ const NUMBER_WORDS: &[&str] = &[
 
 /// A whole answer that is one number word (`five`, `\text{Twelve}`) → its digits.
 pub(crate) fn number_word(s: &str) -> Option<String> {
+    if !has_letter_run(s, 3) {
+        return None;
+    }
     let plain = plain_text(s);
     let w = plain.trim().trim_end_matches('.').to_ascii_lowercase();
     NUMBER_WORDS
@@ -133,6 +136,9 @@ fn plain_text(s: &str) -> String {
 /// True when the answer has words a reader, not a parser, is needed for: a run of three or
 /// more letters that is not a LaTeX command, a function or a connective.
 pub(crate) fn prose_like(s: &str) -> bool {
+    if !has_letter_run(s, 3) {
+        return false;
+    }
     let t = plain_text(s);
     let b = t.as_bytes();
     let mut i = 0;
@@ -183,6 +189,9 @@ pub(crate) fn wordy(s: &str) -> bool {
 /// Only words, letters and separators (`A and C`, `(A), (C)`, `parabola, line`): no digits,
 /// no operators and no tuple of several items.
 pub(crate) fn text_only(s: &str) -> bool {
+    if !s.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return false;
+    }
     let t = plain_text(s);
     if !t.chars().any(|c| c.is_alphabetic()) {
         return false;
@@ -202,6 +211,22 @@ pub(crate) fn text_only(s: &str) -> bool {
         }
     }
     true
+}
+
+/// `n` ASCII letters in a row somewhere in `s` (a cheap test before any allocation).
+fn has_letter_run(s: &str, n: usize) -> bool {
+    let mut run = 0;
+    for b in s.bytes() {
+        if b.is_ascii_alphabetic() {
+            run += 1;
+            if run >= n {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
 }
 
 /// Lower-case words in phrases: `a parabola and a line` → [[parabola], [line]].
@@ -272,6 +297,10 @@ fn singular(w: String) -> String {
 
 /// `\infty` as the answer to "how many": the same as "infinitely many" in words.
 pub(crate) fn infinitely_many(pred: &str, gold: &str) -> bool {
+    let has_inf = |s: &str| s.contains("infty") || s.contains('∞');
+    if !(has_inf(pred) || has_inf(gold)) {
+        return false;
+    }
     let inf = |s: &str| {
         matches!(
             crate::text::text_key(s).as_str(),
