@@ -74,7 +74,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
                 rep.correct,
                 rep.no_answer,
                 if rep.undecided > 0 {
-                    format!(", {} undecided (budget)", rep.undecided)
+                    format!(", {} undecided (see grade_reason)", rep.undecided)
                 } else {
                     String::new()
                 },
