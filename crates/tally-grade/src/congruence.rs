@@ -98,7 +98,7 @@ fn classes(s: &str) -> Option<(Classes, bool)> {
         Some(out)
     };
     let residues = |list: &str, m: u64| -> Option<Classes> {
-        if m < 2 || m > 10_000 {
+        if !(2..=10_000).contains(&m) {
             return None;
         }
         let mut res = BTreeSet::new();

@@ -14,6 +14,14 @@ impl Cmp<'_> {
     /// The precision rule (docs/grading.md): a number written with fewer digits equals a more
     /// precise value that rounds to it at the places it shows.
     pub(crate) fn same_at_precision(&self, a: &Side, b: &Side) -> Result<bool, Limit> {
+        // Most unequal pairs are two whole numbers, or no literal at all: nothing to round.
+        let exact_whole = |x: &Side| !x.percent && whole_literal(x.e);
+        if exact_whole(a) && (exact_whole(b) || !literal(b.e))
+            || exact_whole(b) && !literal(a.e)
+            || !literal(a.e) && !literal(b.e)
+        {
+            return Ok(false);
+        }
         let (wa, wb) = (written(a.e), written(b.e));
         let (short, long, wl) = match (wa, wb) {
             (Some(x), Some(y)) => {
@@ -148,6 +156,23 @@ fn sig_digits(val: &BigRational, decimals: u32) -> u32 {
         1
     } else {
         n.to_string().len() as u32
+    }
+}
+
+fn whole_literal(e: &Expr) -> bool {
+    match e {
+        Expr::Num { decimals: 0, .. } => true,
+        Expr::Neg(i) => whole_literal(i),
+        _ => false,
+    }
+}
+
+fn literal(e: &Expr) -> bool {
+    match e {
+        Expr::Num { .. } => true,
+        Expr::Neg(i) => literal(i),
+        Expr::Mul(v) => matches!(v.as_slice(), [Expr::Num { .. }, Expr::Pow(..)]),
+        _ => false,
     }
 }
 

@@ -36,6 +36,12 @@ enum RSet {
 
 /// Marks that make an answer read as a set of reals rather than a value or a tuple.
 fn set_like(s: &str) -> bool {
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'<' | b'>' | b'\\' | b'l' | b'L' | b'n' | b'N') || b >= 0x80)
+    {
+        return false;
+    }
     const MARKS: &[&str] = &[
         "<",
         ">",

@@ -138,6 +138,12 @@ pub(crate) fn text_key(s: &str) -> String {
 /// a list (`①④` → `1, 4`), and a trailing quantifier clause is dropped (`f(x) = 0 \text{ for
 /// all real } x` → `f(x) = 0`).
 pub(crate) fn normalize_written(s: &str) -> String {
+    if s.is_ascii()
+        && !s.starts_with('\\')
+        && !(s.contains("for") || s.contains("For") || s.contains("where") || s.contains("Where"))
+    {
+        return s.to_string();
+    }
     let s = circled_digits(s);
     // `\approx 2.236`: a leading sign of approximation only says how the value was found.
     let s = ["\\approx", "≈", "\\sim"]

@@ -189,7 +189,9 @@ pub(crate) fn wordy(s: &str) -> bool {
 /// Only words, letters and separators (`A and C`, `(A), (C)`, `parabola, line`): no digits,
 /// no operators and no tuple of several items.
 pub(crate) fn text_only(s: &str) -> bool {
-    if !s.bytes().any(|b| b.is_ascii_alphabetic()) {
+    if !s.bytes().any(|b| b.is_ascii_alphabetic())
+        || s.bytes().any(|b| b.is_ascii_digit() || b"^_=<>+*/|".contains(&b))
+    {
         return false;
     }
     let t = plain_text(s);
