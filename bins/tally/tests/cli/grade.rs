@@ -92,9 +92,12 @@ fn an_undecided_answer_is_marked_and_counted_in_the_summary() {
     assert_eq!(recs[2]["grade_status"], "not_equal");
     assert!(recs[2].get("grade_reason").is_none());
 
-    let out = run(tally()
-        .current_dir(tmp.path())
-        .args(["summarize-results", "bench", "--format", "json"]));
+    let out = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "bench",
+        "--format",
+        "json",
+    ]));
     assert!(out.status.success(), "{}", stderr(&out));
     let m: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(m["_tally"]["undecided"]["bench"], 1, "{m}");
