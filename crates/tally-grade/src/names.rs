@@ -76,7 +76,7 @@ pub(crate) fn strip_labels(e: Expr) -> Expr {
     match e {
         Expr::Mul(mut v)
             if v.len() >= 2
-                && matches!(v[0], Expr::Text(_))
+                && matches!(&v[0], Expr::Text(t) if is_label(t))
                 && !v[1..].iter().any(|x| matches!(x, Expr::Text(_))) =>
         {
             v.remove(0);
@@ -94,6 +94,32 @@ pub(crate) fn strip_labels(e: Expr) -> Expr {
         },
         other => other,
     }
+}
+
+/// Words that change the value they stand before (`not 5`, `at least 5`): never a label.
+fn is_label(t: &str) -> bool {
+    !t.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        matches!(
+            w,
+            "not"
+                | "no"
+                | "never"
+                | "least"
+                | "most"
+                | "more"
+                | "less"
+                | "than"
+                | "fewer"
+                | "except"
+                | "over"
+                | "under"
+                | "above"
+                | "below"
+                | "between"
+                | "nor"
+                | "without"
+        )
+    })
 }
 
 /// `name = value` items: the name's key (`p(n)` and `p·n` read alike, as the parser may take

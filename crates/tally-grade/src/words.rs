@@ -190,7 +190,8 @@ pub(crate) fn wordy(s: &str) -> bool {
 /// no operators and no tuple of several items.
 pub(crate) fn text_only(s: &str) -> bool {
     if !s.bytes().any(|b| b.is_ascii_alphabetic())
-        || s.bytes().any(|b| b.is_ascii_digit() || b"^_=<>+*/|".contains(&b))
+        || s.bytes()
+            .any(|b| b.is_ascii_digit() || b"^_=<>+*/|".contains(&b))
     {
         return false;
     }
