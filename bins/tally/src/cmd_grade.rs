@@ -79,7 +79,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
                     rep.no_answer,
                     failed_part(&rep.failed),
                     if rep.undecided > 0 {
-                        format!(", {} undecided (budget)", rep.undecided)
+                        format!(", {} undecided (see grade_reason)", rep.undecided)
                     } else {
                         String::new()
                     },

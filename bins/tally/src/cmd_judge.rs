@@ -28,6 +28,9 @@ pub enum WhenArg {
     /// Only where the symbolic grader said not equal (or could not decide) and there is an answer.
     #[value(name = "symbolic-false")]
     SymbolicFalse,
+    /// Only where the symbolic grader could not decide (`grade_status: undecided`); its other
+    /// verdicts stand.
+    Undecided,
 }
 
 #[derive(clap::Args, Default)]
@@ -138,6 +141,7 @@ pub fn run_from_generate(args: Args) -> Result<ExitCode, AnyError> {
     let when = match args.judge_only_when {
         WhenArg::Always => JudgeWhen::Always,
         WhenArg::SymbolicFalse => JudgeWhen::SymbolicFalse,
+        WhenArg::Undecided => JudgeWhen::Undecided,
     };
 
     // Checked before connecting (needs an input to parse; the real one is set per seed).

@@ -3,10 +3,14 @@
 use crate::budget::{Limit, Meter};
 use crate::expr::{Expr, RelOp};
 use crate::lexer::Dialect;
+use crate::names::{definition, map_vars, named, split_tuple_equation, strip_labels, PARAMS};
 use crate::numeric::{exact, num, NumCtx, C};
 use crate::parse::{parse, ParseError};
+use crate::plusminus::{expand_pm, expand_pm_items};
 use crate::points::{sample, POINTS};
-use crate::text::{clean_answer, text_key};
+use crate::precision::{scaled, Side};
+use crate::text::{clean_answer, normalize_written, text_key};
+use crate::words;
 use num_rational::BigRational;
 
 pub(crate) const TALLY: Dialect = Dialect {
@@ -14,24 +18,97 @@ pub(crate) const TALLY: Dialect = Dialect {
     python: false,
 };
 
-/// Equal / not equal, with the rule that decided it.
-pub(crate) type Decision = Result<(bool, &'static str), Limit>;
+/// Equal (`Some(true)`), not equal (`Some(false)`) or undecided because the answers are words
+/// the rules cannot compare (`None`), with the rule that decided it.
+pub(crate) type Decision = Result<(Option<bool>, &'static str), Limit>;
 
 pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
-    let p = clean_answer(pred);
-    let g = clean_answer(gold);
+    let p = normalize_written(&clean_answer(pred));
+    let g = normalize_written(&clean_answer(gold));
     if p.is_empty() || g.is_empty() {
-        return Ok((p == g, "empty answer"));
+        return Ok((Some(p == g), "empty answer"));
     }
     if text_key(&p) == text_key(&g) {
-        return Ok((true, "same text after normalisation"));
+        return Ok((Some(true), "same text after normalisation"));
     }
     if p.len() > m.budget.max_answer_bytes || g.len() > m.budget.max_answer_bytes {
         return Err(Limit::InputTooLong);
     }
     if let (Some(x), Some(y)) = (parse_time(&p), parse_time(&g)) {
-        return Ok((x == y, "time of day"));
+        return Ok((Some(x == y), "time of day"));
     }
+    if let Some(r) = crate::congruence::compare(&p, &g) {
+        return Ok((Some(r), "congruence classes"));
+    }
+    if words::infinitely_many(&p, &g) {
+        return Ok((Some(true), "same answer in words"));
+    }
+    let p = words::number_word(&p).unwrap_or(p);
+    let g = words::number_word(&g).unwrap_or(g);
+    let prose = words::prose_like(&p) || words::prose_like(&g);
+    let in_words = if (prose && words::wordy(&p) && words::wordy(&g))
+        || (words::text_only(&p) && words::text_only(&g))
+    {
+        words::compare(&p, &g)
+    } else {
+        None
+    };
+    if in_words == Some(true) {
+        return Ok((Some(true), "same answer in words"));
+    }
+    let (math, words_left) = math_equal(&p, &g, m)?;
+    if math != Some(true) {
+        // A budget spent on this optional rule leaves the expression verdict standing.
+        if let Ok(Some(r)) = crate::sets::compare(&p, &g, m) {
+            return Ok((
+                Some(r),
+                if r {
+                    "the same set of real numbers"
+                } else {
+                    "different sets of real numbers"
+                },
+            ));
+        }
+    }
+    match (math, prose && words_left) {
+        (Some(true), _) => Ok((Some(true), "mathematically equal")),
+        (Some(false), false) => Ok((Some(false), "mathematically different")),
+        (None, _) if !prose => Ok((Some(false), "an answer does not parse; texts differ")),
+        _ => match in_words {
+            Some(false) => Ok((Some(false), "different answers in words")),
+            _ => Ok((None, "answers in words that the rules cannot compare")),
+        },
+    }
+}
+
+/// Words the expression comparison did not account for: text that is neither a dropped unit
+/// nor a label (`\text{Minimum} = 3`, `\text{First set: } \{1\}`).
+fn free_text(e: &Expr) -> bool {
+    match e {
+        Expr::Text(_) => true,
+        Expr::Rel { parts, ops } if ops == &[RelOp::Eq] && matches!(parts[0], Expr::Text(_)) => {
+            parts[1..].iter().any(free_text)
+        }
+        Expr::List(v) | Expr::Set(v) | Expr::Union(v) | Expr::Add(v) | Expr::Mul(v) => {
+            v.iter().any(free_text)
+        }
+        Expr::Func(_, v) => v.iter().any(free_text),
+        Expr::Seq { items, .. } => items.iter().any(free_text),
+        Expr::Rel { parts, .. } => parts.iter().any(free_text),
+        Expr::Matrix(rows) => rows.iter().flatten().any(free_text),
+        Expr::Neg(a) | Expr::Factorial(a) | Expr::Percent(a) | Expr::Degrees(a) => free_text(a),
+        Expr::Div(a, b)
+        | Expr::Pow(a, b)
+        | Expr::Root(a, b)
+        | Expr::PlusMinus(a, b)
+        | Expr::Xor(a, b) => free_text(a) || free_text(b),
+        Expr::Num { .. } | Expr::Const(_) | Expr::Var(_) => false,
+    }
+}
+
+/// The expression comparison (`None` when a side does not parse), and whether words are left
+/// in either tree that it could not account for.
+fn math_equal(p: &str, g: &str, m: &Meter) -> Result<(Option<bool>, bool), Limit> {
     // An equation chain with a part we cannot read (`1 = \zzz = x = 0`): its last side.
     let parse_or_last = |s: &str| match parse(s, TALLY, m.budget.max_depth) {
         Err(ParseError::Syntax) if s.matches('=').count() >= 2 && !s.contains(',') => {
@@ -40,95 +117,54 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
         }
         r => r,
     };
-    let pe = match parse_or_last(&p) {
-        Ok(e) => e,
-        Err(ParseError::Limit(l)) => return Err(l),
-        Err(ParseError::Syntax) => return Ok((false, "prediction does not parse; texts differ")),
+    let read = |s: &str| match parse_or_last(s) {
+        Ok(e) => Ok(Some(strip_labels(e))),
+        Err(ParseError::Limit(l)) => Err(l),
+        Err(ParseError::Syntax) => Ok(None),
     };
-    let ge = match parse_or_last(&g) {
-        Ok(e) => e,
-        Err(ParseError::Limit(l)) => return Err(l),
-        Err(ParseError::Syntax) => return Ok((false, "reference does not parse; texts differ")),
+    let (Some(pe), Some(ge)) = (read(p)?, read(g)?) else {
+        return Ok((None, true));
     };
     let c = Cmp { m };
     let mut r = c.eq(&pe, &ge)?;
-    // `i(2 - i)` vs `1 + 2i`: a free `i` is the imaginary unit when that makes them equal.
+    // `i(2 - i)` vs `1 + 2i`, `e^{\ln x}` vs `x`: a free `i` is the imaginary unit and a free
+    // `e` Euler's number when that makes them equal.
     if !r {
         let vars = union_vars(&pe, &ge);
-        if vars.iter().any(|v| v == "i") {
-            r = c.eq(&subst_i(&pe), &subst_i(&ge))?;
-        }
-    }
-    Ok((
-        r,
-        if r {
-            "mathematically equal"
-        } else {
-            "mathematically different"
-        },
-    ))
-}
-
-pub(crate) struct Cmp<'a> {
-    pub m: &'a Meter,
-}
-
-/// Replaces the first `±` with `+` or `-`; `None` when there is none.
-fn split_pm(e: &Expr, plus: bool) -> Option<Expr> {
-    let rec = |v: &Vec<Expr>| -> Option<Vec<Expr>> {
-        for (k, x) in v.iter().enumerate() {
-            if let Some(y) = split_pm(x, plus) {
-                let mut w = v.clone();
-                w[k] = y;
-                return Some(w);
+        let consts: Vec<&str> = ["i", "e"]
+            .into_iter()
+            .filter(|c| vars.iter().any(|v| v == c))
+            .collect();
+        let tries: &[&[&str]] = match consts.as_slice() {
+            [] => &[],
+            [_] => &[&[]],
+            _ => &[&["i", "e"], &["i"], &["e"]],
+        };
+        for t in tries {
+            let names: &[&str] = if t.is_empty() { &consts } else { t };
+            let sub = |e: &Expr| map_vars(e, &|n| constant_named(n, names));
+            if c.eq(&sub(&pe), &sub(&ge))? {
+                r = true;
+                break;
             }
         }
-        None
-    };
-    match e {
-        Expr::PlusMinus(a, b) => {
-            let b = if plus {
-                (**b).clone()
-            } else {
-                Expr::Neg(b.clone())
-            };
-            Some(Expr::Add(vec![(**a).clone(), b]))
-        }
-        Expr::Add(v) => rec(v).map(Expr::Add),
-        Expr::Mul(v) => rec(v).map(Expr::Mul),
-        Expr::Neg(a) => split_pm(a, plus).map(|x| Expr::Neg(Box::new(x))),
-        Expr::Div(a, b) => match split_pm(a, plus) {
-            Some(x) => Some(Expr::Div(Box::new(x), b.clone())),
-            None => split_pm(b, plus).map(|y| Expr::Div(a.clone(), Box::new(y))),
-        },
-        Expr::Root(n, x) => split_pm(x, plus).map(|y| Expr::Root(n.clone(), Box::new(y))),
+    }
+    Ok((Some(r), free_text(&pe) || free_text(&ge)))
+}
+
+fn constant_named(n: &str, names: &[&str]) -> Option<Expr> {
+    if !names.contains(&n) {
+        return None;
+    }
+    match n {
+        "i" => Some(Expr::Const(crate::expr::Const::I)),
+        "e" => Some(Expr::Const(crate::expr::Const::E)),
         _ => None,
     }
 }
 
-/// `a ± b` → the list `a + b, a - b` (at most 8 variants).
-fn expand_pm(e: &Expr) -> Option<Vec<Expr>> {
-    split_pm(e, true)?;
-    let mut out = vec![e.clone()];
-    for _ in 0..3 {
-        let mut next = Vec::new();
-        let mut changed = false;
-        for x in &out {
-            match (split_pm(x, true), split_pm(x, false)) {
-                (Some(p), Some(q)) => {
-                    next.push(p);
-                    next.push(q);
-                    changed = true;
-                }
-                _ => next.push(x.clone()),
-            }
-        }
-        out = next;
-        if !changed {
-            break;
-        }
-    }
-    Some(out)
+pub(crate) struct Cmp<'a> {
+    pub m: &'a Meter,
 }
 
 fn flip(op: RelOp) -> RelOp {
@@ -158,41 +194,6 @@ fn rel_value(parts: &[Expr], ops: &[RelOp]) -> Option<Expr> {
         (true, false) => Some(parts[1].clone()),
         (false, true) => Some(parts[0].clone()),
         _ => None,
-    }
-}
-
-/// Every `i` read as a variable becomes the imaginary unit.
-fn subst_i(e: &Expr) -> Expr {
-    let v = |xs: &Vec<Expr>| xs.iter().map(subst_i).collect::<Vec<_>>();
-    let b = |x: &Expr| Box::new(subst_i(x));
-    match e {
-        Expr::Var(n) if n == "i" => Expr::Const(crate::expr::Const::I),
-        Expr::Add(xs) => Expr::Add(v(xs)),
-        Expr::Mul(xs) => Expr::Mul(v(xs)),
-        Expr::List(xs) => Expr::List(v(xs)),
-        Expr::Set(xs) => Expr::Set(v(xs)),
-        Expr::Union(xs) => Expr::Union(v(xs)),
-        Expr::Func(n, xs) => Expr::Func(n.clone(), v(xs)),
-        Expr::Seq { open, close, items } => Expr::Seq {
-            open: *open,
-            close: *close,
-            items: v(items),
-        },
-        Expr::Rel { parts, ops } => Expr::Rel {
-            parts: v(parts),
-            ops: ops.clone(),
-        },
-        Expr::Matrix(rows) => Expr::Matrix(rows.iter().map(v).collect()),
-        Expr::Neg(a) => Expr::Neg(b(a)),
-        Expr::Factorial(a) => Expr::Factorial(b(a)),
-        Expr::Percent(a) => Expr::Percent(b(a)),
-        Expr::Degrees(a) => Expr::Degrees(b(a)),
-        Expr::Div(x, y) => Expr::Div(b(x), b(y)),
-        Expr::Pow(x, y) => Expr::Pow(b(x), b(y)),
-        Expr::Root(x, y) => Expr::Root(b(x), b(y)),
-        Expr::PlusMinus(x, y) => Expr::PlusMinus(b(x), b(y)),
-        Expr::Xor(x, y) => Expr::Xor(b(x), b(y)),
-        other => other.clone(),
     }
 }
 
@@ -344,6 +345,12 @@ impl Cmp<'_> {
         if let Some(v) = expand_pm(b) {
             return self.eq(a, &Expr::List(v));
         }
+        if let Some(x) = expand_pm_items(a) {
+            return self.eq(&x, b);
+        }
+        if let Some(y) = expand_pm_items(b) {
+            return self.eq(a, &y);
+        }
         if has_matrix_op(a) {
             if let Some(m) = mat_eval(a) {
                 return self.eq(&Expr::Matrix(m), b);
@@ -382,10 +389,21 @@ impl Cmp<'_> {
                 if o2 == &[RelOp::In] {
                     return self.eq(a, &p2[1]);
                 }
+                // `g(t) = t^2` and `g(x) = x^2`: the same definition, whatever the variable.
+                if let (Some((n1, b1)), Some((n2, b2))) = (definition(p1, o1), definition(p2, o2)) {
+                    return Ok(n1 == n2 && self.eq(&b1, &b2)?);
+                }
                 self.rel_eq(p1, o1, p2, o2)
             }
             (Expr::Rel { parts, ops }, other) | (other, Expr::Rel { parts, ops }) => {
                 let rel_is_a = matches!(a, Expr::Rel { .. });
+                if let (Some(eqs), Expr::List(_)) = (split_tuple_equation(parts, ops), other) {
+                    return if rel_is_a {
+                        self.eq(&Expr::List(eqs), other)
+                    } else {
+                        self.eq(other, &Expr::List(eqs))
+                    };
+                }
                 let v = if ops == &[RelOp::In] {
                     Some(parts[1].clone())
                 } else if is_interval_like(other) {
@@ -393,11 +411,25 @@ impl Cmp<'_> {
                 } else {
                     rel_value(parts, ops)
                 };
-                match v {
-                    Some(v) if rel_is_a => self.eq(&v, other),
-                    Some(v) => self.eq(other, &v),
-                    None => Ok(false),
+                let r = match &v {
+                    Some(v) if rel_is_a => self.eq(v, other)?,
+                    Some(v) => self.eq(other, v)?,
+                    None => false,
+                };
+                if r {
+                    return Ok(true);
                 }
+                // `f(t) = t^2` against `x^2`: the parameter takes the other side's variable.
+                if let Some((1, body)) = definition(parts, ops) {
+                    let vars = other.free_vars();
+                    if other.is_scalar() && vars.len() == 1 {
+                        let o = map_vars(other, &|n| {
+                            (n == vars[0]).then(|| Expr::Var(PARAMS[0].into()))
+                        });
+                        return self.eq(&body, &o);
+                    }
+                }
+                Ok(false)
             }
             (Expr::List(x) | Expr::Set(x), Expr::List(y) | Expr::Set(y)) => self.unordered(x, y),
             (Expr::Union(x), Expr::Union(y)) => self.unordered(x, y),
@@ -458,6 +490,30 @@ impl Cmp<'_> {
     }
 
     fn unordered(&self, x: &[Expr], y: &[Expr]) -> Result<bool, Limit> {
+        // `a = 1, b = 2` against `b = 2, a = 1`: when both sides name the same things, each
+        // value is compared with the value of the same name.
+        if x.len() == y.len() && x.len() > 1 {
+            let kx: Option<Vec<String>> = x.iter().map(named).collect();
+            let ky: Option<Vec<String>> = y.iter().map(named).collect();
+            if let (Some(kx), Some(ky)) = (kx, ky) {
+                let (mut sx, mut sy) = (kx.clone(), ky.clone());
+                sx.sort();
+                sy.sort();
+                if sx == sy {
+                    let mut used = vec![false; y.len()];
+                    'named: for (p, k) in x.iter().zip(&kx) {
+                        for (j, q) in y.iter().enumerate() {
+                            if !used[j] && ky[j] == *k && self.eq(p, q)? {
+                                used[j] = true;
+                                continue 'named;
+                            }
+                        }
+                        return Ok(false);
+                    }
+                    return Ok(true);
+                }
+            }
+        }
         if x.len() != y.len() {
             // Repeated items (`(3,17,3,7)` listed twice): compare as sets.
             for (p, q) in [(x, y), (y, x)] {
@@ -543,6 +599,13 @@ impl Cmp<'_> {
             }
             return Ok(self.ratio(&d1, &d2)?.is_some_and(|r| r > 0.0));
         }
+        let single_eq = |o: &[RelOp]| o == [RelOp::Eq] || o == [RelOp::Approx];
+        if single_eq(&o1) && single_eq(&o2) && o1 != o2 {
+            // `x = 5/3` against `x ≈ 1.67`: the values.
+            if let (Some(x), Some(y)) = (rel_value(&p1, &o1), rel_value(&p2, &o2)) {
+                return self.eq(&x, &y);
+            }
+        }
         if o1 == [RelOp::Eq] && o2 == [RelOp::Eq] {
             if p1[0].is_name_like() && p2[0].is_name_like() {
                 return self.eq(&p1[1], &p2[1]);
@@ -595,19 +658,36 @@ impl Cmp<'_> {
     fn scalar(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
         let (a0, ap) = strip_percent(a);
         let (b0, bp) = strip_percent(b);
-        if ap == bp {
-            return self.scalar_core(a0, b0);
+        // `28\%` matches both 28 and 0.28: a percent sign is read either way. Each reading is a
+        // scale (powers of ten the written value is divided by).
+        let readings: &[(u32, u32)] = match (ap, bp) {
+            (true, false) => &[(0, 0), (2, 0)],
+            (false, true) => &[(0, 0), (0, 2)],
+            _ => &[(0, 0)],
+        };
+        for &(sa, sb) in readings {
+            let x = scaled(a0, sa);
+            let y = scaled(b0, sb);
+            if self.scalar_core(&x, &y)? {
+                return Ok(true);
+            }
         }
-        // `28\%` matches both 28 and 0.28: a percent sign is read either way.
-        if self.scalar_core(a0, b0)? {
-            return Ok(true);
+        for &(sa, sb) in readings {
+            let x = Side {
+                e: strip_degrees(a0),
+                scale: sa,
+                percent: ap,
+            };
+            let y = Side {
+                e: strip_degrees(b0),
+                scale: sb,
+                percent: bp,
+            };
+            if self.same_at_precision(&x, &y)? {
+                return Ok(true);
+            }
         }
-        let hundred = Expr::num_int(100);
-        if ap {
-            self.scalar_core(&Expr::Div(Box::new(a0.clone()), Box::new(hundred)), b0)
-        } else {
-            self.scalar_core(a0, &Expr::Div(Box::new(b0.clone()), Box::new(hundred)))
-        }
+        Ok(false)
     }
 
     pub fn scalar_core(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
@@ -621,28 +701,7 @@ impl Cmp<'_> {
         let (ea, big_a) = soft(exact(a, self.m))?;
         let (eb, big_b) = soft(exact(b, self.m))?;
         if let (Some(x), Some(y)) = (&ea, &eb) {
-            if x == y {
-                return Ok(true);
-            }
-            // A decimal only "rounds" a value that has more digits than it shows. (`v · 10^d`
-            // is an integer iff the reduced denominator divides `10^d`: tested so, without a
-            // product of fractions whose gcd took 100 ms for `3^{2^{16}}`.)
-            let terminates = |v: &BigRational, d: u32| {
-                num_traits::Zero::is_zero(
-                    &(num_traits::pow(num_bigint::BigInt::from(10), d as usize) % v.denom()),
-                )
-            };
-            let d = decimals_of(a).or(decimals_of(b)).unwrap_or(0);
-            let other = if decimals_of(a).is_some() { y } else { x };
-            if terminates(other, d) {
-                return Ok(false);
-            }
-            return Ok(rounded_decimal(
-                a,
-                b,
-                crate::numeric::rat_to_f64(x),
-                crate::numeric::rat_to_f64(y),
-            ));
+            return Ok(x == y);
         }
         let vars = union_vars(a, b);
         if vars.is_empty() {
@@ -666,8 +725,7 @@ impl Cmp<'_> {
                 }
                 return Ok(false);
             }
-            return Ok(close(x, y, 1e-11)
-                || rounded_decimal(a, b, x.re, y.re) && x.im == 0.0 && y.im == 0.0);
+            return Ok(close(x, y, 1e-11));
         }
         let mut valid = 0;
         for k in 0..POINTS {
@@ -736,58 +794,4 @@ fn strip_degrees(e: &Expr) -> &Expr {
         Expr::Degrees(a) => a,
         e => e,
     }
-}
-
-/// A decimal written with d ≥ 3 places equals a non-terminating value it rounds or truncates
-/// from (`0.3333` ~ 1/3, `0.866` ~ √3/2), within 10^-d and 0.1 % relative.
-fn decimals_of(e: &Expr) -> Option<u32> {
-    match e {
-        Expr::Num { decimals, .. } if *decimals > 0 => Some(*decimals),
-        Expr::Neg(i) => decimals_of(i),
-        _ => sci_decimals(e),
-    }
-}
-
-/// `2.3148 \times 10^{-3}`: the places the mantissa shows, shifted by the exponent.
-fn sci_decimals(e: &Expr) -> Option<u32> {
-    let Expr::Mul(v) = e else { return None };
-    let [Expr::Num { decimals, .. }, Expr::Pow(b, x)] = v.as_slice() else {
-        return None;
-    };
-    if **b != Expr::num_int(10) || *decimals == 0 {
-        return None;
-    }
-    let k: i64 = match &**x {
-        Expr::Num { val, decimals: 0 } if val.is_integer() => val.to_integer().try_into().ok()?,
-        Expr::Neg(i) => match &**i {
-            Expr::Num { val, decimals: 0 } if val.is_integer() => {
-                -TryInto::<i64>::try_into(val.to_integer()).ok()?
-            }
-            _ => return None,
-        },
-        _ => return None,
-    };
-    let d = *decimals as i64 - k;
-    (1..=40).contains(&d).then_some(d as u32)
-}
-
-fn rounded_decimal(a: &Expr, b: &Expr, x: f64, y: f64) -> bool {
-    let lit = |e: &Expr| match e {
-        Expr::Num { decimals, .. } => Some(*decimals),
-        Expr::Neg(i) => match &**i {
-            Expr::Num { decimals, .. } => Some(*decimals),
-            _ => None,
-        },
-        _ => sci_decimals(e),
-    };
-    let (d, other_lit) = match (lit(a), lit(b)) {
-        (Some(d), None) => (d, false),
-        (None, Some(d)) => (d, false),
-        _ => (0, true),
-    };
-    if other_lit || d < 3 || !x.is_finite() || !y.is_finite() {
-        return false;
-    }
-    let diff = (x - y).abs();
-    diff <= 10f64.powi(-(d as i32)) * 1.000001 && diff <= 1e-3 * x.abs().max(y.abs())
 }

@@ -126,7 +126,8 @@ impl Expr {
     /// A name standing for a quantity: `x`, `f(x)`, `AB`, `(x, y)`, `S_{ABC}:S`.
     pub fn is_name_like(&self) -> bool {
         match self {
-            Expr::Var(_) => true,
+            // A word label: `\text{Minimum} = 3`.
+            Expr::Var(_) | Expr::Text(_) => true,
             Expr::Func(n, args) => {
                 !crate::lexer::FUNCS.contains(&n.as_str()) && args.iter().all(|a| a.is_name_like())
             }

@@ -2,7 +2,8 @@
 //!
 //! A sample file is rewritten atomically: every record gets `predicted_answer` (the extraction),
 //! `is_correct` (NeMo-Skills' key), `symbolic_correct`, `answer_canonical` (equivalence classes for
-//! the default summary's majority votes) and `grade_status`; a record without `status` gets `ok` or
+//! the default summary's majority votes) and `grade_status` (`equal`, `not_equal`, `undecided` with
+//! a `grade_reason`, `no_answer`, `not_graded`); a record without `status` gets `ok` or
 //! `no_answer`. An existing non-null `is_correct` is kept unless `ignore_cache` (the seed does the
 //! same, T22), so re-running on a graded file changes nothing — the file is not even rewritten.
 //! A file with a bad line is left untouched and the error names the line.
@@ -187,6 +188,8 @@ struct Graded {
     graded: bool,
     unfinished_reasoning: bool,
     unreadable: bool,
+    /// Why the grader could not decide (an `undecided` verdict given now).
+    reason: Option<String>,
 }
 
 /// Where a `grader_error` record keeps the status it had before (e.g. `truncated`), so that
@@ -227,6 +230,8 @@ fn decide(
     let unreadable = extraction
         .as_ref()
         .is_some_and(|e| matches!(e.status, ExtractStatus::UnclosedBox));
+    // Why the grader could not decide, for an `undecided` verdict given now.
+    let mut reason: Option<String> = None;
     let (correct, grade_status, graded) = match &input.cached {
         Some((c, st)) => (*c, st.clone(), false),
         None => {
@@ -241,7 +246,10 @@ fn decide(
                 (Some(v), true) => match v.outcome {
                     Outcome::Equal => "equal",
                     Outcome::NotEqual => "not_equal",
-                    Outcome::Undecided(_) => "undecided",
+                    Outcome::Undecided(r) => {
+                        reason = Some(r.to_string());
+                        "undecided"
+                    }
                     // `try_equal_extracted` returns a caught panic as its `Err`.
                     Outcome::GraderError => "grader_error",
                 },
@@ -262,6 +270,7 @@ fn decide(
         graded,
         unfinished_reasoning,
         unreadable,
+        reason,
     })
 }
 
@@ -317,6 +326,11 @@ fn grade_record(
         g.canonical.map_or(Value::Null, Value::String),
     );
     rec.insert("grade_status".into(), g.grade_status);
+    if let Some(r) = g.reason {
+        rec.insert("grade_reason".into(), Value::String(r));
+    } else if g.graded {
+        rec.remove("grade_reason");
+    }
     let new_status = match input.status {
         Some(s) if s.is_failure() || s == Status::Truncated => s,
         _ if g.unfinished_reasoning => Status::ReasoningUnfinished,
@@ -441,9 +455,10 @@ pub fn grade_files(
 }
 
 /// One pair of `--pairs` mode: the object back with `verdict` (true/false/null when undecided
-/// or failed) and `status` (`equal`, `not_equal`, `undecided`, `no_answer`, `grader_error`).
-/// `Err` is bad input; `Ok(Some(e))` says the grader panicked on this pair (a bug, caught): it
-/// is written as `grader_error` with the message in `grader_error`, and the caller goes on.
+/// or failed) and `status` (`equal`, `not_equal`, `undecided` with a `reason`, `no_answer`,
+/// `grader_error`). `Err` is bad input; `Ok(Some(e))` says the grader panicked on this pair (a
+/// bug, caught): it is written as `grader_error` with the message in `grader_error`, and the
+/// caller goes on.
 pub fn grade_pair_record(
     rec: &mut Map<String, Value>,
     grader: &Grader,
@@ -479,7 +494,10 @@ pub fn grade_pair_record(
         Some(v) => match v.outcome {
             Outcome::Equal => (Value::Bool(true), "equal"),
             Outcome::NotEqual => (Value::Bool(false), "not_equal"),
-            Outcome::Undecided(_) => (Value::Null, "undecided"),
+            Outcome::Undecided(r) => {
+                rec.insert("reason".into(), Value::String(r.to_string()));
+                (Value::Null, "undecided")
+            }
             Outcome::GraderError => (Value::Null, "grader_error"),
         },
     };
@@ -618,6 +636,36 @@ mod tests {
         grade_record(&mut rec, &Grader::default(), &opts).unwrap();
         assert_eq!(rec["status"], "reasoning_unfinished");
         assert_eq!(rec["is_correct"], false);
+    }
+
+    #[test]
+    fn an_undecided_verdict_says_why() {
+        let m = graded(
+            json!({"generation": "\\boxed{\\text{Bob wins}}", "expected_answer": "\\text{Alice}"}),
+            Policy::Tally,
+        );
+        assert_eq!(m["grade_status"], "undecided");
+        assert_eq!(m["is_correct"], false);
+        assert!(
+            m["grade_reason"].as_str().unwrap().contains("words"),
+            "{m:?}"
+        );
+        let m = graded(
+            json!({"generation": "\\boxed{7}", "expected_answer": "8"}),
+            Policy::Tally,
+        );
+        assert_eq!(m["grade_status"], "not_equal");
+        assert!(!m.contains_key("grade_reason"));
+        let mut r = json!({"gold": "\\text{Alice}", "pred": "\\text{Bob wins}"})
+            .as_object()
+            .unwrap()
+            .clone();
+        grade_pair_record(&mut r, &Grader::default(), false).unwrap();
+        assert_eq!(
+            (r["status"].clone(), r["verdict"].clone()),
+            (json!("undecided"), Value::Null)
+        );
+        assert!(r["reason"].is_string());
     }
 
     #[test]

@@ -140,7 +140,7 @@ const UNITS: &[&str] = &[
 ];
 
 /// Words that read as units only when they follow a quantity.
-fn is_unit(w: &str) -> bool {
+pub(crate) fn is_unit(w: &str) -> bool {
     UNITS.contains(&w.to_ascii_lowercase().as_str())
 }
 
@@ -206,6 +206,16 @@ fn lex_nested(input: &str, d: Dialect, nesting: usize) -> Option<Vec<Tok>> {
                 continue;
             }
             push_word(&mut out, &w, d);
+            if d.tally && matches!(out.last(), Some(Tok::Text(_))) && out.len() > before {
+                // `Perimeter: 20`: the colon ends a label, it is not a ratio.
+                let mut j = i;
+                while s.get(j) == Some(&' ') {
+                    j += 1;
+                }
+                if s.get(j) == Some(&':') {
+                    i = j + 1;
+                }
+            }
             if d.tally && out.len() == before && s.get(i) == Some(&'^') {
                 // A dropped unit takes its exponent with it: `10 cm^2`.
                 i += 1;
@@ -443,6 +453,47 @@ fn lex_number(s: &[char], mut i: usize, d: Dialect) -> (String, usize) {
     (num, i)
 }
 
+/// Words that make a `\text{}` after a number a label or a clause, not a unit
+/// (`9 \text{ and the smallest is } 2`, `0 \text{ for all } x`).
+fn is_label_text(lt: &str) -> bool {
+    lt.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        matches!(
+            w,
+            "is" | "are" | "was" | "and" | "or" | "the" | "of" | "for" | "where" | "when" | "if"
+        )
+    })
+}
+
+/// The body of `\mathrm{…}` reads as a unit: `m/s^2`, `kg`, `km/h`, `N`, `\mu m`; not `e`,
+/// `i`, `d` (constants and differentials), and not a digit group.
+fn is_unit_group(inner: &str) -> bool {
+    let t = inner.trim();
+    if !t.chars().any(|c| c.is_alphabetic()) || matches!(t, "e" | "i" | "d") {
+        return false;
+    }
+    t.chars().all(|c| {
+        c.is_alphabetic()
+            || c.is_ascii_digit()
+            || matches!(
+                c,
+                '/' | '^' | '{' | '}' | ' ' | '\\' | '-' | '.' | '·' | '*'
+            )
+    })
+}
+
+/// Skips a `^2` / `^{-2}` right after a dropped unit.
+fn skip_exponent(s: &[char], mut i: usize) -> usize {
+    if s.get(i) == Some(&'^') {
+        i += 1;
+        if let Some((_, j)) = read_group(s, i) {
+            i = j;
+        } else if s.get(i).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+        }
+    }
+    i
+}
+
 fn read_group(s: &[char], i: usize) -> Option<(String, usize)> {
     let mut j = i;
     while j < s.len() && s[j] == ' ' {
@@ -574,6 +625,18 @@ fn lex_command(
             if t.is_empty() {
             } else if lt == "or" || lt == "and" || lt == "," {
                 out.push(Tok::Sym(','));
+            } else if d.tally && FUNCS.contains(&lt.as_str()) {
+                // `\text{cos}` is the function written upright.
+                out.push(Tok::Func(lt));
+            } else if d.tally
+                && ["and ", "or ", ", "]
+                    .iter()
+                    .any(|p| lt.starts_with(p) && lt.len() > p.len())
+            {
+                // `9 \text{ and the smallest is } 2`: a separator, then a label.
+                let rest = lt.split_once(' ').map_or("", |x| x.1).trim();
+                out.push(Tok::Sym(','));
+                out.push(Tok::Text(rest.to_string()));
             } else if !d.tally {
                 out.push(Tok::Text(t.to_string()));
             } else if matches!(
@@ -590,6 +653,7 @@ fn lex_command(
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_alphabetic() || c == '(' || c == '/')
+                && !is_label_text(&lt)
             {
                 // A unit after a quantity: `10\text{ cm}`, `5 \text{ways}`. Dropped, with a
                 // trailing `^2` if any.
@@ -619,6 +683,18 @@ fn lex_command(
             if d.tally || matches!(name, "mathrm" | "mathbf" | "operatorname") {
                 let (inner, j) = read_group(s, i)?;
                 i = j;
+                if d.tally
+                    && name == "mathrm"
+                    && matches!(
+                        out.last(),
+                        Some(Tok::Num(_) | Tok::Sym(')') | Tok::Sym('}') | Tok::Degree)
+                    )
+                    && is_unit_group(&inner)
+                {
+                    // An upright unit after a quantity: `9.806\ \mathrm{m/s^2}`, `5\,\mathrm{kg}`.
+                    i = skip_exponent(s, i);
+                    return Some(i);
+                }
                 if matches!(
                     name,
                     "overline" | "vec" | "hat" | "bar" | "overrightarrow" | "widehat" | "tilde"

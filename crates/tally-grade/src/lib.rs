@@ -48,19 +48,25 @@
 mod budget;
 mod canonical;
 mod compare;
+mod congruence;
 mod expr;
 mod extract;
 pub mod files;
 mod guard;
 mod lexer;
+mod names;
 mod normalize_nemo;
 mod numeric;
 mod parse;
+mod plusminus;
 mod points;
 mod policy_nemo;
+mod precision;
 mod prose;
 mod pyfloat;
+mod sets;
 mod text;
+mod words;
 
 pub use budget::{Budget, Limit};
 pub use canonical::canonical;
@@ -88,11 +94,31 @@ pub enum Policy {
 pub enum Outcome {
     Equal,
     NotEqual,
-    /// The budget ran out before a decision; counts as not correct.
-    Undecided(Limit),
+    /// The grader cannot decide; counts as not correct, and says why.
+    Undecided(Reason),
     /// The grader panicked (a bug, caught): neither right nor wrong; files record the sample
     /// as `grader_error`, a failure that summaries count apart.
     GraderError,
+}
+
+/// Why a comparison ended [`Outcome::Undecided`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A budget ran out before a decision.
+    Budget(Limit),
+    /// An answer is in words that the rules neither match nor find contradictory (a reader,
+    /// such as the LLM judge, is needed).
+    Prose,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Budget(l) => write!(f, "budget: {l}"),
+            Reason::Prose => f.write_str("answers in words that the rules cannot compare"),
+        }
+    }
 }
 
 /// A verdict with the rule that produced it (for reports and debugging).
@@ -179,7 +205,7 @@ impl Grader {
                 let max = self.budget.max_answer_bytes.saturating_mul(16);
                 if p.len() > max || g.len() > max {
                     return Verdict {
-                        outcome: Outcome::Undecided(Limit::InputTooLong),
+                        outcome: Outcome::Undecided(Reason::Budget(Limit::InputTooLong)),
                         rule: "budget",
                     };
                 }
@@ -193,22 +219,26 @@ impl Grader {
                         rule: "nemo-skills math_equal",
                     },
                     Err(l) => Verdict {
-                        outcome: Outcome::Undecided(l),
+                        outcome: Outcome::Undecided(Reason::Budget(l)),
                         rule: "budget",
                     },
                 }
             }
             Policy::Tally => match compare::tally_equal(pred, gold, &m) {
-                Ok((true, rule)) => Verdict {
+                Ok((Some(true), rule)) => Verdict {
                     outcome: Outcome::Equal,
                     rule,
                 },
-                Ok((false, rule)) => Verdict {
+                Ok((Some(false), rule)) => Verdict {
                     outcome: Outcome::NotEqual,
                     rule,
                 },
+                Ok((None, rule)) => Verdict {
+                    outcome: Outcome::Undecided(Reason::Prose),
+                    rule,
+                },
                 Err(l) => Verdict {
-                    outcome: Outcome::Undecided(l),
+                    outcome: Outcome::Undecided(Reason::Budget(l)),
                     rule: "budget",
                 },
             },

@@ -118,6 +118,60 @@ impl Parser {
         }
     }
 
+    /// Just after a name that starts an item: `u(t) =` or `p(n, m) =` is the head of a function
+    /// definition, whatever the letter (elsewhere `x(x+1)` multiplies).
+    fn definition_head(&self) -> bool {
+        let start = self.i < 2
+            || matches!(
+                self.t.get(self.i - 2),
+                Some(Tok::Sym(',')) | Some(Tok::Sym(';')) | Some(Tok::Sym('('))
+            );
+        if !start || self.peek() != Some(&Tok::Sym('(')) {
+            return false;
+        }
+        let mut k = self.i + 1;
+        loop {
+            if !matches!(self.t.get(k), Some(Tok::Name(_))) {
+                return false;
+            }
+            k += 1;
+            match self.t.get(k) {
+                Some(Tok::Sym(',')) => k += 1,
+                Some(Tok::Sym(')')) => break,
+                _ => return false,
+            }
+        }
+        matches!(self.t.get(k + 1), Some(Tok::Rel("=")))
+    }
+
+    /// A number token. In the Tally dialect `3.88e-10` keeps the digits it shows: it becomes
+    /// `3.88 × 10^-10`, so the precision rule sees two written decimals, not an exact integer.
+    fn literal(&self, n: &str) -> R<Expr> {
+        let (v, d) = parse_number(n).ok_or(ParseError::Syntax)?;
+        if self.d.tally {
+            if let Some(k) = n.find(['e', 'E']) {
+                let (m, md) = parse_number(&n[..k]).ok_or(ParseError::Syntax)?;
+                let x: i64 = n[k + 1..].parse().map_err(|_| ParseError::Syntax)?;
+                let exp = if x < 0 {
+                    Expr::Neg(Box::new(Expr::num_int(-x)))
+                } else {
+                    Expr::num_int(x)
+                };
+                return Ok(Expr::Mul(vec![
+                    Expr::Num {
+                        val: m,
+                        decimals: md,
+                    },
+                    Expr::Pow(Box::new(Expr::num_int(10)), Box::new(exp)),
+                ]));
+            }
+        }
+        Ok(Expr::Num {
+            val: v,
+            decimals: d,
+        })
+    }
+
     /// Comma / semicolon separated items.
     fn list(&mut self) -> R<Expr> {
         let mut items = vec![self.rel()?];
@@ -414,11 +468,7 @@ impl Parser {
             }
             Some(Tok::Num(n)) => {
                 self.i += 1;
-                let (v, d) = parse_number(&n).ok_or(ParseError::Syntax)?;
-                Ok(Expr::Num {
-                    val: v,
-                    decimals: d,
-                })
+                self.literal(&n)
             }
             Some(Tok::Name(n)) => {
                 self.i += 1;
@@ -483,11 +533,7 @@ impl Parser {
             Some(Tok::Num(n)) => {
                 let n = n.clone();
                 self.i += 1;
-                let (v, d) = parse_number(&n).ok_or(ParseError::Syntax)?;
-                Ok(Expr::Num {
-                    val: v,
-                    decimals: d,
-                })
+                self.literal(&n)
             }
             _ => self.postfix_nodeg(),
         }
@@ -507,17 +553,12 @@ impl Parser {
     fn primary_inner(&mut self) -> R<Expr> {
         let tok = self.next().ok_or(ParseError::Syntax)?;
         match tok {
-            Tok::Num(n) => {
-                let (v, d) = parse_number(&n).ok_or(ParseError::Syntax)?;
-                Ok(Expr::Num {
-                    val: v,
-                    decimals: d,
-                })
-            }
+            Tok::Num(n) => self.literal(&n),
             Tok::Name(n) => {
                 // `f(x)`: a function call for the usual function letters; `x(x+1)` multiplies.
                 let is_fn = n.len() == 1 && "fghFGHPQ".contains(n.as_str())
-                    || (self.d.python && n.len() > 1);
+                    || (self.d.python && n.len() > 1)
+                    || (self.d.tally && self.definition_head());
                 if is_fn && self.peek() == Some(&Tok::Sym('(')) {
                     self.i += 1;
                     let args = self.list()?;
@@ -662,6 +703,17 @@ impl Parser {
             } else {
                 break;
             }
+        }
+        // `\min = 3`: a function name standing alone is a label.
+        if self.d.tally
+            && power.is_none()
+            && base.is_none()
+            && matches!(
+                self.peek(),
+                None | Some(Tok::Rel(_)) | Some(Tok::Sym(',')) | Some(Tok::Sym(';'))
+            )
+        {
+            return Ok(Expr::Text(f));
         }
         let arg = if self.peek() == Some(&Tok::Sym('(')) {
             self.i += 1;

@@ -56,7 +56,7 @@ pub(crate) fn whole_group(s: &str) -> bool {
 }
 
 /// Replaces `\name{X}` by `X` for presentation commands (brace-matched).
-fn unwrap_cmds(s: &str, names: &[&str]) -> String {
+pub(crate) fn unwrap_cmds(s: &str, names: &[&str]) -> String {
     // Braces paired once for the whole text: finding each command's closing brace by a scan
     // to the end made a text of many unclosed `\mathrm{` quadratic.
     let pairs = brace_pairs(s);
@@ -146,4 +146,175 @@ pub(crate) fn text_key(s: &str) -> String {
         k = k[1..k.len() - 1].to_string();
     }
     k
+}
+
+/// Rewrites that only change how an answer is written, before parsing: circled digits become
+/// a list (`①④` → `1, 4`), and a trailing quantifier clause is dropped (`f(x) = 0 \text{ for
+/// all real } x` → `f(x) = 0`).
+pub(crate) fn normalize_written(s: &str) -> String {
+    if s.is_ascii()
+        && !s.starts_with('\\')
+        && !(s.contains("for") || s.contains("For") || s.contains("where") || s.contains("Where"))
+    {
+        return s.to_string();
+    }
+    let s = circled_digits(s);
+    // `\approx 2.236`: a leading sign of approximation only says how the value was found.
+    let s = ["\\approx", "≈", "\\sim"]
+        .iter()
+        .find_map(|p| s.trim_start().strip_prefix(p))
+        .map_or(s.as_str(), str::trim_start)
+        .to_string();
+    strip_qualifier(&s).to_string()
+}
+
+fn circled(c: char) -> Option<u32> {
+    match c {
+        '①'..='⑳' => Some(c as u32 - '①' as u32 + 1),
+        _ => None,
+    }
+}
+
+fn circled_digits(s: &str) -> String {
+    if !s.chars().any(|c| circled(c).is_some()) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut prev_circled = false;
+    for c in s.chars() {
+        match circled(c) {
+            Some(n) => {
+                if prev_circled {
+                    out.push_str(", ");
+                }
+                out.push_str(&n.to_string());
+                prev_circled = true;
+            }
+            None => {
+                out.push(c);
+                prev_circled = false;
+            }
+        }
+    }
+    out
+}
+
+/// Clauses that qualify an answer without changing it: `for all real x`, `where c is a
+/// constant`, `\forall x`.
+const QUALIFIERS: &[&str] = &[
+    "for all",
+    "for every",
+    "for any",
+    "for each",
+    "for some",
+    "where ",
+    "\\forall",
+];
+
+fn strip_qualifier(s: &str) -> &str {
+    if !(s.contains("for") || s.contains("For") || s.contains("where") || s.contains("Where")) {
+        return s;
+    }
+    let lower = s.to_ascii_lowercase();
+    let mut cut = None;
+    for q in QUALIFIERS {
+        let mut from = 0;
+        while let Some(k) = lower[from..].find(q) {
+            let at = from + k;
+            from = at + q.len();
+            // A whole word, inside or outside `\text{…}`, after some mathematics.
+            let before = lower[..at].trim_end();
+            let word_start = at == 0
+                || !lower[..at]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_ascii_alphabetic());
+            if !word_start || before.is_empty() {
+                continue;
+            }
+            let start = before
+                .strip_suffix("\\text{")
+                .or_else(|| before.strip_suffix("\\mbox{"))
+                .or_else(|| before.strip_suffix("\\textrm{"))
+                .map_or(at, |b| b.len());
+            let head = s[..start].trim_end();
+            if head.is_empty() || head.ends_with("\\text{") || !pure_quantifier(&lower[at..]) {
+                continue;
+            }
+            cut = Some(cut.map_or(start, |c: usize| c.min(start)));
+            break;
+        }
+    }
+    match cut {
+        Some(c) => s[..c]
+            .trim_end()
+            .trim_end_matches([',', ';'])
+            .trim_end_matches("\\quad")
+            .trim_end_matches("\\qquad")
+            .trim_end_matches("\\,")
+            .trim_end(),
+        None => s,
+    }
+}
+
+/// Words a quantifier clause may use when it only ranges over the answer's variables or
+/// constants (`for all real x`, `where c is any real constant`); anything else (a number, a
+/// relation, `iff`) carries meaning and is kept.
+const QUANTIFIER_WORDS: &[&str] = &[
+    "for",
+    "all",
+    "every",
+    "any",
+    "each",
+    "some",
+    "where",
+    "forall",
+    "real",
+    "reals",
+    "integer",
+    "integers",
+    "natural",
+    "rational",
+    "complex",
+    "number",
+    "numbers",
+    "value",
+    "values",
+    "of",
+    "is",
+    "are",
+    "a",
+    "an",
+    "arbitrary",
+    "constant",
+    "constants",
+    "in",
+    "mathbb",
+    "text",
+    "and",
+    "r",
+    "z",
+    "q",
+    "n",
+    "c",
+];
+
+fn pure_quantifier(tail: &str) -> bool {
+    let mut letters = 0;
+    for w in tail.split(|c: char| !c.is_ascii_alphanumeric()) {
+        if w.is_empty() {
+            continue;
+        }
+        if w.len() == 1 && w.chars().all(|c| c.is_ascii_alphabetic()) {
+            letters += 1;
+            continue;
+        }
+        if !QUANTIFIER_WORDS.contains(&w) {
+            return false;
+        }
+    }
+    letters <= 3
+        && tail.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, ' ' | '\\' | '{' | '}' | ',' | '.' | '$' | '~')
+        })
 }

@@ -106,7 +106,6 @@ fn grade_dev_pair(g: &Grader, r: &Value) -> Option<bool> {
 /// `docs/grading.md` ("Labelled pairs: documented disagreements").
 const DOCUMENTED: &[&str] = &[
     "nemo-skills-answer-judge-0e23d0ba25f1",
-    "math-verify-38fd51629dcf",
     "math-verify-109d120bd4ee",
     "math-verify-3edf67911765",
     "mario-eval-720e9ddec95d",
@@ -114,7 +113,6 @@ const DOCUMENTED: &[&str] = &[
     "math-verify-3dc65b44fd78",
     "math-verify-358bf72997b9",
     "mario-eval-a7f8546795ec",
-    "math-verify-c31ae65739e0",
     "hendrycks-math-4602abd2ae77",
 ];
 

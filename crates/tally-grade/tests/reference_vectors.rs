@@ -80,7 +80,11 @@ fn tally_policy_fixes_the_seed_quirks() {
         ("1_000", "1000", false),
         ("1 000", "1000", true),
         ("\\pi", "3.14159", true),
-        ("\\pi", "3.14", false),
+        // The precision rule (docs/grading.md): a decimal equals the value it rounds from at the
+        // places it shows, with enough significant digits.
+        ("\\pi", "3.14", true),
+        ("\\pi", "3.15", false),
+        ("\\pi", "3.1", false),
         ("\\boxed{5}", "5", true),
         ("2^10", "1024", true),
         ("1000000", "10^6", true),
@@ -90,7 +94,9 @@ fn tally_policy_fixes_the_seed_quirks() {
         ("(1,2)", "[1,2]", false),
         ("5 dollars", "5", true),
         ("0.3333", "1/3", true),
-        ("0.33", "1/3", false),
+        ("0.33", "1/3", true),
+        ("0.3", "1/3", false),
+        ("0.34", "1/3", false),
         ("5.001", "5", false),
         ("5.001", "\\frac{10}{2}", false),
         (

@@ -6,7 +6,8 @@
 //! answer (extracted with a caller-supplied function when the record has none) and the expected
 //! answer (null is an error naming the line). [`decide`] then says whether the judge is needed:
 //! no answer and identical answers are prefilled without a call, exactly like NeMo-Skills; with
-//! [`JudgeWhen::SymbolicFalse`] a record the symbolic checker already accepted is skipped too.
+//! [`JudgeWhen::SymbolicFalse`] a record the symbolic checker already accepted is skipped too,
+//! and with [`JudgeWhen::Undecided`] every record the checker decided either way.
 //! [`JudgeRequest::build`] renders the `judge/math` prompt through `tally_prompt`.
 //!
 //! The judge's reply becomes a record with [`judged_record`] (judge output first, `generation`
@@ -50,7 +51,9 @@ pub mod verdict;
 pub use batch::JudgeBatch;
 pub use cache::{cache_key, JudgeCache};
 pub use cached_backend::CachedBackend;
-pub use cascade::{decide, Decision, JudgeWhen, SYMBOLIC_CORRECT_JUDGEMENT};
+pub use cascade::{
+    decide, Decision, JudgeWhen, SYMBOLIC_CORRECT_JUDGEMENT, SYMBOLIC_WRONG_JUDGEMENT,
+};
 pub use error::JudgeError;
 pub use input::{JudgeInput, IDENTICAL_JUDGEMENT, NO_ANSWER_JUDGEMENT};
 pub use record::{judged_record, prefilled_record};

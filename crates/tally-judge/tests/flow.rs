@@ -187,6 +187,47 @@ fn prefilled_record_is_judgement_then_input() {
 }
 
 #[test]
+fn cascade_undecided_asks_only_what_the_grader_could_not_decide() {
+    let case = |is_correct: Option<Value>, grade_status: Option<&str>| {
+        let mut r =
+            record(json!({"problem": "p", "predicted_answer": "two", "expected_answer": "2"}));
+        if let Some(v) = is_correct {
+            r.insert("is_correct".into(), v);
+        }
+        if let Some(s) = grade_status {
+            r.insert("grade_status".into(), json!(s));
+        }
+        let input = JudgeInput::from_record(&mut r, 1, &no_extract).unwrap();
+        decide(&r, &input, JudgeWhen::Undecided)
+    };
+    assert_eq!(case(Some(json!(false)), Some("undecided")), Decision::Ask);
+    assert_eq!(
+        case(Some(json!(false)), Some("not_equal")),
+        Decision::SkipSymbolicWrong
+    );
+    assert_eq!(
+        case(Some(json!(true)), Some("equal")),
+        Decision::SkipSymbolicCorrect
+    );
+    // A verdict kept from another grader (`cached`) stands too; no verdict at all is asked.
+    assert_eq!(
+        case(Some(json!(false)), Some("cached")),
+        Decision::SkipSymbolicWrong
+    );
+    assert_eq!(case(None, None), Decision::Ask);
+    assert_eq!(case(Some(Value::Null), None), Decision::Ask);
+    let judged = Decision::SkipSymbolicWrong.judgement().unwrap();
+    assert_eq!(
+        tally_judge::parse_verdict(judged, tally_judge::ParseMode::Compat),
+        tally_judge::Verdict::No
+    );
+    assert_eq!(
+        tally_judge::parse_verdict(judged, tally_judge::ParseMode::Default),
+        tally_judge::Verdict::No
+    );
+}
+
+#[test]
 fn cascade_asks_only_where_symbolic_says_no_and_an_answer_exists() {
     let case = |pred: Value, is_correct: Option<Value>, when| {
         let mut r =

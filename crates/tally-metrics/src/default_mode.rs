@@ -77,6 +77,10 @@ pub struct DefaultBenchmark {
     pub details: IndexMap<String, TableDetail>,
     /// How every sample ended, over all files of the benchmark.
     pub status_counts: IndexMap<String, u64>,
+    /// Samples the grader could not decide (`grade_status: undecided`): counted as not correct
+    /// in the estimates, and reported so that a judge can settle them
+    /// (`tally judge --judge-only-when=undecided`).
+    pub undecided: u64,
     pub num_samples: u64,
     /// Warnings worth showing (e.g. unmerged chunk files).
     pub notes: Vec<String>,
@@ -122,6 +126,13 @@ pub fn summarize_benchmark(
     let status = frame::status_counts(&all_files, max_samples)?;
     out.num_samples = status.values().sum();
     out.status_counts = status;
+    out.undecided = all_files
+        .iter()
+        .map(|f| {
+            let n = max_samples.map_or(f.rows.len(), |m| m.min(f.rows.len()));
+            f.rows[..n].iter().filter(|r| r.undecided).count() as u64
+        })
+        .sum();
 
     let greedy_problems = match greedy {
         Some(g) => Some(problems_of(std::slice::from_ref(g), max_samples)?),

@@ -99,6 +99,9 @@ pub struct Row {
     /// `judge_status` when `tally judge` wrote it: a failed judge call fails the sample.
     pub judge_status: Option<Status>,
     pub answer_canonical: Option<String>,
+    /// `grade_status` is `undecided`: the grader could not decide (the sample counts as not
+    /// correct, and summaries say how many there are).
+    pub undecided: bool,
     /// `id`, `problem_id` or the problem text, to check that files are aligned.
     pub problem_key: Option<String>,
 }
@@ -141,6 +144,8 @@ struct RawRow<'a> {
     judge_status: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     answer_canonical: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    grade_status: Option<Cow<'a, str>>,
     #[serde(default)]
     id: Option<Value>,
     #[serde(default)]
@@ -286,6 +291,7 @@ fn convert(raw: RawRow<'_>, path: &Path, line: usize) -> Result<Row, MetricsErro
         status,
         judge_status,
         answer_canonical: raw.answer_canonical.map(Cow::into_owned),
+        undecided: raw.grade_status.as_deref() == Some("undecided"),
         problem_key,
     })
 }

@@ -63,10 +63,12 @@ pub fn metrics_json(summary: &Summary) -> Value {
     }
     let mut root = Map::new();
     let mut statuses = Map::new();
+    let mut undecided = Map::new();
     let mut notes = Vec::new();
     let mut excluded = Map::new();
     for (bench, d) in &summary.details {
         statuses.insert(bench.clone(), json!(d.status_counts));
+        undecided.insert(bench.clone(), json!(d.undecided));
         notes.extend(d.notes.iter().cloned());
         for (table, detail) in &d.details {
             excluded.insert(table.clone(), json!(detail.excluded));
@@ -75,7 +77,7 @@ pub fn metrics_json(summary: &Summary) -> Value {
     root.insert(
         "_tally".into(),
         json!({"mode": "default", "description": DEFAULT_MODE_BANNER, "status_counts": statuses,
-               "excluded": excluded, "notes": notes}),
+               "undecided": undecided, "excluded": excluded, "notes": notes}),
     );
     let Value::Object(tables) = base else {
         unreachable!()
@@ -292,6 +294,13 @@ fn text(summary: &Summary) -> String {
             d.num_samples,
             parts.join(", ")
         );
+        if d.undecided > 0 {
+            let _ = writeln!(
+                out,
+                "{bench}: {} answers the grader could not decide (counted as not correct; `tally judge --judge-only-when=undecided` sends them to a judge)",
+                d.undecided
+            );
+        }
         for note in &d.notes {
             let _ = writeln!(out, "note: {note}");
         }

@@ -66,6 +66,51 @@ fn grades_in_place_and_a_rerun_changes_nothing() {
     assert!(stderr(&again).contains("(unchanged)"), "{}", stderr(&again));
 }
 
+/// An answer the grader cannot decide is marked `undecided` with a reason, counted as not
+/// correct, and counted apart in the default summary.
+#[test]
+fn an_undecided_answer_is_marked_and_counted_in_the_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("bench");
+    let f = dir.join("output-rs0.jsonl");
+    write_jsonl(
+        &f,
+        &[
+            json!({"id": "a", "expected_answer": "\\text{Alice}", "generation": "so \\boxed{\\text{Bob wins}}"}),
+            json!({"id": "b", "expected_answer": "\\text{the second player wins}", "generation": "\\boxed{\\text{second player}}"}),
+            json!({"id": "c", "expected_answer": "3", "generation": "\\boxed{4}"}),
+        ],
+    );
+    let out = run(tally().arg("grade").arg(&f));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 undecided"), "{}", stderr(&out));
+    let recs = lines(&f);
+    assert_eq!(recs[0]["grade_status"], "undecided");
+    assert_eq!(recs[0]["is_correct"], false);
+    assert!(recs[0]["grade_reason"].is_string(), "{:?}", recs[0]);
+    assert_eq!(recs[1]["grade_status"], "equal");
+    assert_eq!(recs[2]["grade_status"], "not_equal");
+    assert!(recs[2].get("grade_reason").is_none());
+
+    let out = run(tally().current_dir(tmp.path()).args([
+        "summarize-results",
+        "bench",
+        "--format",
+        "json",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(m["_tally"]["undecided"]["bench"], 1, "{m}");
+    let out = run(tally()
+        .current_dir(tmp.path())
+        .args(["summarize-results", "bench"]));
+    assert!(
+        stdout(&out).contains("1 answers the grader could not decide"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn compat_policy_applies_the_seeds_quirks() {
     let tmp = tempfile::tempdir().unwrap();

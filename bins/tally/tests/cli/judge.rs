@@ -151,6 +151,43 @@ fn every_record_gets_a_judgement_and_prefilled_ones_cost_no_request() {
         .ends_with("Judgement: Yes"));
 }
 
+/// `--judge-only-when=undecided`: only what the grader could not decide reaches the judge (seed
+/// 0's p3); decided records keep their verdict as a written judgement (seed 1's p3 says No).
+#[test]
+fn judge_only_when_undecided_asks_exactly_the_undecided_records() {
+    let Some(upstream) = llama_url() else { return };
+    let proxy = CountingProxy::start(&upstream);
+    let dir = tempfile::tempdir().unwrap();
+    for s in 0..2u64 {
+        let mut recs = graded(s);
+        recs[2]["grade_status"] = json!("equal");
+        recs[3]["grade_status"] = json!(if s == 0 { "undecided" } else { "not_equal" });
+        write_jsonl(&dir.path().join(format!("in/output-rs{s}.jsonl")), &recs);
+    }
+    let out = judge(
+        dir.path(),
+        &proxy.url,
+        "undecided",
+        &["--judge-only-when=undecided", "--no-cache"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(proxy.requests(), 1, "{}", stderr(&out));
+    let rs0 = read_records(&dir.path().join("undecided/output-rs0.jsonl"));
+    let rs1 = read_records(&dir.path().join("undecided/output-rs1.jsonl"));
+    assert!(!rs0[3]["judgement"]
+        .as_str()
+        .unwrap()
+        .contains("the judge was not asked"));
+    assert!(rs1[3]["judgement"]
+        .as_str()
+        .unwrap()
+        .ends_with("the judge was not asked.\nJudgement: No"));
+    assert!(rs1[2]["judgement"]
+        .as_str()
+        .unwrap()
+        .ends_with("Judgement: Yes"));
+}
+
 #[test]
 fn a_record_without_expected_answer_is_an_error_naming_file_and_line() {
     let dir = tempfile::tempdir().unwrap();

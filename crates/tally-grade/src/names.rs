@@ -1,0 +1,167 @@
+//! Names and labels around values: `\text{Minimum} = 3`, `\text{First set: } \{1, 2\}`,
+//! `(x, y) = (2, 3)`, and function definitions whose variable is called differently
+//! (`g(t) = t^2` is `g(x) = x^2`).
+
+use crate::expr::{Expr, RelOp};
+
+/// Replaces the variables `f` maps (the rest are kept).
+pub(crate) fn map_vars(e: &Expr, f: &dyn Fn(&str) -> Option<Expr>) -> Expr {
+    let v = |xs: &Vec<Expr>| xs.iter().map(|x| map_vars(x, f)).collect::<Vec<_>>();
+    let b = |x: &Expr| Box::new(map_vars(x, f));
+    match e {
+        Expr::Var(n) => f(n).unwrap_or_else(|| e.clone()),
+        Expr::Add(xs) => Expr::Add(v(xs)),
+        Expr::Mul(xs) => Expr::Mul(v(xs)),
+        Expr::List(xs) => Expr::List(v(xs)),
+        Expr::Set(xs) => Expr::Set(v(xs)),
+        Expr::Union(xs) => Expr::Union(v(xs)),
+        Expr::Func(n, xs) => Expr::Func(n.clone(), v(xs)),
+        Expr::Seq { open, close, items } => Expr::Seq {
+            open: *open,
+            close: *close,
+            items: v(items),
+        },
+        Expr::Rel { parts, ops } => Expr::Rel {
+            parts: v(parts),
+            ops: ops.clone(),
+        },
+        Expr::Matrix(rows) => Expr::Matrix(rows.iter().map(v).collect()),
+        Expr::Neg(a) => Expr::Neg(b(a)),
+        Expr::Factorial(a) => Expr::Factorial(b(a)),
+        Expr::Percent(a) => Expr::Percent(b(a)),
+        Expr::Degrees(a) => Expr::Degrees(b(a)),
+        Expr::Div(x, y) => Expr::Div(b(x), b(y)),
+        Expr::Pow(x, y) => Expr::Pow(b(x), b(y)),
+        Expr::Root(x, y) => Expr::Root(b(x), b(y)),
+        Expr::PlusMinus(x, y) => Expr::PlusMinus(b(x), b(y)),
+        Expr::Xor(x, y) => Expr::Xor(b(x), b(y)),
+        other => other.clone(),
+    }
+}
+
+/// Placeholder names for the parameters of a function definition.
+pub(crate) const PARAMS: [&str; 4] = ["#0", "#1", "#2", "#3"];
+
+/// `g(t) = t^2` → (arity, body with its parameters renamed `#0`, `#1`, …), so that a definition
+/// is the same whatever its variable is called.
+pub(crate) fn definition(parts: &[Expr], ops: &[RelOp]) -> Option<(usize, Expr)> {
+    if ops != [RelOp::Eq] {
+        return None;
+    }
+    let Expr::Func(name, args) = &parts[0] else {
+        return None;
+    };
+    if crate::lexer::FUNCS.contains(&name.as_str()) || args.is_empty() || args.len() > 4 {
+        return None;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for a in args {
+        match a {
+            Expr::Var(n) if !names.contains(&n.as_str()) => names.push(n),
+            _ => return None,
+        }
+    }
+    let body = map_vars(&parts[1], &|n| {
+        names
+            .iter()
+            .position(|x| *x == n)
+            .map(|k| Expr::Var(PARAMS[k].into()))
+    });
+    Some((names.len(), body))
+}
+
+/// A leading word label on a value is dropped: `\text{Minimum } 3` → 3, `\text{First set: }
+/// \{1, 2\}` → the set. Applied through lists, sets and tuples.
+pub(crate) fn strip_labels(e: Expr) -> Expr {
+    match e {
+        Expr::Mul(mut v)
+            if v.len() >= 2
+                && matches!(&v[0], Expr::Text(t) if is_label(t))
+                && !v[1..].iter().any(|x| matches!(x, Expr::Text(_))) =>
+        {
+            v.remove(0);
+            if v.len() == 1 {
+                strip_labels(v.pop().unwrap())
+            } else {
+                Expr::Mul(v)
+            }
+        }
+        Expr::List(v) => Expr::List(v.into_iter().map(strip_labels).collect()),
+        Expr::Set(v) => Expr::Set(v.into_iter().map(strip_labels).collect()),
+        Expr::Rel { parts, ops } => Expr::Rel {
+            parts: parts.into_iter().map(strip_labels).collect(),
+            ops,
+        },
+        other => other,
+    }
+}
+
+/// Words that change the value they stand before (`not 5`, `at least 5`): never a label.
+fn is_label(t: &str) -> bool {
+    !t.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        matches!(
+            w,
+            "not"
+                | "no"
+                | "never"
+                | "least"
+                | "most"
+                | "more"
+                | "less"
+                | "than"
+                | "fewer"
+                | "except"
+                | "over"
+                | "under"
+                | "above"
+                | "below"
+                | "between"
+                | "nor"
+                | "without"
+        )
+    })
+}
+
+/// `name = value` items: the name's key (`p(n)` and `p·n` read alike, as the parser may take
+/// either).
+pub(crate) fn named(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Rel { parts, ops } if ops == &[RelOp::Eq] && parts[0].is_name_like() => {
+            Some(name_key(&parts[0]))
+        }
+        _ => None,
+    }
+}
+
+fn name_key(e: &Expr) -> String {
+    match e {
+        Expr::Var(n) => n.clone(),
+        Expr::Text(t) => t.trim_end_matches(':').trim().to_string(),
+        Expr::Func(n, args) => format!("{n}{}", args.iter().map(name_key).collect::<String>()),
+        Expr::Mul(v) | Expr::Seq { items: v, .. } => v.iter().map(name_key).collect(),
+        Expr::Div(a, b) => format!("{}/{}", name_key(a), name_key(b)),
+        other => format!("{other:?}"),
+    }
+}
+
+/// `(x, y) = (2, 3)` → `x = 2, y = 3`.
+pub(crate) fn split_tuple_equation(parts: &[Expr], ops: &[RelOp]) -> Option<Vec<Expr>> {
+    if ops != [RelOp::Eq] {
+        return None;
+    }
+    let (Expr::Seq { items: l, .. }, Expr::Seq { items: r, .. }) = (&parts[0], &parts[1]) else {
+        return None;
+    };
+    if l.len() != r.len() || !l.iter().all(|x| x.is_name_like()) {
+        return None;
+    }
+    Some(
+        l.iter()
+            .zip(r)
+            .map(|(a, b)| Expr::Rel {
+                parts: vec![a.clone(), b.clone()],
+                ops: vec![RelOp::Eq],
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,464 @@
+//! Answers written in words: `\text{a parabola and a line}`, "the second player wins". They
+//! are compared as lists of phrases, and a sentence that restates a short answer ("the second
+//! player wins" for "second player") equals it when every added word is a filler word. Words
+//! that contradict (`even`/`odd`, `yes`/`no`, a negation) make them different; anything else is
+//! left undecided, for a reader.
+
+use crate::text::unwrap_cmds;
+
+/// Words a sentence may add to a short answer without changing it.
+const FILLER: &[&str] = &[
+    "the",
+    "a",
+    "an",
+    "is",
+    "are",
+    "it",
+    "this",
+    "that",
+    "there",
+    "answer",
+    "final",
+    "win",
+    "wins",
+    "has",
+    "have",
+    "winning",
+    "strategy",
+    "will",
+    "always",
+    "every",
+    "all",
+    "any",
+    "each",
+    "number",
+    "numbers",
+    "of",
+    "n",
+    "value",
+    "values",
+    "we",
+    "get",
+    "so",
+    "then",
+    "thus",
+    "hence",
+    "therefore",
+    "only",
+];
+
+/// Verbs that only carry a negation (`does not win`).
+const AUXILIARIES: &[&str] = &[
+    "do", "does", "did", "is", "are", "can", "will", "has", "have",
+];
+
+const NEGATIONS: &[&str] = &[
+    "not", "no", "never", "cannot", "neither", "nor", "none", "doesn",
+];
+
+/// Pairs of words that make two short answers different.
+const OPPOSITES: &[(&str, &str)] = &[
+    ("yes", "no"),
+    ("even", "odd"),
+    ("first", "second"),
+    ("possible", "impossible"),
+    ("finitely", "infinitely"),
+    ("finite", "infinite"),
+    ("win", "lose"),
+    ("winning", "lose"),
+    ("winning", "losing"),
+    ("true", "false"),
+    ("always", "never"),
+    ("increasing", "decreasing"),
+    ("odd", "even"),
+    ("exists", "none"),
+    ("white", "black"),
+];
+
+const NUMBER_WORDS: &[&str] = &[
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+];
+
+/// A whole answer that is one number word (`five`, `\text{Twelve}`) → its digits.
+pub(crate) fn number_word(s: &str) -> Option<String> {
+    if !has_letter_run(s, 3) {
+        return None;
+    }
+    let plain = plain_text(s);
+    let w = plain.trim().trim_end_matches('.').to_ascii_lowercase();
+    NUMBER_WORDS
+        .iter()
+        .position(|x| *x == w)
+        .map(|k| k.to_string())
+}
+
+/// `\text{…}` and similar wrappers removed, `$` and `\left`/`\right` dropped.
+fn plain_text(s: &str) -> String {
+    unwrap_cmds(
+        s,
+        &[
+            "\\text",
+            "\\textbf",
+            "\\textit",
+            "\\textnormal",
+            "\\textrm",
+            "\\mathrm",
+            "\\mathbf",
+            "\\mbox",
+            "\\operatorname",
+        ],
+    )
+    .replace("\\left", "")
+    .replace("\\right", "")
+    .replace(['$', '~'], " ")
+}
+
+/// True when the answer has words a reader, not a parser, is needed for: a run of three or
+/// more letters that is not a LaTeX command, a function or a connective.
+pub(crate) fn prose_like(s: &str) -> bool {
+    if !has_letter_run(s, 3) {
+        return false;
+    }
+    let t = plain_text(s);
+    let b = t.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            continue;
+        }
+        if b[i].is_ascii_alphabetic() {
+            let start = i;
+            while i < b.len() && b[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            let w = t[start..i].to_ascii_lowercase();
+            if w.len() >= 3
+                && !crate::lexer::FUNCS.contains(&w.as_str())
+                && !crate::lexer::is_unit(&w)
+                && !matches!(w.as_str(), "and" | "mod" | "pmod" | "bmod")
+            {
+                return true;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Words, numbers and punctuation only: no operator, relation or command is left once
+/// `\text{}` is unwrapped, so comparing words cannot overlook mathematics.
+pub(crate) fn wordy(s: &str) -> bool {
+    let t = plain_text(s);
+    let c: Vec<char> = t.chars().collect();
+    c.iter().enumerate().all(|(k, &ch)| {
+        ch.is_alphanumeric()
+            || ch.is_whitespace()
+            || matches!(ch, ',' | ';' | '.' | '(' | ')' | '!' | '?')
+            || (matches!(ch, '-' | '\'')
+                && k > 0
+                && c[k - 1].is_alphabetic()
+                && c.get(k + 1).is_some_and(|x| x.is_alphabetic()))
+    })
+}
+
+/// Only words, letters and separators (`A and C`, `(A), (C)`, `parabola, line`): no digits,
+/// no operators and no tuple of several items.
+pub(crate) fn text_only(s: &str) -> bool {
+    if !s.bytes().any(|b| b.is_ascii_alphabetic())
+        || s.bytes()
+            .any(|b| b.is_ascii_digit() || b"^_=<>+*/|".contains(&b))
+    {
+        return false;
+    }
+    let t = plain_text(s);
+    if !t.chars().any(|c| c.is_alphabetic()) {
+        return false;
+    }
+    let mut depth_items = Vec::new();
+    for c in t.chars() {
+        match c {
+            '(' => depth_items.push(false),
+            ')' => {
+                if depth_items.pop() == Some(true) {
+                    return false;
+                }
+            }
+            ',' if !depth_items.is_empty() => *depth_items.last_mut().unwrap() = true,
+            c if c.is_alphabetic() || c.is_whitespace() || matches!(c, ',' | '.' | ';' | '-') => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// `n` ASCII letters in a row somewhere in `s` (a cheap test before any allocation).
+fn has_letter_run(s: &str, n: usize) -> bool {
+    let mut run = 0;
+    for b in s.bytes() {
+        if b.is_ascii_alphabetic() {
+            run += 1;
+            if run >= n {
+                return true;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// Lower-case words in phrases: `a parabola and a line` → [[parabola], [line]].
+fn phrases(s: &str) -> Vec<Vec<String>> {
+    let t = plain_text(s).to_lowercase();
+    let mut parts: Vec<Vec<String>> = vec![vec![]];
+    let mut word = String::new();
+    let flush = |word: &mut String, parts: &mut Vec<Vec<String>>| {
+        if word.is_empty() {
+            return;
+        }
+        let w = std::mem::take(word);
+        if w == "and" || w == "or" {
+            parts.push(vec![]);
+        } else {
+            parts.last_mut().unwrap().push(singular(w));
+        }
+    };
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            // A command's name is a word of its own (`\infty`).
+            flush(&mut word, &mut parts);
+            while chars.peek().is_some_and(|c| c.is_ascii_alphabetic()) {
+                word.push(chars.next().unwrap());
+            }
+            flush(&mut word, &mut parts);
+            continue;
+        }
+        if c.is_alphanumeric() || c == '.' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+            word.push(c);
+            continue;
+        }
+        flush(&mut word, &mut parts);
+        if matches!(c, ',' | ';' | '&') {
+            parts.push(vec![]);
+        }
+    }
+    flush(&mut word, &mut parts);
+    parts.retain(|p| !p.is_empty());
+    // An article starts a phrase of several words; alone it is a letter (`A and C`).
+    for p in &mut parts {
+        if p.len() > 1 && matches!(p[0].as_str(), "a" | "an" | "the") {
+            p.remove(0);
+        }
+    }
+    parts
+}
+
+fn singular(w: String) -> String {
+    if matches!(
+        w.as_str(),
+        "does" | "goes" | "this" | "was" | "has" | "always" | "less" | "thus" | "plus"
+    ) {
+        return w;
+    }
+    if w.len() >= 4
+        && w.ends_with('s')
+        && !w.ends_with("ss")
+        && !w.ends_with("us")
+        && !w.ends_with("is")
+    {
+        w[..w.len() - 1].to_string()
+    } else {
+        w
+    }
+}
+
+/// `\infty` as the answer to "how many": the same as "infinitely many" in words.
+pub(crate) fn infinitely_many(pred: &str, gold: &str) -> bool {
+    let has_inf = |s: &str| s.contains("infty") || s.contains('∞');
+    if !(has_inf(pred) || has_inf(gold)) {
+        return false;
+    }
+    let inf = |s: &str| {
+        matches!(
+            crate::text::text_key(s).as_str(),
+            "\\infty" | "∞" | "+\\infty"
+        )
+    };
+    let many = |s: &str| {
+        let w: Vec<String> = phrases(s).into_iter().flatten().collect();
+        let w: Vec<&str> = w
+            .iter()
+            .map(String::as_str)
+            .filter(|x| !FILLER.contains(x))
+            .collect();
+        matches!(
+            w.as_slice(),
+            ["infinitely", "many"]
+                | ["infinite"]
+                | ["infinity"]
+                | ["infinitely", "many", "solution"]
+        )
+    };
+    (inf(pred) && many(gold)) || (inf(gold) && many(pred))
+}
+
+/// `Some(true)`: the same answer in words; `Some(false)`: words that contradict; `None`: the
+/// rules cannot tell.
+pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
+    let (pp, gp) = (phrases(pred), phrases(gold));
+    if pp.is_empty() || gp.is_empty() {
+        return None;
+    }
+    let mut sp: Vec<String> = pp.iter().map(|p| p.join(" ")).collect();
+    let mut sg: Vec<String> = gp.iter().map(|p| p.join(" ")).collect();
+    sp.sort();
+    sg.sort();
+    if sp == sg {
+        return Some(true);
+    }
+    let flat = |ps: &Vec<Vec<String>>| -> Vec<String> { ps.iter().flatten().cloned().collect() };
+    let (fp, fg) = (flat(&pp), flat(&gp));
+    let (short, long) = if fp.len() <= fg.len() {
+        (&fp, &fg)
+    } else {
+        (&fg, &fp)
+    };
+    // `no` / `yes` followed by a reason.
+    if short.len() == 1 && matches!(short[0].as_str(), "yes" | "no") {
+        if long[0] == short[0] {
+            return Some(true);
+        }
+        if matches!(long[0].as_str(), "yes" | "no") {
+            return Some(false);
+        }
+    }
+    if let Some(extra) = restated(short, long) {
+        if extra.iter().any(|w| NEGATIONS.contains(&w.as_str())) {
+            return Some(false);
+        }
+        if absorbs(&extra) && !short.iter().all(|w| FILLER.contains(&w.as_str())) {
+            return Some(true);
+        }
+    }
+    let has = |v: &Vec<String>, w: &str| v.iter().any(|x| x == w);
+    for (x, y) in OPPOSITES {
+        if (has(&fp, x) && has(&fg, y) && !has(&fg, x))
+            || (has(&fp, y) && has(&fg, x) && !has(&fp, x))
+        {
+            return Some(false);
+        }
+    }
+    // `the second player does not win` against `the second player wins`.
+    let neg = |v: &Vec<String>| v.iter().any(|w| NEGATIONS.contains(&w.as_str()));
+    if neg(&fp) != neg(&fg) {
+        let core = |v: &Vec<String>| -> Vec<String> {
+            v.iter()
+                .filter(|w| !NEGATIONS.contains(&w.as_str()) && !AUXILIARIES.contains(&w.as_str()))
+                .cloned()
+                .collect()
+        };
+        let (cp, cg) = (core(&fp), core(&fg));
+        let (s, l) = if cp.len() <= cg.len() {
+            (&cp, &cg)
+        } else {
+            (&cg, &cp)
+        };
+        if restated(s, l).is_some_and(|extra| absorbs(&extra)) {
+            return Some(false);
+        }
+    }
+    None
+}
+
+/// The words `long` adds around one occurrence of `short` (in order), if it contains it.
+fn restated(short: &[String], long: &[String]) -> Option<Vec<String>> {
+    if short.is_empty() || short.len() > long.len() {
+        return None;
+    }
+    (0..=long.len() - short.len())
+        .find(|&k| long[k..k + short.len()] == *short)
+        .map(|k| {
+            long[..k]
+                .iter()
+                .chain(&long[k + short.len()..])
+                .cloned()
+                .collect()
+        })
+}
+
+/// Every added word is a filler word; `number of <noun>` counts as filler (`every even
+/// number of players` for `even`).
+fn absorbs(extra: &[String]) -> bool {
+    let mut i = 0;
+    while i < extra.len() {
+        let w = extra[i].as_str();
+        if matches!(w, "number" | "numbers") && extra.get(i + 1).is_some_and(|x| x == "of") {
+            i += 3;
+            continue;
+        }
+        if !FILLER.contains(&w) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phrases_drop_articles_but_keep_letters() {
+        assert_eq!(
+            phrases("\\text{a parabola and a line}"),
+            vec![vec!["parabola".to_string()], vec!["line".to_string()]]
+        );
+        assert_eq!(phrases("A and C"), vec![vec!["a"], vec!["c"]]);
+    }
+
+    #[test]
+    fn restated_answers() {
+        assert_eq!(
+            compare("second player", "the second player wins"),
+            Some(true)
+        );
+        assert_eq!(
+            compare("first player", "the second player wins"),
+            Some(false)
+        );
+        assert_eq!(
+            compare("the second player does not win", "second player"),
+            Some(false)
+        );
+        assert_eq!(compare("Monday", "Tuesday"), None);
+        assert_eq!(compare("every even number of players", "even"), Some(true));
+        assert_eq!(compare("no, it is impossible", "No"), Some(true));
+    }
+}
