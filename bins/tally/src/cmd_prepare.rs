@@ -61,7 +61,9 @@ fn list() {
                 "judge={} ({}{})",
                 j.model,
                 j.server_type,
-                j.server_address.map(|a| format!(", {a}")).unwrap_or_default()
+                j.server_address
+                    .map(|a| format!(", {a}"))
+                    .unwrap_or_default()
             ));
         }
         if b.requires_sandbox {

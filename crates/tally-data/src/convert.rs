@@ -263,7 +263,8 @@ mod tests {
             "question": "Q?",
             "answer": "She has 3 + 4 = <<3+4=7>>7 apples.\n#### 1,007"
         }));
-        let Converted::Record(r) = convert(SourceFormat::Gsm8k, "gsm8k", "test", None, 5, &raw).unwrap()
+        let Converted::Record(r) =
+            convert(SourceFormat::Gsm8k, "gsm8k", "test", None, 5, &raw).unwrap()
         else {
             panic!()
         };
@@ -287,7 +288,15 @@ mod tests {
     fn hle_keeps_text_only_math() {
         let base =
             json!({"id": "x", "question": "q", "answer": "4", "category": "Math", "image": ""});
-        let r = convert(SourceFormat::Hle, "hle", "math", None, 0, &obj(base.clone())).unwrap();
+        let r = convert(
+            SourceFormat::Hle,
+            "hle",
+            "math",
+            None,
+            0,
+            &obj(base.clone()),
+        )
+        .unwrap();
         assert!(matches!(r, Converted::Record(ref m) if m["subset_for_metrics"] == "Math"));
         let mut img = base.clone();
         img["image"] = json!("data:image/png;base64,AAA");
@@ -298,7 +307,15 @@ mod tests {
         let mut phys = base.clone();
         phys["category"] = json!("Physics");
         assert_eq!(
-            convert(SourceFormat::Hle, "hle", "math", None, 0, &obj(phys.clone())).unwrap(),
+            convert(
+                SourceFormat::Hle,
+                "hle",
+                "math",
+                None,
+                0,
+                &obj(phys.clone())
+            )
+            .unwrap(),
             Converted::Skip(SkipReason::OtherCategory)
         );
         assert!(matches!(

@@ -116,7 +116,10 @@ pub(crate) fn odyssey(rec: &Map<String, Value>) -> Result<Map<String, Value>, St
     let mut out = Map::new();
     out.insert("problem".into(), Value::String(parts[0].trim().to_string()));
     out.insert("expected_answer".into(), Value::String(answer));
-    out.insert("original_answer".into(), Value::String(original.to_string()));
+    out.insert(
+        "original_answer".into(),
+        Value::String(original.to_string()),
+    );
     out.insert(
         "reference_solution".into(),
         required(inner, "reasoning")?.clone(),

@@ -47,7 +47,10 @@ pub(crate) fn asdiv(rec: &Map<String, Value>) -> Result<Map<String, Value>, Stri
     let question = str_field(rec, "Question")?.trim();
     let answer = str_field(rec, "Answer")?;
     let mut out = Map::new();
-    out.insert("problem".into(), Value::String(format!("{body} {question}")));
+    out.insert(
+        "problem".into(),
+        Value::String(format!("{body} {question}")),
+    );
     let number = answer.split('(').next().unwrap_or("").trim();
     out.insert("expected_answer".into(), Value::String(number.into()));
     out.insert("type".into(), required(rec, "Solution-Type")?.clone());
@@ -185,11 +188,17 @@ pub(crate) fn svamp(rec: &Map<String, Value>) -> Result<Map<String, Value>, Stri
     }
     let question = str_field(rec, "Question")?;
     let mut out = Map::new();
-    out.insert("problem".into(), Value::String(format!("{body} {question}")));
+    out.insert(
+        "problem".into(),
+        Value::String(format!("{body} {question}")),
+    );
     out.insert(
         "expected_answer".into(),
         int_if_integral(required(rec, "Answer")?),
     );
-    out.insert("reference_equation".into(), required(rec, "Equation")?.clone());
+    out.insert(
+        "reference_equation".into(),
+        required(rec, "Equation")?.clone(),
+    );
     Ok(out)
 }

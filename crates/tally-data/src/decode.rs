@@ -115,7 +115,10 @@ fn json_array<'a>(path: &Path, bytes: &'a [u8]) -> Result<Vec<Row<'a>>, DataErro
             let line = starts.get(i).copied().unwrap_or(1);
             match v {
                 Value::Object(m) => Ok(Row::at(line, m)),
-                other => Err(bad(line, format!("element {} is not an object: {other}", i + 1))),
+                other => Err(bad(
+                    line,
+                    format!("element {} is not an object: {other}", i + 1),
+                )),
             }
         })
         .collect()
@@ -369,7 +372,8 @@ mod tests {
 
     #[test]
     fn csv_quotes_commas_and_newlines() {
-        let text = b"question,final_answer\r\n\"He said \"\"hi\"\", then, left\nearly\",3.5\nplain,7\n";
+        let text =
+            b"question,final_answer\r\n\"He said \"\"hi\"\", then, left\nearly\",3.5\nplain,7\n";
         let rows = csv_rows(Path::new("a.csv"), text).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].rec["question"], "He said \"hi\", then, left\nearly");

@@ -278,7 +278,11 @@ fn find_in_dir(dir: &Path, info: &BenchmarkInfo, split: &str) -> Option<PathBuf>
             .filter_map(|e| e.ok().map(|e| e.path()))
             .find(|p| p.extension().is_some_and(|e| e == "lean"));
     }
-    match parts(info).into_iter().map(|part| find_part_in_dir(dir, info, split, part)).collect::<Option<Vec<_>>>() {
+    match parts(info)
+        .into_iter()
+        .map(|part| find_part_in_dir(dir, info, split, part))
+        .collect::<Option<Vec<_>>>()
+    {
         Some(mut found) => found.pop(),
         None => None,
     }

@@ -364,7 +364,11 @@ mod tests {
         let putnam = lookup("putnam-bench").unwrap();
         assert_eq!(
             (putnam.prompt_config, putnam.metrics_type, putnam.eval_args),
-            ("lean4/formal-proof", "lean4-proof", "++eval_type=lean4-proof")
+            (
+                "lean4/formal-proof",
+                "lean4-proof",
+                "++eval_type=lean4-proof"
+            )
         );
         assert!(putnam.requires_sandbox && putnam.local_only.is_some());
         let omni = lookup("omni-math").unwrap().judge.unwrap();
@@ -373,14 +377,19 @@ mod tests {
             lookup("hendrycks_math").unwrap().url.replace("{split}", "train"),
             "https://raw.githubusercontent.com/QwenLM/Qwen2.5-Math/refs/heads/main/evaluation/data/math/train.jsonl"
         );
-        assert_eq!(lookup("gsm-plus").unwrap().splits, &["test", "test_rounded"]);
+        assert_eq!(
+            lookup("gsm-plus").unwrap().splits,
+            &["test", "test_rounded"]
+        );
         assert_eq!(lookup("mawps").unwrap().parts.len(), 4);
         assert_eq!(
             lookup("svamp").unwrap().upstream_file_name("test", None),
             "SVAMP.json"
         );
         assert_eq!(
-            lookup("gsm-plus").unwrap().upstream_file_name("test_rounded", None),
+            lookup("gsm-plus")
+                .unwrap()
+                .upstream_file_name("test_rounded", None),
             "test-00000-of-00001.jsonl"
         );
         let mut names = names();

@@ -550,7 +550,10 @@ async fn parse_reasoning_reads_the_answer_after_the_end_tag() {
     assert_eq!(recs[0]["status"], "ok");
     assert_eq!(recs[1]["generation"], "");
     assert_eq!(recs[1]["_generation_finished_thinking"], false);
-    assert_eq!(recs[1]["_full_generation"], "<think>Let me try \\boxed{7} and");
+    assert_eq!(
+        recs[1]["_full_generation"],
+        "<think>Let me try \\boxed{7} and"
+    );
     assert_eq!(recs[1]["status"], "reasoning_unfinished");
     // No end tag at all in problem 2's text: NeMo-Skills empties it too.
     assert_eq!(recs[2]["generation"], "");

@@ -423,7 +423,11 @@ mod tests {
         .clone();
         grade_record(&mut done, &Grader::default(), &FileGradeOptions::default()).unwrap();
         assert_eq!(
-            (&done["predicted_answer"], &done["is_correct"], &done["status"]),
+            (
+                &done["predicted_answer"],
+                &done["is_correct"],
+                &done["status"]
+            ),
             (&json!("4"), &json!(true), &json!("ok"))
         );
         let mut open = json!({"generation": "", "expected_answer": "7",
@@ -434,7 +438,11 @@ mod tests {
         .clone();
         grade_record(&mut open, &Grader::default(), &FileGradeOptions::default()).unwrap();
         assert_eq!(
-            (&open["predicted_answer"], &open["is_correct"], &open["status"]),
+            (
+                &open["predicted_answer"],
+                &open["is_correct"],
+                &open["status"]
+            ),
             (&Value::Null, &json!(false), &json!("reasoning_unfinished"))
         );
     }

@@ -339,7 +339,11 @@ pub fn settle_verdicts(files: &mut [SampleFile]) -> Result<Vec<&'static str>, Me
     if let (true, Some(path)) = (used.is_empty(), ungraded) {
         return Err(MetricsError::NoVerdict { path });
     }
-    used.sort_by_key(|f| [IS_CORRECT, SYMBOLIC_CORRECT, JUDGEMENT].iter().position(|x| x == f));
+    used.sort_by_key(|f| {
+        [IS_CORRECT, SYMBOLIC_CORRECT, JUDGEMENT]
+            .iter()
+            .position(|x| x == f)
+    });
     Ok(used)
 }
 
@@ -435,10 +439,15 @@ mod tests {
         let p = write(
             tmp.path(),
             "output.jsonl",
-            &[r#"{"predicted_answer": "3", "is_correct": false, "symbolic_correct": true, "judgement": "Judgement: Yes"}"#],
+            &[
+                r#"{"predicted_answer": "3", "is_correct": false, "symbolic_correct": true, "judgement": "Judgement: Yes"}"#,
+            ],
         );
         let mut files = vec![read_file(&p).unwrap()];
-        assert_eq!(settle_verdicts(&mut files).unwrap(), [IS_CORRECT, JUDGEMENT]);
+        assert_eq!(
+            settle_verdicts(&mut files).unwrap(),
+            [IS_CORRECT, JUDGEMENT]
+        );
         assert_eq!(files[0].rows[0].is_correct, Field::Set(0.0));
     }
 

@@ -241,7 +241,11 @@ fn newer_benchmarks_count_what_they_leave_out() {
         .arg("--data_dir")
         .arg(tmp.path()));
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("multiarith.jsonl"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("multiarith.jsonl"),
+        "{}",
+        stderr(&out)
+    );
     // PutnamBench has no downloadable file: the error says how to make the local copy.
     let out = run(tally()
         .args(["prepare", "putnam-bench", "--data_dir"])
@@ -263,12 +267,18 @@ fn prepare_list_shows_the_registry() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1 + 7 + 16, "{text}");
     let omni = lines.iter().find(|l| l.starts_with("omni-math\t")).unwrap();
-    assert!(omni.contains("Omni-Math.jsonl") && omni.contains("judge=gpt-4.1"), "{omni}");
+    assert!(
+        omni.contains("Omni-Math.jsonl") && omni.contains("judge=gpt-4.1"),
+        "{omni}"
+    );
     let hendrycks = lines
         .iter()
         .find(|l| l.starts_with("hendrycks_math\t"))
         .unwrap();
     assert!(hendrycks.contains("\ttest,train\t"), "{hendrycks}");
-    let putnam = lines.iter().find(|l| l.starts_with("putnam-bench\t")).unwrap();
+    let putnam = lines
+        .iter()
+        .find(|l| l.starts_with("putnam-bench\t"))
+        .unwrap();
     assert!(putnam.contains("lean4/formal-proof"), "{putnam}");
 }
