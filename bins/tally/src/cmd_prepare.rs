@@ -9,9 +9,12 @@ use crate::AnyError;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Benchmarks to prepare (comp-math-24-25, hle, aime24, aime25, math-500, gsm8k, amc23).
-    #[arg(required = true)]
+    /// Benchmarks to prepare (`--list` shows them all).
+    #[arg(required_unless_present = "list")]
     benchmarks: Vec<String>,
+    /// List the benchmarks Tally knows: name, splits, source, defaults.
+    #[arg(long)]
+    list: bool,
     /// A local copy instead of the canonical URL: a file, or a directory with `<split>.jsonl`.
     #[arg(long)]
     source: Option<PathBuf>,
@@ -35,7 +38,52 @@ pub fn default_data_dir() -> PathBuf {
     base.join("tally/datasets")
 }
 
+/// One line per benchmark: name, splits (default first), source, NeMo-Skills' defaults.
+fn list() {
+    println!("benchmark\tsplits\tsource\tdefaults");
+    for b in tally_data::registry::BENCHMARKS {
+        let mut splits = vec![b.default_split];
+        splits.extend(b.splits.iter().filter(|s| **s != b.default_split));
+        let mut source = b.url.to_string();
+        if !b.parts.is_empty() {
+            source = format!("{source} ({{part}}: {})", b.parts.join(", "));
+        }
+        if b.local_only.is_some() {
+            source.push_str(" (local copy only: --source)");
+        }
+        let mut defaults = vec![
+            format!("++prompt_config={}", b.prompt_config),
+            b.eval_args.to_string(),
+            format!("metric_type={}", b.metrics_type),
+        ];
+        if let Some(j) = b.judge {
+            defaults.push(format!(
+                "judge={} ({}{})",
+                j.model,
+                j.server_type,
+                j.server_address
+                    .map(|a| format!(", {a}"))
+                    .unwrap_or_default()
+            ));
+        }
+        if b.requires_sandbox {
+            defaults.push("requires sandbox".into());
+        }
+        println!(
+            "{}\t{}\t{}\t{}",
+            b.name,
+            splits.join(","),
+            source,
+            defaults.join(" ")
+        );
+    }
+}
+
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
+    if args.list {
+        list();
+        return Ok(ExitCode::SUCCESS);
+    }
     let out_dir = args.data_dir.unwrap_or_else(default_data_dir);
     if args.source.is_some() && args.benchmarks.len() > 1 {
         return Err(

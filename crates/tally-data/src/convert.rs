@@ -3,6 +3,7 @@
 use serde_json::{Map, Number, Value};
 
 use crate::registry::SourceFormat;
+use crate::{convert_competition, convert_lean, convert_word_problems};
 
 /// What becomes of one source record.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +22,8 @@ pub enum SkipReason {
     HasImage,
     /// HLE `math` split: another category.
     OtherCategory,
-    /// `expected_answer` is null (e.g. HLE questions whose answer key is not public).
+    /// `expected_answer` is null (e.g. HLE questions whose answer key is not public, minerva
+    /// solutions without a `\\boxed{}` answer).
     NoExpectedAnswer,
 }
 
@@ -35,12 +37,14 @@ impl SkipReason {
     }
 }
 
-/// Converts record number `index` (0-based, among kept records so far) of `split`.
+/// Converts record number `index` (0-based, among kept records so far) of `split`; `part` is
+/// the source file's part for benchmarks read from several (MAWPS' subsets).
 /// Errors are messages about the record; the caller adds file and line.
 pub fn convert(
     format: SourceFormat,
     benchmark: &str,
     split: &str,
+    part: Option<&str>,
     index: usize,
     rec: &Map<String, Value>,
 ) -> Result<Converted, String> {
@@ -135,6 +139,33 @@ pub fn convert(
                 }
             }
         }
+        SourceFormat::AnswerRenamed
+        | SourceFormat::Qwen
+        | SourceFormat::QwenOlympiad
+        | SourceFormat::QwenMinerva
+        | SourceFormat::OmniMath => out = convert_competition::renamed(format, rec)?,
+        SourceFormat::MathOdyssey => out = convert_competition::odyssey(rec)?,
+        SourceFormat::Algebra222 => out = convert_word_problems::algebra222(rec)?,
+        SourceFormat::Asdiv => out = convert_word_problems::asdiv(rec)?,
+        SourceFormat::GsmPlus => match convert_word_problems::gsm_plus(split, rec)? {
+            Ok(r) => out = r,
+            Err(reason) => return Ok(Converted::Skip(reason)),
+        },
+        SourceFormat::Mawps => {
+            let part = part.ok_or("MAWPS records need their subset (the source file's part)")?;
+            out = convert_word_problems::mawps(part, rec)?;
+        }
+        SourceFormat::Svamp => out = convert_word_problems::svamp(rec)?,
+        // Lean files carry no answer: they are statements to prove.
+        SourceFormat::PutnamLean => {
+            return Ok(Converted::Record(convert_lean::putnam(str_field(
+                rec,
+                crate::decode::LEAN_TEXT,
+            )?)?))
+        }
+    }
+    if out.get("expected_answer").is_some_and(Value::is_null) {
+        return Ok(Converted::Skip(SkipReason::NoExpectedAnswer));
     }
     Ok(Converted::Record(out))
 }
@@ -164,11 +195,11 @@ fn hle_filter(format: SourceFormat, split: &str, rec: &Map<String, Value>) -> Op
     None
 }
 
-fn required<'a>(rec: &'a Map<String, Value>, key: &str) -> Result<&'a Value, String> {
+pub(crate) fn required<'a>(rec: &'a Map<String, Value>, key: &str) -> Result<&'a Value, String> {
     rec.get(key).ok_or_else(|| format!("missing field `{key}`"))
 }
 
-fn str_field<'a>(rec: &'a Map<String, Value>, key: &str) -> Result<&'a str, String> {
+pub(crate) fn str_field<'a>(rec: &'a Map<String, Value>, key: &str) -> Result<&'a str, String> {
     match rec.get(key) {
         Some(Value::String(s)) => Ok(s),
         Some(_) => Err(format!("`{key}` must be a string")),
@@ -185,7 +216,7 @@ fn parse_number(s: &str) -> Option<Value> {
     Some(integral_as_int(&Value::Number(Number::from_f64(f)?)))
 }
 
-fn integral_as_int(v: &Value) -> Value {
+pub(crate) fn integral_as_int(v: &Value) -> Value {
     match v {
         Value::Number(n) if n.is_f64() => {
             let f = n.as_f64().unwrap_or(f64::NAN);
@@ -232,7 +263,8 @@ mod tests {
             "question": "Q?",
             "answer": "She has 3 + 4 = <<3+4=7>>7 apples.\n#### 1,007"
         }));
-        let Converted::Record(r) = convert(SourceFormat::Gsm8k, "gsm8k", "test", 5, &raw).unwrap()
+        let Converted::Record(r) =
+            convert(SourceFormat::Gsm8k, "gsm8k", "test", None, 5, &raw).unwrap()
         else {
             panic!()
         };
@@ -256,22 +288,38 @@ mod tests {
     fn hle_keeps_text_only_math() {
         let base =
             json!({"id": "x", "question": "q", "answer": "4", "category": "Math", "image": ""});
-        let r = convert(SourceFormat::Hle, "hle", "math", 0, &obj(base.clone())).unwrap();
+        let r = convert(
+            SourceFormat::Hle,
+            "hle",
+            "math",
+            None,
+            0,
+            &obj(base.clone()),
+        )
+        .unwrap();
         assert!(matches!(r, Converted::Record(ref m) if m["subset_for_metrics"] == "Math"));
         let mut img = base.clone();
         img["image"] = json!("data:image/png;base64,AAA");
         assert_eq!(
-            convert(SourceFormat::Hle, "hle", "math", 0, &obj(img)).unwrap(),
+            convert(SourceFormat::Hle, "hle", "math", None, 0, &obj(img)).unwrap(),
             Converted::Skip(SkipReason::HasImage)
         );
         let mut phys = base.clone();
         phys["category"] = json!("Physics");
         assert_eq!(
-            convert(SourceFormat::Hle, "hle", "math", 0, &obj(phys.clone())).unwrap(),
+            convert(
+                SourceFormat::Hle,
+                "hle",
+                "math",
+                None,
+                0,
+                &obj(phys.clone())
+            )
+            .unwrap(),
             Converted::Skip(SkipReason::OtherCategory)
         );
         assert!(matches!(
-            convert(SourceFormat::Hle, "hle", "text", 0, &obj(phys)).unwrap(),
+            convert(SourceFormat::Hle, "hle", "text", None, 0, &obj(phys)).unwrap(),
             Converted::Record(_)
         ));
     }
@@ -282,6 +330,7 @@ mod tests {
             SourceFormat::Prepared,
             "aime24",
             "test",
+            None,
             0,
             &obj(json!({"problem": "p", "expected_answer": "5"})),
         );
@@ -290,6 +339,7 @@ mod tests {
             SourceFormat::Hle,
             "hle",
             "math",
+            None,
             0,
             &obj(json!({"problem": "p", "expected_answer": null, "subset_for_metrics": "Math"})),
         );
@@ -298,6 +348,7 @@ mod tests {
             SourceFormat::Prepared,
             "aime24",
             "test",
+            None,
             0,
             &obj(json!({"question": "p"})),
         )
@@ -311,6 +362,7 @@ mod tests {
             SourceFormat::Gsm8k,
             "gsm8k",
             "test",
+            None,
             0,
             &obj(json!({"question": "q", "answer": "no marker"})),
         )
@@ -320,6 +372,7 @@ mod tests {
             SourceFormat::Math500,
             "math-500",
             "test",
+            None,
             0,
             &obj(json!({"problem": "q"})),
         )

@@ -29,6 +29,12 @@ pub enum DataError {
         split: String,
         looked_for: String,
     },
+    #[error("{benchmark}: its source ({url}) is not a downloadable file; {how}")]
+    NeedsLocalSource {
+        benchmark: String,
+        url: String,
+        how: String,
+    },
     #[error("download {url}: {message}")]
     Download { url: String, message: String },
     #[error("{path}: the source holds no records")]

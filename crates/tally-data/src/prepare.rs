@@ -1,16 +1,15 @@
 //! `prepare`: source → validated, converted, corrected problem file + manifest, atomically.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tally_core::atomic::atomic_write_bytes;
-use tally_core::jsonl::{JsonlLines, LineError};
-use tally_core::pyjson;
+use tally_core::pyjson::{self, DumpOptions};
 
 use crate::convert::{convert, Converted};
+use crate::decode;
 use crate::errata::{self, Correction};
 use crate::error::DataError;
 use crate::fetch::Fetch;
@@ -90,31 +89,40 @@ pub async fn prepare(
         },
     };
     // Read and convert everything first; write only when every split is good.
-    let mut cache: Option<(String, Vec<u8>)> = None;
+    let mut cache: Vec<(String, Vec<u8>)> = Vec::new();
     let mut built = Vec::new();
     for split in &splits {
-        let (origin, bytes) = match &req.source {
+        let sources = match &req.source {
             Source::Canonical => {
-                let url = info.url.replace("{split}", split);
-                if cache.as_ref().map(|c| &c.0) != Some(&url) {
-                    let bytes = fetcher.fetch(&url).await?;
-                    cache = Some((url.clone(), bytes));
+                if let Some(how) = info.local_only {
+                    return Err(DataError::NeedsLocalSource {
+                        benchmark: info.name.into(),
+                        url: info.url.into(),
+                        how: how.into(),
+                    });
                 }
-                let (u, b) = cache.as_ref().expect("just filled");
-                (u.clone(), b.clone())
+                let mut sources = Vec::new();
+                for part in parts(info) {
+                    let url = info
+                        .url
+                        .replace("{split}", split)
+                        .replace("{part}", part.unwrap_or(""));
+                    if !cache.iter().any(|c| c.0 == url) {
+                        let bytes = fetcher.fetch(&url).await?;
+                        cache.push((url.clone(), bytes));
+                    }
+                    let (u, b) = cache.iter().find(|c| c.0 == url).expect("just filled");
+                    sources.push(SourceFile::Bytes {
+                        origin: u.clone(),
+                        part,
+                        bytes: b.clone(),
+                    });
+                }
+                sources
             }
-            Source::Local(p) => {
-                let file = if p.is_dir() {
-                    find_in_dir(p, info, split).ok_or_else(|| not_found(p, info, split))?
-                } else {
-                    p.clone()
-                };
-                let bytes =
-                    std::fs::read(&file).map_err(|e| tally_core::CoreError::io(&file, e))?;
-                (file.display().to_string(), bytes)
-            }
+            Source::Local(p) => local_sources(p, info, split)?,
         };
-        built.push(build(info, split, &origin, &bytes)?);
+        built.push(build(info, split, &sources)?);
     }
     let mut out = Vec::new();
     for (split, b) in splits.iter().zip(built) {
@@ -139,7 +147,8 @@ pub async fn prepare(
                 "metrics_type": info.metrics_type,
                 "eval_args": info.eval_args,
                 "generation_args": info.generation_args,
-                "judge": info.judge.map(|j| json!({"prompt_config": j.prompt_config, "model": j.model, "server_type": j.server_type})),
+                "judge": info.judge.map(|j| json!({"prompt_config": j.prompt_config, "model": j.model, "server_type": j.server_type, "server_address": j.server_address})),
+                "requires_sandbox": info.requires_sandbox,
             },
             "tally_version": env!("CARGO_PKG_VERSION"),
         });
@@ -166,27 +175,136 @@ fn not_found(dir: &Path, info: &BenchmarkInfo, split: &str) -> DataError {
         path: dir.to_path_buf(),
         benchmark: info.name.into(),
         split: split.into(),
-        looked_for: candidates(split).join(", ") + ", *.parquet",
+        looked_for: candidates(info, split, info.parts.first().copied()).join(", ") + ", *.parquet",
     }
 }
 
-fn candidates(split: &str) -> Vec<String> {
-    let mut c = vec![format!("{split}.jsonl"), format!("{split}.txt")];
-    if split == "test" {
-        c.push("test.parquet".into());
-    }
+/// The file names a local directory may hold for `split` (or one of its parts): Tally's own
+/// `<split>.jsonl`, the other containers by extension, and the upstream file's own name.
+fn candidates(info: &BenchmarkInfo, split: &str, part: Option<&str>) -> Vec<String> {
+    let stem = part.unwrap_or(split);
+    let mut c: Vec<String> = ["jsonl", "txt", "json", "parquet", "csv", "xml"]
+        .iter()
+        .map(|ext| format!("{stem}.{ext}"))
+        .collect();
+    c.push(info.upstream_file_name(split, part));
+    c.dedup();
     c
 }
 
+/// `[None]` for one source per split, else each part's name.
+fn parts(info: &BenchmarkInfo) -> Vec<Option<&'static str>> {
+    if info.parts.is_empty() {
+        vec![None]
+    } else {
+        info.parts.iter().map(|p| Some(*p)).collect()
+    }
+}
+
+/// One source file of a split.
+enum SourceFile {
+    Bytes {
+        origin: String,
+        part: Option<&'static str>,
+        bytes: Vec<u8>,
+    },
+    /// A directory of Lean files (PutnamBench), each read as one record.
+    Lean {
+        origin: String,
+        files: Vec<(PathBuf, String)>,
+    },
+}
+
+fn local_sources(
+    p: &Path,
+    info: &BenchmarkInfo,
+    split: &str,
+) -> Result<Vec<SourceFile>, DataError> {
+    if info.format == registry::SourceFormat::PutnamLean {
+        if !p.is_dir() {
+            return Err(DataError::BadSource {
+                path: p.to_path_buf(),
+                message: "putnam-bench reads a directory of .lean files".into(),
+            });
+        }
+        let files = decode::lean_files(p)?;
+        if files.is_empty() {
+            return Err(DataError::SourceNotFound {
+                path: p.to_path_buf(),
+                benchmark: info.name.into(),
+                split: split.into(),
+                looked_for: "*.lean".into(),
+            });
+        }
+        return Ok(vec![SourceFile::Lean {
+            origin: p.display().to_string(),
+            files,
+        }]);
+    }
+    let mut sources = Vec::new();
+    for part in parts(info) {
+        let file = if p.is_dir() {
+            find_part_in_dir(p, info, split, part).ok_or_else(|| not_found(p, info, split))?
+        } else if part.is_some() {
+            return Err(DataError::BadSource {
+                path: p.to_path_buf(),
+                message: format!(
+                    "{} is read from one file per subset: pass a directory with {}",
+                    info.name,
+                    info.parts
+                        .iter()
+                        .map(|p| format!("{p}.jsonl"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        } else {
+            p.to_path_buf()
+        };
+        let bytes = std::fs::read(&file).map_err(|e| tally_core::CoreError::io(&file, e))?;
+        sources.push(SourceFile::Bytes {
+            origin: file.display().to_string(),
+            part,
+            bytes,
+        });
+    }
+    Ok(sources)
+}
+
 fn find_in_dir(dir: &Path, info: &BenchmarkInfo, split: &str) -> Option<PathBuf> {
-    for c in candidates(split) {
+    if info.format == registry::SourceFormat::PutnamLean {
+        return std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|e| e == "lean"));
+    }
+    match parts(info)
+        .into_iter()
+        .map(|part| find_part_in_dir(dir, info, split, part))
+        .collect::<Option<Vec<_>>>()
+    {
+        Some(mut found) => found.pop(),
+        None => None,
+    }
+}
+
+fn find_part_in_dir(
+    dir: &Path,
+    info: &BenchmarkInfo,
+    split: &str,
+    part: Option<&str>,
+) -> Option<PathBuf> {
+    for c in candidates(info, split, part) {
         let p = dir.join(c);
         if p.is_file() {
             return Some(p);
         }
     }
     // A single parquet file (HF layout) serves every split: filters pick the split.
-    if info.format == registry::SourceFormat::Hle {
+    if matches!(
+        info.format,
+        registry::SourceFormat::Hle | registry::SourceFormat::AnswerRenamed
+    ) {
         let mut parquet: Vec<PathBuf> = std::fs::read_dir(dir)
             .ok()?
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -198,9 +316,6 @@ fn find_in_dir(dir: &Path, info: &BenchmarkInfo, split: &str) -> Option<PathBuf>
     None
 }
 
-/// (line number, record, the line's bytes when it came from JSONL).
-type SourceRow<'a> = (usize, Map<String, Value>, Option<&'a [u8]>);
-
 struct Built {
     bytes: Vec<u8>,
     records: usize,
@@ -209,54 +324,52 @@ struct Built {
     origin: String,
 }
 
-fn build(
-    info: &BenchmarkInfo,
-    split: &str,
-    origin: &str,
-    bytes: &[u8],
-) -> Result<Built, DataError> {
-    let path = PathBuf::from(origin);
-    let rows: Vec<SourceRow> = if bytes.starts_with(b"PAR1") {
-        parquet_rows(&path, bytes)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| (i + 1, r, None))
-            .collect()
-    } else {
-        let mut rows = Vec::new();
-        let mut offsets = line_spans(bytes).into_iter();
-        for item in JsonlLines::new(&path, bytes) {
-            match item {
-                Ok(line) => {
-                    let span = offsets
-                        .find(|(n, _)| *n == line.number)
-                        .map(|(_, s)| &bytes[s.0..s.1]);
-                    rows.push((line.number, line.record, span));
+fn build(info: &BenchmarkInfo, split: &str, sources: &[SourceFile]) -> Result<Built, DataError> {
+    let mut origins = Vec::new();
+    let mut rows: Vec<(PathBuf, Option<&'static str>, decode::Row)> = Vec::new();
+    for source in sources {
+        match source {
+            SourceFile::Bytes {
+                origin,
+                part,
+                bytes,
+            } => {
+                let path = PathBuf::from(origin);
+                for row in decode::rows(info.format, &path, bytes)? {
+                    rows.push((path.clone(), *part, row));
                 }
-                Err(LineError::Torn(t)) => {
-                    return Err(DataError::BadRecord {
-                        path,
-                        line: t.line,
-                        message: "the last line is cut off (incomplete download?)".into(),
-                    })
+                origins.push(origin.clone());
+            }
+            SourceFile::Lean { origin, files } => {
+                for row in decode::lean_rows(files) {
+                    rows.push((PathBuf::from(origin), None, row));
                 }
-                Err(LineError::Bad(e)) => return Err(e.into()),
+                origins.push(origin.clone());
             }
         }
-        rows
-    };
-    let mut out = Vec::with_capacity(bytes.len());
+    }
+    let origin = origins.join(", ");
+    let total_len: usize = sources
+        .iter()
+        .map(|s| match s {
+            SourceFile::Bytes { bytes, .. } => bytes.len(),
+            SourceFile::Lean { files, .. } => files.iter().map(|f| f.1.len()).sum(),
+        })
+        .sum();
+    let mut out = Vec::with_capacity(total_len);
     let mut kept = 0usize;
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let mut corrections = Vec::new();
     let mut ids = HashSet::new();
-    for (line, mut rec, raw) in rows {
+    for (source_path, part, row) in rows {
+        let path = row.file.unwrap_or(source_path);
+        let (line, mut rec, raw) = (row.line, row.rec, row.raw);
         let bad = |message: String| DataError::BadRecord {
             path: path.clone(),
             line,
             message,
         };
-        match convert(info.format, info.name, split, kept, &rec).map_err(bad)? {
+        match convert(info.format, info.name, split, part, kept, &rec).map_err(bad)? {
             Converted::Skip(reason) => {
                 *skipped.entry(reason.as_str().to_string()).or_default() += 1;
                 continue;
@@ -274,7 +387,11 @@ fn build(
             Converted::Record(mut r) => {
                 corrections.extend(errata::apply(info.name, &mut r));
                 rec = r;
-                out.extend_from_slice(pyjson::to_string(&Value::Object(rec.clone())).as_bytes());
+                let opts = DumpOptions {
+                    ensure_ascii: info.ensure_ascii(),
+                    ..DumpOptions::default()
+                };
+                out.extend_from_slice(pyjson::dumps(&Value::Object(rec.clone()), &opts).as_bytes());
             }
         }
         out.push(b'\n');
@@ -290,86 +407,15 @@ fn build(
         kept += 1;
     }
     if kept == 0 {
-        return Err(DataError::Empty { path });
+        return Err(DataError::Empty {
+            path: PathBuf::from(&origin),
+        });
     }
     Ok(Built {
         bytes: out,
         records: kept,
         skipped,
         corrections,
-        origin: origin.to_string(),
+        origin,
     })
-}
-
-/// (1-based line number, byte span without the newline) of every line.
-fn line_spans(bytes: &[u8]) -> Vec<(usize, (usize, usize))> {
-    let mut spans = Vec::new();
-    let mut start = 0;
-    for (n, chunk) in bytes.split(|&b| b == b'\n').enumerate() {
-        let end = start + chunk.len();
-        let trimmed_end = if chunk.ends_with(b"\r") { end - 1 } else { end };
-        spans.push((n + 1, (start, trimmed_end)));
-        start = end + 1;
-    }
-    spans
-}
-
-/// Rows of a parquet file (the Hugging Face layout of HLE) as JSON objects.
-fn parquet_rows(path: &Path, bytes: &[u8]) -> Result<Vec<Map<String, Value>>, DataError> {
-    use polars::prelude::*;
-    let err = |e: PolarsError| DataError::Parquet {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let df = ParquetReader::new(Cursor::new(bytes.to_vec()))
-        .finish()
-        .map_err(err)?;
-    let names: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let columns = df.columns();
-    let mut rows = Vec::with_capacity(df.height());
-    for i in 0..df.height() {
-        let mut m = Map::new();
-        for (name, c) in names.iter().zip(columns) {
-            let v = c.get(i).map_err(err)?;
-            m.insert(name.clone(), any_to_json(&v));
-        }
-        rows.push(m);
-    }
-    Ok(rows)
-}
-
-fn any_to_json(v: &polars::prelude::AnyValue) -> Value {
-    use polars::prelude::AnyValue as A;
-    match v {
-        A::Null => Value::Null,
-        A::Boolean(b) => Value::Bool(*b),
-        A::String(s) => Value::String(s.to_string()),
-        A::StringOwned(s) => Value::String(s.to_string()),
-        A::Int8(x) => json!(x),
-        A::Int16(x) => json!(x),
-        A::Int32(x) => json!(x),
-        A::Int64(x) => json!(x),
-        A::UInt8(x) => json!(x),
-        A::UInt16(x) => json!(x),
-        A::UInt32(x) => json!(x),
-        A::UInt64(x) => json!(x),
-        A::Float32(x) => json!(x),
-        A::Float64(x) => json!(x),
-        // Binary columns (e.g. embedded images) only matter as "present or not".
-        A::Binary(b) => Value::String(if b.is_empty() {
-            String::new()
-        } else {
-            "<binary>".into()
-        }),
-        A::BinaryOwned(b) => Value::String(if b.is_empty() {
-            String::new()
-        } else {
-            "<binary>".into()
-        }),
-        other => Value::String(other.to_string()),
-    }
 }

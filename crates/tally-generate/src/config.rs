@@ -124,6 +124,9 @@ pub struct Settings {
     pub chunk_id: Option<usize>,
     /// `++generation_key` (default `generation`).
     pub generation_key: String,
+    /// `++parse_reasoning=True`: the tag that ends a reasoning model's thinking
+    /// (`++end_reasoning_string`, default `</think>`); the answer is read after it.
+    pub end_reasoning_string: Option<String>,
     pub resume_policy: ResumePolicy,
     pub dry_run: bool,
     /// Accepted keys that have no effect in Tally, for a notice.
@@ -189,6 +192,8 @@ impl Settings {
                     | "prefix_generation_to_response"
                     | "continue_prefix_generation"
                     | "override_max_code_executions"
+                    | "parse_reasoning"
+                    | "end_reasoning_string"
             ) || key
                 .strip_prefix("inference.")
                 .is_some_and(|k| SAMPLING.contains(&k))
@@ -371,6 +376,22 @@ impl Settings {
                 ))
             }
         };
+        let end_reasoning_string = if ov.get("parse_reasoning").is_some_and(truthy) {
+            match ov.get("end_reasoning_string") {
+                None | Some(Value::Null) => Some("</think>".to_string()),
+                Some(v) => match value_to_string(v) {
+                    s if s.is_empty() => {
+                        return Err(GenerateError::setting(
+                            "++end_reasoning_string",
+                            "must not be empty",
+                        ))
+                    }
+                    s => Some(s),
+                },
+            }
+        } else {
+            None
+        };
         Ok(Settings {
             input,
             prompt_config: ov
@@ -395,6 +416,7 @@ impl Settings {
                 .get_str("generation_key")
                 .unwrap_or("generation")
                 .to_string(),
+            end_reasoning_string,
             resume_policy,
             dry_run: ov.get("dry_run").is_some_and(truthy),
             ignored,

@@ -530,6 +530,7 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
             generation: job.generation_key.clone(),
             status: job.status_key.clone(),
             error: job.error_key.clone(),
+            end_reasoning: job.end_reasoning_string.clone(),
         };
         let mut statuses = BTreeMap::new();
         let mut text = String::new();

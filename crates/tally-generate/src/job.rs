@@ -72,6 +72,8 @@ pub struct Job {
     /// The status/error key names (`judge_status`/`judge_error` for a judge).
     pub status_key: String,
     pub error_key: String,
+    /// `++parse_reasoning=True`'s end tag: records are written with the answer after it.
+    pub end_reasoning_string: Option<String>,
 }
 
 impl Job {
@@ -105,6 +107,7 @@ impl Job {
             prefilled: Vec::new(),
             status_key: "status".into(),
             error_key: "error".into(),
+            end_reasoning_string: settings.end_reasoning_string.clone(),
         }
     }
 

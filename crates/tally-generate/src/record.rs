@@ -23,6 +23,9 @@ pub struct SampleOutcome {
     /// Decided without a model call (a judge's prefilled verdict): the record keeps the input's
     /// own `num_generated_tokens`.
     pub prefilled: bool,
+    /// The server's separate reasoning text (`message.reasoning_content`, or `reasoning` where a
+    /// server names it so), kept on the record as NeMo-Skills does.
+    pub reasoning_content: Option<String>,
 }
 
 /// The names of the keys the engine writes into a record.
@@ -34,6 +37,9 @@ pub struct RecordKeys {
     /// `status` in its input survives.
     pub status: String,
     pub error: String,
+    /// `++parse_reasoning=True`: the end-of-reasoning tag (`++end_reasoning_string`, default
+    /// `</think>`); see [`parse_reasoning`].
+    pub end_reasoning: Option<String>,
 }
 
 impl Default for RecordKeys {
@@ -42,7 +48,32 @@ impl Default for RecordKeys {
             generation: "generation".into(),
             status: "status".into(),
             error: "error".into(),
+            end_reasoning: None,
         }
+    }
+}
+
+/// A generation split at the end of its reasoning, as NeMo-Skills' `parse_reasoning` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedReasoning {
+    /// What is graded: the text after the last end tag, trimmed; empty when the tag never came
+    /// (so an unfinished reasoning is never read for an answer).
+    pub answer: String,
+    /// Whether the end tag came (`_<key>_finished_thinking`).
+    pub finished_thinking: bool,
+}
+
+/// Splits `generation` at `end_tag`.
+pub fn parse_reasoning(generation: &str, end_tag: &str) -> ParsedReasoning {
+    match generation.rfind(end_tag) {
+        Some(at) => ParsedReasoning {
+            answer: generation[at + end_tag.len()..].trim().to_string(),
+            finished_thinking: true,
+        },
+        None => ParsedReasoning {
+            answer: String::new(),
+            finished_thinking: false,
+        },
     }
 }
 
@@ -66,6 +97,11 @@ impl SampleOutcome {
             error: None,
             tir: None,
             prefilled: false,
+            reasoning_content: resp
+                .reasoning_content
+                .clone()
+                .or_else(|| resp.reasoning.clone())
+                .filter(|r| !r.is_empty()),
         }
     }
 
@@ -78,6 +114,7 @@ impl SampleOutcome {
             error: None,
             tir: None,
             prefilled: true,
+            reasoning_content: None,
         }
     }
 
@@ -95,6 +132,7 @@ impl SampleOutcome {
                 code_execution_time: round_ms(out.code_execution_time.as_secs_f64()),
             }),
             prefilled: false,
+            reasoning_content: None,
         }
     }
 
@@ -114,6 +152,7 @@ impl SampleOutcome {
             error: Some(message),
             tir: None,
             prefilled: false,
+            reasoning_content: None,
         }
     }
 
@@ -130,6 +169,9 @@ impl SampleOutcome {
         }
         if self.prefilled {
             m.insert("prefilled".into(), json!(true));
+        }
+        if let Some(r) = &self.reasoning_content {
+            m.insert("reasoning_content".into(), json!(r));
         }
         if let Some(t) = &self.tir {
             m.insert(
@@ -160,6 +202,10 @@ impl SampleOutcome {
             num_generated_tokens: m.get("num_generated_tokens").and_then(Value::as_u64),
             error: m.get("error").and_then(Value::as_str).map(str::to_string),
             prefilled: m.get("prefilled").and_then(Value::as_bool).unwrap_or(false),
+            reasoning_content: m
+                .get("reasoning_content")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             tir: match m.get("tir") {
                 None | Some(Value::Null) => None,
                 Some(t) => Some(TirStats {
@@ -191,6 +237,11 @@ fn round_ms(secs: f64) -> f64 {
 /// NeMo-Skills' TIR keys: `code_rounds_executed, num_generated_tokens, generation_time,
 /// code_execution_time, generation`. A prefilled one (a judge's verdict without a call) is
 /// `{generation: …, **input}` as NeMo-Skills writes it.
+///
+/// With `keys.end_reasoning` set (`++parse_reasoning=True`), the generation key holds the text
+/// after the reasoning, and `_<key>_finished_thinking` and `_full_<key>` follow the input fields
+/// (NeMo-Skills adds them last); a generation whose reasoning never ended is written empty with
+/// status `reasoning_unfinished`, unless the request itself failed.
 pub fn build_record(
     input: &Map<String, Value>,
     outcome: &SampleOutcome,
@@ -211,14 +262,39 @@ pub fn build_record(
         out.insert("generation_time".into(), json!(t.generation_time));
         out.insert("code_execution_time".into(), json!(t.code_execution_time));
     }
-    out.insert(keys.generation.clone(), json!(outcome.generation));
+    let parsed = keys
+        .end_reasoning
+        .as_deref()
+        .zip(outcome.generation.as_deref())
+        .map(|(end, g)| parse_reasoning(g, end));
+    match &parsed {
+        Some(p) => out.insert(keys.generation.clone(), json!(p.answer)),
+        None => out.insert(keys.generation.clone(), json!(outcome.generation)),
+    };
+    if let Some(r) = &outcome.reasoning_content {
+        out.insert("reasoning_content".into(), json!(r));
+    }
     let ours = [keys.status.as_str(), keys.error.as_str(), "seed"];
     for (k, v) in input {
         if !out.contains_key(k) && !ours.contains(&k.as_str()) {
             out.insert(k.clone(), v.clone());
         }
     }
-    out.insert(keys.status.clone(), json!(outcome.status.as_str()));
+    let mut status = outcome.status;
+    if let Some(p) = &parsed {
+        out.insert(
+            format!("_{}_finished_thinking", keys.generation),
+            json!(p.finished_thinking),
+        );
+        out.insert(
+            format!("_full_{}", keys.generation),
+            json!(outcome.generation),
+        );
+        if !p.finished_thinking && !status.is_failure() {
+            status = Status::ReasoningUnfinished;
+        }
+    }
+    out.insert(keys.status.clone(), json!(status.as_str()));
     if let Some(e) = &outcome.error {
         out.insert(keys.error.clone(), json!(e));
     }
@@ -244,6 +320,7 @@ mod tests {
             error: None,
             tir: None,
             prefilled: false,
+            reasoning_content: None,
         };
         let rec = build_record(
             input.as_object().unwrap(),
@@ -282,6 +359,7 @@ mod tests {
             error: Some("http://x did not answer".into()),
             tir: None,
             prefilled: false,
+            reasoning_content: None,
         };
         let rec = build_record(
             input.as_object().unwrap(),
@@ -311,6 +389,7 @@ mod tests {
                 code_execution_time: 0.25,
             }),
             prefilled: false,
+            reasoning_content: None,
         };
         let rec = build_record(
             input.as_object().unwrap(),
@@ -380,5 +459,47 @@ mod tests {
             ]
         );
         assert_eq!(rec["num_generated_tokens"], 12);
+    }
+
+    #[test]
+    fn parse_reasoning_splits_at_the_last_end_tag() {
+        let p = parse_reasoning("<think>a</think>b</think>\n  \\boxed{3} \n", "</think>");
+        assert_eq!(p.answer, "\\boxed{3}");
+        assert!(p.finished_thinking);
+        let p = parse_reasoning("<think>still going \\boxed{3}", "</think>");
+        assert_eq!(p.answer, "");
+        assert!(!p.finished_thinking);
+        let p = parse_reasoning("x◁/think▷ 12", "◁/think▷");
+        assert_eq!(p.answer, "12");
+    }
+
+    #[test]
+    fn a_failed_request_under_parse_reasoning_keeps_its_failure() {
+        let keys = RecordKeys {
+            end_reasoning: Some("</think>".into()),
+            ..RecordKeys::default()
+        };
+        let failed = SampleOutcome {
+            status: Status::Timeout,
+            generation: None,
+            num_generated_tokens: None,
+            error: Some("slow".into()),
+            tir: None,
+            prefilled: false,
+            reasoning_content: None,
+        };
+        let input = json!({"problem": "p"});
+        let rec = build_record(input.as_object().unwrap(), &failed, None, &keys);
+        assert_eq!(rec["status"], "timeout");
+        assert_eq!(rec["generation"], Value::Null);
+        assert!(!rec.contains_key("_full_generation"));
+        let with_reasoning = SampleOutcome {
+            reasoning_content: Some("r".into()),
+            ..failed
+        };
+        assert_eq!(
+            SampleOutcome::from_json(&with_reasoning.to_json()).unwrap(),
+            with_reasoning
+        );
     }
 }

@@ -508,3 +508,69 @@ async fn dry_run_sends_and_writes_nothing() {
         .ends_with("P0<|im_end|>\n<|im_start|>assistant\n"));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// `++parse_reasoning=True`: problem 0's reasoning ends, problem 1's never does (the budget ran
+/// out inside `<think>`), problem 2 answers with the server's separate `reasoning_content`.
+#[tokio::test]
+async fn parse_reasoning_reads_the_answer_after_the_end_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = job(dir.path(), &["++parse_reasoning=True"], seeds("0"), 3);
+    let fake = Fake::new(|text, _req| {
+        let n: u64 = text
+            .rsplit('P')
+            .next()
+            .and_then(|t| t.split('<').next())
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(99);
+        let mut r = match n {
+            0 => resp(
+                "<think>2+2 is 4, not \\boxed{5}.</think>\n\nSo \\boxed{4}.\n",
+                20,
+                FinishReason::Stop,
+            ),
+            1 => resp("<think>Let me try \\boxed{7} and", 8, FinishReason::Length),
+            _ => resp("\\boxed{9}", 4, FinishReason::Stop),
+        };
+        if n == 2 {
+            r.reasoning_content = Some("thought apart".into());
+        }
+        Ok(r)
+    });
+    Generator::new(&job, &fake, &NoopReporter)
+        .run()
+        .await
+        .unwrap();
+    let recs = records(&dir.path().join("output-rs0.jsonl"));
+    assert_eq!(recs[0]["generation"], "So \\boxed{4}.");
+    assert_eq!(recs[0]["_generation_finished_thinking"], true);
+    assert_eq!(
+        recs[0]["_full_generation"],
+        "<think>2+2 is 4, not \\boxed{5}.</think>\n\nSo \\boxed{4}.\n"
+    );
+    assert_eq!(recs[0]["status"], "ok");
+    assert_eq!(recs[1]["generation"], "");
+    assert_eq!(recs[1]["_generation_finished_thinking"], false);
+    assert_eq!(
+        recs[1]["_full_generation"],
+        "<think>Let me try \\boxed{7} and"
+    );
+    assert_eq!(recs[1]["status"], "reasoning_unfinished");
+    // No end tag at all in problem 2's text: NeMo-Skills empties it too.
+    assert_eq!(recs[2]["generation"], "");
+    assert_eq!(recs[2]["reasoning_content"], "thought apart");
+    let keys: Vec<&str> = recs[0].keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "num_generated_tokens",
+            "generation",
+            "id",
+            "problem",
+            "expected_answer",
+            "_generation_finished_thinking",
+            "_full_generation",
+            "status",
+            "seed"
+        ]
+    );
+}

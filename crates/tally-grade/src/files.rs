@@ -137,6 +137,9 @@ struct RecordInput {
     status: Option<Status>,
     /// The verdict to keep, if any (never for a `grader_error` record: it is graded again).
     cached: Option<(bool, Value)>,
+    /// Written with `++parse_reasoning=True` and the reasoning never ended (NeMo-Skills'
+    /// `_generation_finished_thinking: false`): there is no answer section.
+    reasoning_unfinished: bool,
 }
 
 impl RecordInput {
@@ -170,11 +173,14 @@ impl RecordInput {
             )),
             _ => None,
         };
+        let reasoning_unfinished = status == Some(Status::ReasoningUnfinished)
+            || rec.get("_generation_finished_thinking") == Some(&Value::Bool(false));
         Ok(RecordInput {
             generation,
             gold,
             status,
             cached,
+            reasoning_unfinished,
         })
     }
 }
@@ -203,7 +209,7 @@ fn decide(
     opts: &FileGradeOptions,
 ) -> Result<Graded, GraderError> {
     let failed = input.status.is_some_and(Status::is_failure);
-    let mut unfinished_reasoning = false;
+    let mut unfinished_reasoning = input.reasoning_unfinished;
     let text = if opts.strip_think {
         match strip_think(&input.generation) {
             Ok(t) => t,
@@ -636,6 +642,43 @@ mod tests {
         grade_record(&mut rec, &Grader::default(), &opts).unwrap();
         assert_eq!(rec["status"], "reasoning_unfinished");
         assert_eq!(rec["is_correct"], false);
+    }
+
+    /// Records as `++parse_reasoning=True` writes them (NeMo-Skills' `parse_reasoning`): the
+    /// finished one is graded on the text after `</think>`; the unfinished one (generation
+    /// emptied, `_generation_finished_thinking: false`) has no answer and keeps its status.
+    #[test]
+    fn parsed_reasoning_records_are_graded_on_their_answer_part() {
+        let mut done = json!({"generation": "So \\boxed{4}.", "expected_answer": "4",
+            "_generation_finished_thinking": true,
+            "_full_generation": "<think>not \\boxed{5}</think>So \\boxed{4}.", "status": "ok"})
+        .as_object()
+        .unwrap()
+        .clone();
+        grade_record(&mut done, &Grader::default(), &FileGradeOptions::default()).unwrap();
+        assert_eq!(
+            (
+                &done["predicted_answer"],
+                &done["is_correct"],
+                &done["status"]
+            ),
+            (&json!("4"), &json!(true), &json!("ok"))
+        );
+        let mut open = json!({"generation": "", "expected_answer": "7",
+            "_generation_finished_thinking": false,
+            "_full_generation": "<think>try \\boxed{7}", "status": "reasoning_unfinished"})
+        .as_object()
+        .unwrap()
+        .clone();
+        grade_record(&mut open, &Grader::default(), &FileGradeOptions::default()).unwrap();
+        assert_eq!(
+            (
+                &open["predicted_answer"],
+                &open["is_correct"],
+                &open["status"]
+            ),
+            (&Value::Null, &json!(false), &json!("reasoning_unfinished"))
+        );
     }
 
     #[test]

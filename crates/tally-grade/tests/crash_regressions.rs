@@ -5,7 +5,7 @@
 
 use tally_grade::{
     canonical, extract_answer, extract_choice_letter, extract_fallback, grade_pair_extracting,
-    ExtractMode, ExtractStatus, Extraction, Grader, Limit, Outcome, Policy,
+    ExtractMode, ExtractStatus, Extraction, Grader, Limit, Outcome, Policy, Reason,
 };
 
 fn fallback(text: &str) -> Extraction {
@@ -168,7 +168,7 @@ fn many_unclosed_openers_are_linear() {
     let wrapped = format!("{}1{}", "\\(".repeat(15_000), "\\)".repeat(15_000));
     assert_eq!(
         Grader::default().equal(&wrapped, "1").outcome,
-        Outcome::Undecided(Limit::InputTooLong)
+        Outcome::Undecided(Reason::Budget(Limit::InputTooLong))
     );
     assert!(Grader::default()
         .equal("\\(\\(\\(1\\)\\)\\)", "1")
@@ -188,7 +188,7 @@ fn a_huge_binomial_is_over_budget() {
         Grader::default()
             .equal("\\binom{131000}{65500}", "\\binom{131000}{65499}")
             .outcome,
-        Outcome::Undecided(Limit::TooMuchWork)
+        Outcome::Undecided(Reason::Budget(Limit::TooMuchWork))
     );
     assert!(Grader::default().equal("\\binom{10}{3}", "120").is_equal());
     assert!(Grader::default()
@@ -207,7 +207,7 @@ fn a_long_product_of_decimals_is_over_budget() {
     let product = vec!["0.007"; 680].join("*");
     assert_eq!(
         Grader::default().equal(&product, "1").outcome,
-        Outcome::Undecided(Limit::TooMuchWork)
+        Outcome::Undecided(Reason::Budget(Limit::TooMuchWork))
     );
     // Short products are exact as before.
     let seed = Grader::builder().policy(Policy::NemoSkills).build();
@@ -247,7 +247,7 @@ fn a_product_with_a_huge_fraction_is_over_budget() {
         Grader::default()
             .equal("11.8136^{8136} \\cdot 9", "1")
             .outcome,
-        Outcome::Undecided(Limit::TooMuchWork)
+        Outcome::Undecided(Reason::Budget(Limit::TooMuchWork))
     );
     // Integers of that size still multiply (no gcd), and small fractions are exact.
     assert!(Grader::default()

@@ -37,6 +37,8 @@ pub enum MetricsError {
     },
     #[error("{path}: the last line is torn (an interrupted writer); finish or repair the run before summarizing")]
     TornFile { path: PathBuf },
+    #[error("{path}: no record carries a verdict (`is_correct`, `symbolic_correct` or `judgement`): grade it first (`tally grade`)")]
+    NoVerdict { path: PathBuf },
     #[error("unknown metric type `{0}` (supported: math)")]
     UnknownMetricType(String),
     #[error("polars: {0}")]

@@ -89,8 +89,11 @@ impl AnswerKey {
 pub struct Row {
     pub line: usize,
     pub predicted_answer: Field<AnswerKey>,
-    /// `is_correct` as a number (booleans sum as 0/1 in Python).
+    /// `is_correct` as a number (booleans sum as 0/1 in Python); after [`settle_verdicts`], newer
+    /// NeMo-Skills' `symbolic_correct` when that is the file's verdict.
     pub is_correct: Field<f64>,
+    /// `symbolic_correct` as written (newer NeMo-Skills grades during generation under this name).
+    pub symbolic_correct: Field<f64>,
     pub judgement: Field<String>,
     pub reward_model_score: Field<f64>,
     pub subset_for_metrics: Option<String>,
@@ -132,6 +135,8 @@ struct RawRow<'a> {
     predicted_answer: Field<Value>,
     #[serde(default)]
     is_correct: Field<Value>,
+    #[serde(default)]
+    symbolic_correct: Field<Value>,
     #[serde(default)]
     judgement: Field<Value>,
     #[serde(default)]
@@ -233,18 +238,18 @@ fn convert(raw: RawRow<'_>, path: &Path, line: usize) -> Result<Row, MetricsErro
         line,
         message,
     };
-    let is_correct = match raw.is_correct {
-        Field::Missing => Field::Missing,
-        Field::Null => Field::Null,
-        Field::Set(Value::Bool(b)) => Field::Set(if b { 1.0 } else { 0.0 }),
-        Field::Set(Value::Number(n)) => Field::Set(n.as_f64().unwrap_or(f64::NAN)),
-        Field::Set(other) => {
-            return Err(bad(format!(
-                "`is_correct` must be a boolean, found {}",
-                tally_core::record::kind(&other)
-            )))
-        }
+    let verdict = |name: &str, v: Field<Value>| match v {
+        Field::Missing => Ok(Field::Missing),
+        Field::Null => Ok(Field::Null),
+        Field::Set(Value::Bool(b)) => Ok(Field::Set(if b { 1.0 } else { 0.0 })),
+        Field::Set(Value::Number(n)) => Ok(Field::Set(n.as_f64().unwrap_or(f64::NAN))),
+        Field::Set(other) => Err(bad(format!(
+            "`{name}` must be a boolean, found {}",
+            tally_core::record::kind(&other)
+        ))),
     };
+    let is_correct = verdict("is_correct", raw.is_correct)?;
+    let symbolic_correct = verdict("symbolic_correct", raw.symbolic_correct)?;
     let judgement = match raw.judgement {
         Field::Missing => Field::Missing,
         Field::Null => Field::Null,
@@ -285,6 +290,7 @@ fn convert(raw: RawRow<'_>, path: &Path, line: usize) -> Result<Row, MetricsErro
             Field::Set(v) => Field::Set(AnswerKey::from_value(v)),
         },
         is_correct,
+        symbolic_correct,
         judgement,
         reward_model_score: raw.reward_model_score,
         subset_for_metrics: raw.subset_for_metrics.map(Cow::into_owned),
@@ -294,6 +300,57 @@ fn convert(raw: RawRow<'_>, path: &Path, line: usize) -> Result<Row, MetricsErro
         undecided: raw.grade_status.as_deref() == Some("undecided"),
         problem_key,
     })
+}
+
+/// Where a benchmark's verdicts come from.
+pub const IS_CORRECT: &str = "is_correct";
+pub const SYMBOLIC_CORRECT: &str = "symbolic_correct";
+pub const JUDGEMENT: &str = "judgement";
+
+/// Settles which field holds each file's verdicts and returns the fields used (in the order
+/// rule verdict, judge verdict). A file without `is_correct` whose records carry
+/// `symbolic_correct` (newer NeMo-Skills grades inside generation under that name) is read
+/// through it. When no file carries any verdict field although some record should have been
+/// graded, the error names the first such file: summarizing would print a table without
+/// accuracy. (A file missing verdicts that its siblings have is left to the per-record check,
+/// which names the line.)
+pub fn settle_verdicts(files: &mut [SampleFile]) -> Result<Vec<&'static str>, MetricsError> {
+    let mut used = Vec::new();
+    let mut ungraded = None;
+    for file in files.iter_mut() {
+        let any = |f: fn(&Row) -> bool| file.rows.iter().any(f);
+        let has_is = any(|r| r.is_correct.is_present());
+        let has_sym = any(|r| r.symbolic_correct.is_present());
+        let has_judge = any(|r| r.judgement.is_present());
+        let gradable = any(|r| !r.effective_status().is_failure());
+        let rule = match (has_is, has_sym) {
+            (true, _) => Some(IS_CORRECT),
+            (false, true) => {
+                for r in &mut file.rows {
+                    r.is_correct = r.symbolic_correct.clone();
+                }
+                Some(SYMBOLIC_CORRECT)
+            }
+            (false, false) => None,
+        };
+        if rule.is_none() && !has_judge && gradable && ungraded.is_none() {
+            ungraded = Some(file.path.clone());
+        }
+        for f in rule.into_iter().chain(has_judge.then_some(JUDGEMENT)) {
+            if !used.contains(&f) {
+                used.push(f);
+            }
+        }
+    }
+    if let (true, Some(path)) = (used.is_empty(), ungraded) {
+        return Err(MetricsError::NoVerdict { path });
+    }
+    used.sort_by_key(|f| {
+        [IS_CORRECT, SYMBOLIC_CORRECT, JUDGEMENT]
+            .iter()
+            .position(|x| x == f)
+    });
+    Ok(used)
 }
 
 /// Checks that files can be read in lock-step over the first `limit` problems: same number of
@@ -340,5 +397,163 @@ fn shorten(s: &str) -> String {
         format!("{}…", s.chars().take(60).collect::<String>())
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::MetricValue;
+    use crate::summarize::{summarize, SummarizeOptions, SummaryMode};
+
+    fn write(dir: &Path, name: &str, lines: &[&str]) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+        p
+    }
+
+    /// A newer NeMo-Skills file: verdicts only in `symbolic_correct`.
+    const NEWER: [&str; 4] = [
+        r#"{"problem": "p1", "predicted_answer": "3", "symbolic_correct": true}"#,
+        r#"{"problem": "p2", "predicted_answer": "5", "symbolic_correct": false}"#,
+        r#"{"problem": "p3", "predicted_answer": null, "symbolic_correct": false}"#,
+        r#"{"problem": "p4", "predicted_answer": "7", "symbolic_correct": true}"#,
+    ];
+
+    #[test]
+    fn symbolic_correct_is_the_verdict_when_is_correct_is_absent() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = write(tmp.path(), "output-rs0.jsonl", &NEWER);
+        let mut files = vec![read_file(&p).unwrap()];
+        assert_eq!(settle_verdicts(&mut files).unwrap(), [SYMBOLIC_CORRECT]);
+        let got: Vec<_> = files[0].rows.iter().map(|r| r.is_correct.clone()).collect();
+        assert_eq!(
+            got,
+            [
+                Field::Set(1.0),
+                Field::Set(0.0),
+                Field::Set(0.0),
+                Field::Set(1.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn is_correct_wins_when_a_file_has_both() {
+        let tmp = tempfile::tempdir().unwrap();
+        let p = write(
+            tmp.path(),
+            "output.jsonl",
+            &[
+                r#"{"predicted_answer": "3", "is_correct": false, "symbolic_correct": true, "judgement": "Judgement: Yes"}"#,
+            ],
+        );
+        let mut files = vec![read_file(&p).unwrap()];
+        assert_eq!(
+            settle_verdicts(&mut files).unwrap(),
+            [IS_CORRECT, JUDGEMENT]
+        );
+        assert_eq!(files[0].rows[0].is_correct, Field::Set(0.0));
+    }
+
+    #[test]
+    fn files_without_any_verdict_are_an_error_naming_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ungraded = |name: &str| {
+            write(
+                tmp.path(),
+                name,
+                &[r#"{"problem": "p1", "predicted_answer": "3"}"#],
+            )
+        };
+        let (a, b) = (ungraded("output-rs0.jsonl"), ungraded("output-rs1.jsonl"));
+        let mut files = vec![read_file(&a).unwrap(), read_file(&b).unwrap()];
+        let e = settle_verdicts(&mut files).unwrap_err();
+        assert!(matches!(&e, MetricsError::NoVerdict { path } if *path == a));
+        assert!(e.to_string().contains("output-rs0.jsonl"), "{e}");
+        // Beside a graded sibling, the per-record check names the line instead.
+        let graded = write(tmp.path(), "output-rs2.jsonl", &NEWER);
+        let mut files = vec![read_file(&graded).unwrap(), read_file(&b).unwrap()];
+        assert_eq!(settle_verdicts(&mut files).unwrap(), [SYMBOLIC_CORRECT]);
+        // Only failed samples: nothing to grade, so nothing is missing.
+        let failed = write(
+            tmp.path(),
+            "failed.jsonl",
+            &[r#"{"problem": "p1", "predicted_answer": null, "status": "request_error"}"#],
+        );
+        let mut files = vec![read_file(&failed).unwrap()];
+        assert_eq!(settle_verdicts(&mut files).unwrap(), Vec::<&str>::new());
+    }
+
+    /// Default mode over a newer file: 2 of 4 correct (hand count of NEWER), p3 unanswered.
+    #[test]
+    fn default_summary_of_a_newer_file_has_accuracy_and_says_where_it_came_from() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(tmp.path(), "eval-results/aime25/output-rs0.jsonl", &NEWER);
+        let s = summarize(
+            tmp.path(),
+            &SummarizeOptions::default(),
+            &tally_core::NoopReporter,
+        )
+        .unwrap();
+        assert!(s.skipped.is_empty(), "{:?}", s.skipped);
+        assert_eq!(s.verdict_fields["aime25"], [SYMBOLIC_CORRECT]);
+        let table = &s.tables.tables["aime25"];
+        let (_, first) = table.iter().next().unwrap();
+        let value = |m: &str| match first.get(m) {
+            Some(MetricValue::Float(f)) => *f,
+            other => panic!("{m}: {other:?}"),
+        };
+        assert!((value("symbolic_correct") - 50.0).abs() < 1e-9);
+        assert!((value("no_answer") - 25.0).abs() < 1e-9);
+        let text = crate::render::render(&s, crate::render::Format::Table);
+        assert!(
+            text.lines()
+                .nth(1)
+                .is_some_and(|l| l.contains("`symbolic_correct`") && l.contains("aime25")),
+            "{text}"
+        );
+        let json = crate::render::metrics_json(&s);
+        assert_eq!(
+            json["_tally"]["verdict_fields"]["aime25"],
+            serde_json::json!(["symbolic_correct"])
+        );
+
+        // Compat mode reads the same verdicts: NeMo-Skills' greedy table, 2/4 = 50%.
+        let c = summarize(
+            tmp.path(),
+            &SummarizeOptions {
+                mode: SummaryMode::NemoSkills,
+                ..SummarizeOptions::default()
+            },
+            &tally_core::NoopReporter,
+        )
+        .unwrap();
+        let t = &c.tables.tables["aime25"];
+        let (_, m) = t.iter().next().unwrap();
+        assert!(
+            matches!(m.get("symbolic_correct"), Some(MetricValue::Float(f)) if (*f - 50.0).abs() < 1e-9),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn an_ungraded_directory_is_skipped_with_the_file_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        write(
+            tmp.path(),
+            "eval-results/gsm8k/output-rs0.jsonl",
+            &[r#"{"problem": "p1", "predicted_answer": "3"}"#],
+        );
+        let s = summarize(
+            tmp.path(),
+            &SummarizeOptions::default(),
+            &tally_core::NoopReporter,
+        )
+        .unwrap();
+        assert!(s.tables.tables.is_empty());
+        assert_eq!(s.skipped.len(), 1);
+        assert!(s.skipped[0].error.to_string().contains("output-rs0.jsonl"));
     }
 }

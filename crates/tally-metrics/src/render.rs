@@ -77,7 +77,8 @@ pub fn metrics_json(summary: &Summary) -> Value {
     root.insert(
         "_tally".into(),
         json!({"mode": "default", "description": DEFAULT_MODE_BANNER, "status_counts": statuses,
-               "undecided": undecided, "excluded": excluded, "notes": notes}),
+               "undecided": undecided, "excluded": excluded, "notes": notes,
+               "verdict_fields": summary.verdict_fields}),
     );
     let Value::Object(tables) = base else {
         unreachable!()
@@ -207,9 +208,29 @@ fn printed_rows<'a>(
     t.iter().take(n).collect()
 }
 
+/// A header line when verdicts came from newer NeMo-Skills' `symbolic_correct`, so a reader
+/// knows which field the accuracy stands on.
+fn verdict_note(summary: &Summary) -> String {
+    let from_symbolic: Vec<&str> = summary
+        .verdict_fields
+        .iter()
+        .filter(|(_, f)| f.contains(&crate::load::SYMBOLIC_CORRECT))
+        .map(|(b, _)| b.as_str())
+        .collect();
+    if from_symbolic.is_empty() {
+        return String::new();
+    }
+    format!(
+        "note: verdicts read from `symbolic_correct` (newer NeMo-Skills) for {}\n",
+        from_symbolic.join(", ")
+    )
+}
+
 fn text(summary: &Summary) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{DEFAULT_MODE_BANNER}\n");
+    let _ = writeln!(out, "{DEFAULT_MODE_BANNER}");
+    out.push_str(&verdict_note(summary));
+    out.push('\n');
     for name in summary.tables.tables.keys() {
         let rows = printed_rows(summary, name);
         let Some((_, first)) = rows.first() else {

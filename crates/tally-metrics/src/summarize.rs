@@ -50,6 +50,9 @@ pub struct Summary {
     /// Default mode only: per benchmark, the details behind the tables (statuses, seeds, all k).
     pub details: IndexMap<String, DefaultBenchmark>,
     pub skipped: Vec<Skipped>,
+    /// Per benchmark, the record fields its verdicts were read from (`is_correct`, newer
+    /// NeMo-Skills' `symbolic_correct`, `judgement`).
+    pub verdict_fields: IndexMap<String, Vec<&'static str>>,
 }
 
 /// Summarizes a results directory.
@@ -70,13 +73,18 @@ pub fn summarize(
         tables: Tables::default(),
         details: IndexMap::new(),
         skipped: Vec::new(),
+        verdict_fields: IndexMap::new(),
     };
     reporter.start("summarize", Some(layout.benchmarks.len() as u64));
     for bench in &layout.benchmarks {
         let outcome = match options.mode {
             SummaryMode::NemoSkills => compat_benchmark(bench, options.max_samples, reporter)
-                .map(|tables| merge(&mut summary.tables, tables)),
-            SummaryMode::Tally => read_benchmark(bench).and_then(|(greedy, seeds)| {
+                .map(|(tables, fields)| {
+                    merge(&mut summary.tables, tables);
+                    summary.verdict_fields.insert(bench.name.clone(), fields);
+                }),
+            SummaryMode::Tally => read_benchmark(bench).and_then(|(greedy, seeds, fields)| {
+                summary.verdict_fields.insert(bench.name.clone(), fields);
                 let d = default_mode::summarize_benchmark(
                     &bench.name,
                     greedy.as_ref(),
@@ -111,12 +119,18 @@ fn merge(into: &mut Tables, from: Tables) {
     into.rows_to_print.extend(from.rows_to_print);
 }
 
-type GreedyAndSeeds = (Option<SampleFile>, Vec<SampleFile>);
+type GreedyAndSeeds = (Option<SampleFile>, Vec<SampleFile>, Vec<&'static str>);
 
 fn read_benchmark(bench: &BenchmarkFiles) -> Result<GreedyAndSeeds, MetricsError> {
-    let greedy = bench.greedy.as_deref().map(load::read_file).transpose()?;
-    let seeds = load::read_files(&bench.seeds)?;
-    Ok((greedy, seeds))
+    let mut greedy = bench.greedy.as_deref().map(load::read_file).transpose()?;
+    let mut seeds = load::read_files(&bench.seeds)?;
+    let mut fields = load::settle_verdicts(greedy.as_mut_slice())?;
+    for f in load::settle_verdicts(&mut seeds)? {
+        if !fields.contains(&f) {
+            fields.push(f);
+        }
+    }
+    Ok((greedy, seeds, fields))
 }
 
 /// The seed's per-benchmark block of `summarize_results`: greedy file first, then the seeds, each
@@ -125,8 +139,8 @@ fn compat_benchmark(
     bench: &BenchmarkFiles,
     max_samples: Option<usize>,
     reporter: &dyn Reporter,
-) -> Result<Tables, MetricsError> {
-    let (greedy, seeds) = read_benchmark(bench)?;
+) -> Result<(Tables, Vec<&'static str>), MetricsError> {
+    let (greedy, seeds, fields) = read_benchmark(bench)?;
     let (mut samples, mut failed) = (0usize, 0usize);
     for f in greedy.iter().chain(&seeds) {
         let n = max_samples.map_or(f.rows.len(), |m| m.min(f.rows.len()));
@@ -186,7 +200,7 @@ fn compat_benchmark(
             out.rows_to_print.insert(name, rows);
         }
     }
-    Ok(out)
+    Ok((out, fields))
 }
 
 /// Where `metrics.json` is written, shown as the seed shows it (`str(Path(dir) / 'metrics.json')`).

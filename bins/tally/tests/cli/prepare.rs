@@ -184,3 +184,101 @@ fn malformed_source_is_an_error_and_writes_nothing() {
         stderr(&unknown)
     );
 }
+
+/// The fixture slices of newer NeMo-Skills' benchmarks (upstream raw shapes, invented content)
+/// convert to the records its `prepare.py` files would write, byte for byte; each expectation
+/// in `fixtures/prepare/<name>/expected/` was derived by hand from those rules.
+#[test]
+fn newer_benchmarks_convert_from_their_upstream_formats() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/prepare");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let dir = entry.unwrap().path();
+        let bench = dir.file_name().unwrap().to_str().unwrap().to_string();
+        let out = run(tally()
+            .args(["prepare", &bench, "--split", "all", "--source"])
+            .arg(&dir)
+            .arg("--data_dir")
+            .arg(tmp.path()));
+        assert!(out.status.success(), "{bench}: {}", stderr(&out));
+        for want in std::fs::read_dir(dir.join("expected")).unwrap() {
+            let want = want.unwrap().path();
+            let got = tmp.path().join(&bench).join(want.file_name().unwrap());
+            assert_eq!(
+                String::from_utf8(std::fs::read(&got).unwrap()).unwrap(),
+                String::from_utf8(std::fs::read(&want).unwrap()).unwrap(),
+                "{bench}: {}",
+                want.display()
+            );
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 18, "every fixture split was checked");
+}
+
+/// Skipped records are counted: minerva's solution without a box, GSM-Plus' unknown category.
+#[test]
+fn newer_benchmarks_count_what_they_leave_out() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/prepare");
+    let tmp = tempfile::tempdir().unwrap();
+    for (bench, note) in [
+        ("minerva_math", "1 no expected answer"),
+        ("gsm-plus", "1 other category"),
+    ] {
+        let out = run(tally()
+            .args(["prepare", bench, "--source"])
+            .arg(fixtures.join(bench))
+            .arg("--data_dir")
+            .arg(tmp.path()));
+        assert!(out.status.success(), "{bench}: {}", stderr(&out));
+        assert!(stdout(&out).contains(note), "{bench}: {}", stdout(&out));
+    }
+    // MAWPS is four files: a single file is refused with the names it needs.
+    let out = run(tally()
+        .args(["prepare", "mawps", "--source"])
+        .arg(fixtures.join("mawps/addsub.jsonl"))
+        .arg("--data_dir")
+        .arg(tmp.path()));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("multiarith.jsonl"),
+        "{}",
+        stderr(&out)
+    );
+    // PutnamBench has no downloadable file: the error says how to make the local copy.
+    let out = run(tally()
+        .args(["prepare", "putnam-bench", "--data_dir"])
+        .arg(tmp.path()));
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("rewrite_solutions.py"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `--list` names every benchmark with its splits, source and defaults.
+#[test]
+fn prepare_list_shows_the_registry() {
+    let out = run(tally().args(["prepare", "--list"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1 + 7 + 16, "{text}");
+    let omni = lines.iter().find(|l| l.starts_with("omni-math\t")).unwrap();
+    assert!(
+        omni.contains("Omni-Math.jsonl") && omni.contains("judge=gpt-4.1"),
+        "{omni}"
+    );
+    let hendrycks = lines
+        .iter()
+        .find(|l| l.starts_with("hendrycks_math\t"))
+        .unwrap();
+    assert!(hendrycks.contains("\ttest,train\t"), "{hendrycks}");
+    let putnam = lines
+        .iter()
+        .find(|l| l.starts_with("putnam-bench\t"))
+        .unwrap();
+    assert!(putnam.contains("lean4/formal-proof"), "{putnam}");
+}
