@@ -154,8 +154,11 @@ pub(crate) fn text_key(s: &str) -> String {
 pub(crate) fn normalize_written(s: &str) -> String {
     if s.is_ascii()
         && !s.starts_with('\\')
-        && !(s.contains("for") || s.contains("For") || s.contains("where") || s.contains("Where"))
-        && !s.contains("\\overline")
+        && !(s.contains("for")
+            || s.contains("For")
+            || s.contains("where")
+            || s.contains("Where")
+            || s.contains("\\overline"))
     {
         return s.to_string();
     }
