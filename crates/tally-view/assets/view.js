@@ -35,7 +35,7 @@
   try {
     new PerformanceObserver(function (list) {
       list.getEntries().forEach(function (e) {
-        if (e.name === "first-contentful-paint") document.body.setAttribute("data-fcp-ms", e.startTime.toFixed(0));
+        if (e.name === "first-contentful-paint") document.documentElement.setAttribute("data-fcp-ms", e.startTime.toFixed(0));
       });
     }).observe({ type: "paint", buffered: true });
   } catch (e) {}

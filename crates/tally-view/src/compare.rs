@@ -525,3 +525,87 @@ pub fn html(c: &Comparison, a: &RunIndex, b: &RunIndex) -> String {
     out.push_str("</ul>");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mcnemar_exact_matches_hand_computation() {
+        // b = 1, c = 5: 2 · (C(6,0) + C(6,1)) / 2^6 = 2 · 7/64.
+        assert!((mcnemar_exact_p(1, 5) - 14.0 / 64.0).abs() < 1e-15);
+        assert!((mcnemar_exact_p(5, 1) - 14.0 / 64.0).abs() < 1e-15);
+        // b = 0, c = 3: 2 · 1/8.
+        assert!((mcnemar_exact_p(0, 3) - 0.25).abs() < 1e-15);
+        // Balanced: capped at 1. No discordant pair: 1.
+        assert_eq!(mcnemar_exact_p(4, 4), 1.0);
+        assert_eq!(mcnemar_exact_p(0, 0), 1.0);
+        // Large n stays finite: b = 0, c = 2000 is 2 · 2^-2000 → 0, not NaN.
+        assert_eq!(mcnemar_exact_p(0, 2000), 0.0);
+    }
+
+    /// Problem values in [0, 1] with a fixed pattern (no RNG shared with the bootstrap).
+    fn data(n: usize, m: usize) -> Vec<(Vec<f64>, Vec<f64>)> {
+        (0..n)
+            .map(|i| {
+                let a = (0..m)
+                    .map(|s| ((i * 7 + s * 3) % 5 < 2) as u8 as f64)
+                    .collect();
+                let b = (0..m)
+                    .map(|s| ((i * 3 + s * 5) % 7 < 4) as u8 as f64)
+                    .collect();
+                (a, b)
+            })
+            .collect()
+    }
+
+    fn plugin_var(v: &[f64]) -> f64 {
+        let m = mean(v);
+        v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64
+    }
+
+    /// Resampling problems only: Var* = S²/n with S² the plug-in variance of the per-problem
+    /// differences. Resampling seeds too adds (1/n²) Σ (σ²_A/m_A + σ²_B/m_B) per problem.
+    #[test]
+    fn bootstrap_variance_matches_the_closed_form() {
+        let pairs = data(40, 8);
+        let n = pairs.len() as f64;
+        let d: Vec<f64> = pairs.iter().map(|(a, b)| mean(a) - mean(b)).collect();
+        let between = plugin_var(&d) / n;
+        let within: f64 = pairs
+            .iter()
+            .map(|(a, b)| plugin_var(a) / a.len() as f64 + plugin_var(b) / b.len() as f64)
+            .sum::<f64>()
+            / (n * n);
+        for (resample_seeds, want) in [(false, between), (true, between + within)] {
+            let opts = CompareOptions {
+                resamples: 40_000,
+                seed: 3,
+                resample_seeds,
+            };
+            let got = bootstrap(&pairs, &opts).unwrap();
+            let var = got.sd * got.sd;
+            // 40,000 resamples: the variance estimate's relative SE is about sqrt(2/40000) ≈ 0.7%.
+            assert!(
+                (var / want - 1.0).abs() < 0.03,
+                "seeds {resample_seeds}: {var} vs {want}"
+            );
+            assert!((got.diff - mean(&d)).abs() < 1e-12);
+            assert!(got.low < got.diff && got.diff < got.high);
+        }
+        // Reproducible from its seed.
+        let o = CompareOptions::default();
+        assert_eq!(bootstrap(&pairs, &o), bootstrap(&pairs, &o));
+    }
+
+    #[test]
+    fn majority_splits_ties_and_ignores_unanswered() {
+        let v = |k: Option<&str>, c| (k.map(str::to_string), c);
+        assert_eq!(majority(&[v(Some("1"), true), v(Some("2"), false)]), 0.5);
+        assert_eq!(
+            majority(&[v(None, false), v(None, false), v(Some("1"), true)]),
+            1.0
+        );
+        assert_eq!(majority(&[v(None, false)]), 0.0);
+    }
+}

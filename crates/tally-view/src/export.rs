@@ -76,3 +76,53 @@ pub fn write_parquet(run: &RunIndex, out: &Path) -> Result<usize, ViewError> {
     ParquetWriter::new(file).finish(&mut df).map_err(err)?;
     Ok(df.height())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fixture run written to parquet and read back: one row per sample, hand-counted
+    /// statuses (fixtures/view/make_fixture.py).
+    #[test]
+    fn parquet_round_trip_of_the_fixture_run() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/view/run-a");
+        let run = RunIndex::open(&root).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("s.parquet");
+        assert_eq!(write_parquet(&run, &out).unwrap(), 30);
+        let df = ParquetReader::new(std::fs::File::open(&out).unwrap())
+            .finish()
+            .unwrap();
+        assert_eq!(df.height(), 30);
+        let status = df.column("status").unwrap().str().unwrap().clone();
+        let n = |s: &str| status.iter().filter(|x| *x == Some(s)).count();
+        assert_eq!(
+            (
+                n("ok"),
+                n("no_answer"),
+                n("truncated"),
+                n("request_error"),
+                n("grader_error")
+            ),
+            (26, 1, 1, 1, 1)
+        );
+        // Greedy rows have no seed; rs3 rows say 3.
+        let seed = df.column("seed").unwrap().u64().unwrap().clone();
+        assert_eq!(seed.null_count(), 6);
+        assert_eq!(seed.iter().filter(|s| *s == Some(3)).count(), 6);
+        let judge = df.column("judge_correct").unwrap().bool().unwrap().clone();
+        let sym = df
+            .column("symbolic_correct")
+            .unwrap()
+            .bool()
+            .unwrap()
+            .clone();
+        // The one sample whose judge says yes where the rule says no (p4, rs1).
+        let disagree = judge
+            .iter()
+            .zip(sym.iter())
+            .filter(|(j, s)| j.is_some() && s.is_some() && j != s)
+            .count();
+        assert_eq!(disagree, 1);
+    }
+}
