@@ -221,7 +221,7 @@ pub fn votes(b: &BenchIndex, i: usize) -> Vec<(String, usize, bool)> {
             }
         }
     }
-    v.sort_by(|a, c| c.1.cmp(&a.1));
+    v.sort_by_key(|x| std::cmp::Reverse(x.1));
     v
 }
 
