@@ -9,7 +9,7 @@ shared := env_var_or_default("TALLY_SHARED_DIR", justfile_directory() / ".." / "
 features := "--features tally/local"
 out := justfile_directory() / "demo-out"
 # Problems the demo evaluates (of the 64 in fixtures/demo/gsm8k); each gets 3 answers.
-demo_problems := env_var_or_default("DEMO_PROBLEMS", "20")
+demo_problems := env_var_or_default("DEMO_PROBLEMS", "10")
 
 # List the recipes.
 default:

