@@ -224,7 +224,8 @@ pub fn decode(format: BlockFormat, bytes: &[u8], rows: usize, cols: usize) -> Op
                     let (ql, qh) = (&ql[n * 64..], &qh[n * 32..]);
                     let q = &mut q[n * 128..];
                     for l in 0..32 {
-                        let v = |low: u8, shift: u32| ((low | ((qh[l] >> shift) & 3) << 4) as i8) - 32;
+                        let v =
+                            |low: u8, shift: u32| ((low | ((qh[l] >> shift) & 3) << 4) as i8) - 32;
                         q[l] = v(ql[l] & 0xf, 0);
                         q[l + 32] = v(ql[l + 32] & 0xf, 2);
                         q[l + 64] = v(ql[l] >> 4, 4);

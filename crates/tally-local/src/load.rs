@@ -144,8 +144,9 @@ pub fn load_weights(path: &Path, config: LlamaConfig) -> Result<LlamaModel, Loca
             let bytes = qt
                 .data()
                 .map_err(|e| load_err(format!("tensor {name}: {e}")))?;
-            return decode(format, &bytes, rows, cols)
-                .ok_or_else(|| load_err(format!("tensor {name}: {format:?} data of the wrong size")));
+            return decode(format, &bytes, rows, cols).ok_or_else(|| {
+                load_err(format!("tensor {name}: {format:?} data of the wrong size"))
+            });
         }
         Ok(QMatrix::from_f32(&vector(qt, name)?, cols))
     };

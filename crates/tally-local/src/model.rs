@@ -7,8 +7,8 @@
 //! per row against that row's own sequence only. No padding and no masks: a row simply attends to
 //! positions `0..=pos` of its own cache.
 
-use crate::pool::Pool;
 use crate::blocks::round_to_f16;
+use crate::pool::Pool;
 use crate::quant::{
     matmul_rows, quantize_activations, ActFormat, OutPtr, Q8Rows, QMatrix, BLOCK, SUPER_BLOCK,
 };
@@ -207,12 +207,13 @@ impl LlamaModel {
 
     /// Reads a GGUF model file (llama or qwen2).
     pub fn load(path: &std::path::Path) -> Result<LlamaModel, crate::LocalError> {
-        let meta = tally_prompt::GgufMetadata::read_file(path, &Default::default()).map_err(
-            |e| crate::LocalError::Load {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            },
-        )?;
+        let meta =
+            tally_prompt::GgufMetadata::read_file(path, &Default::default()).map_err(|e| {
+                crate::LocalError::Load {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                }
+            })?;
         let config = crate::load::config_from_gguf(&meta, path)?;
         crate::load::load_weights(path, config)
     }
@@ -227,7 +228,9 @@ impl LlamaModel {
         threads: usize,
     ) -> Result<(Vec<u32>, Vec<Vec<f32>>), crate::LocalError> {
         if prompt.is_empty() {
-            return Err(crate::LocalError::Options("an empty prompt has no logits".into()));
+            return Err(crate::LocalError::Options(
+                "an empty prompt has no logits".into(),
+            ));
         }
         let pool = Pool::new(threads).map_err(crate::LocalError::Options)?;
         let mut cache = KvCache::new(self.config.layers);

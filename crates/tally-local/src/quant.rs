@@ -170,7 +170,11 @@ pub fn quantize_activations(
         ActFormat::Q8_0 => quantize_blocks(row, scales, quants),
         ActFormat::Q8K => quantize_k(row, scales, quants),
     }
-    for ((s, d), q) in sums.iter_mut().zip(scales.iter_mut()).zip(quants.chunks_exact(BLOCK)) {
+    for ((s, d), q) in sums
+        .iter_mut()
+        .zip(scales.iter_mut())
+        .zip(quants.chunks_exact(BLOCK))
+    {
         *s = *d * q.iter().map(|&v| v as i32).sum::<i32>() as f32;
         if format == ActFormat::Q8_0 {
             // Q8_0/Q8_1 blocks store their scale and sum as f16 (Q8_K keeps f32): the
@@ -475,7 +479,10 @@ mod tests {
     fn offset_matrix(rows: usize, cols: usize, seed: u32) -> (QMatrix, Vec<f32>) {
         let noise = pseudo(rows * cols + rows * cols / 8, seed);
         let blocks = rows * cols / BLOCK;
-        let quants: Vec<i8> = noise[..rows * cols].iter().map(|v| (v * 15.0) as i8).collect();
+        let quants: Vec<i8> = noise[..rows * cols]
+            .iter()
+            .map(|v| (v * 15.0) as i8)
+            .collect();
         let half_scales: Vec<f32> = (0..2 * blocks).map(|i| 0.01 + noise[i] * 0.003).collect();
         let mins: Vec<f32> = (0..blocks).map(|i| noise[rows * cols + i] * 0.05).collect();
         let m = QMatrix {
@@ -505,12 +512,18 @@ mod tests {
                 for r in 0..rows {
                     let exact: f32 = (0..cols).map(|c| wf[r * cols + c] * af[t * cols + c]).sum();
                     let got = out[t * rows + r];
-                    assert!((got - exact).abs() < 0.02, "{format:?} {t},{r}: {got} vs {exact}");
+                    assert!(
+                        (got - exact).abs() < 0.02,
+                        "{format:?} {t},{r}: {got} vs {exact}"
+                    );
                 }
             }
         }
         // The Q8_0 matrix of the same values is close too.
-        let out = product(&QMatrix::from_f32(&wf, cols), &act(&af, cols, ActFormat::Q8_0));
+        let out = product(
+            &QMatrix::from_f32(&wf, cols),
+            &act(&af, cols, ActFormat::Q8_0),
+        );
         let exact: f32 = (0..cols).map(|c| wf[c] * af[c]).sum();
         assert!((out[0] - exact).abs() < 0.05);
     }

@@ -9,10 +9,18 @@ use candle_core::Device;
 use tally_local::blocks::{decode, BlockFormat};
 
 fn check(file: &str) {
-    let Some(home) = std::env::var_os("HOME") else { return };
-    let path = PathBuf::from(home).join(".cache/tally/llama-server/models").join(file);
+    let Some(home) = std::env::var_os("HOME") else {
+        return;
+    };
+    let path = PathBuf::from(home)
+        .join(".cache/tally/llama-server/models")
+        .join(file);
     if !path.is_file() {
-        assert!(std::env::var_os("CI").is_none(), "no model file {}", path.display());
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no model file {}",
+            path.display()
+        );
         eprintln!("skipped: no model file {}", path.display());
         return;
     }
@@ -41,12 +49,21 @@ fn check(file: &str) {
         let dims = qt.shape().dims().to_vec();
         let (rows, cols) = (dims[0], dims[1]);
         let m = decode(format, &qt.data().unwrap(), rows, cols).unwrap();
-        let want = qt.dequantize(&Device::Cpu).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let want = qt
+            .dequantize(&Device::Cpu)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
         let mut row = vec![0f32; cols];
         for r in (0..rows).step_by((rows / 64).max(1)) {
             m.dequantize_row(r, &mut row);
             for (c, (a, b)) in row.iter().zip(&want[r * cols..][..cols]).enumerate() {
-                assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{name} {format:?} [{r}, {c}]: {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= 1e-6 * b.abs().max(1.0),
+                    "{name} {format:?} [{r}, {c}]: {a} vs {b}"
+                );
             }
         }
         checked += 1;

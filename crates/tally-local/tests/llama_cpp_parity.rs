@@ -71,7 +71,17 @@ fn start_server(bin: &Path, model: &Path) -> Server {
     let child = Command::new(bin)
         .args(["-m".as_ref(), model.as_os_str()])
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["-t", "2", "-tb", "2", "--parallel", "1", "-c", "1024", "--no-webui"])
+        .args([
+            "-t",
+            "2",
+            "-tb",
+            "2",
+            "--parallel",
+            "1",
+            "-c",
+            "1024",
+            "--no-webui",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -195,12 +205,16 @@ fn compare(arch: &str, model_file: &str, prompt: &str) {
          {worst:.4} over candidates of probability >= 1 %, {worst_any:.4} over the top {TOP}"
     );
     assert_eq!(
-        ours, theirs,
+        ours,
+        theirs,
         "{arch}: greedy tokens differ from step {same}: ours {:?}, llama.cpp {:?}",
         &ours[same..],
         &theirs[same..]
     );
-    assert!(worst <= TOLERANCE, "{arch}: log-probabilities differ by {worst}");
+    assert!(
+        worst <= TOLERANCE,
+        "{arch}: log-probabilities differ by {worst}"
+    );
 }
 
 #[test]
