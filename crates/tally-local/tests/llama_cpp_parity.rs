@@ -20,7 +20,7 @@ use tally_local::{LlamaModel, Tokenizer};
 /// llama.cpp gives at least 1 % (rarer candidates differ more and are only reported). The
 /// products are the same integer dot products on the same quants with the same activation
 /// quantisation, yet the two differ by 0.02-0.09 on one-token prompts (where attention is the
-/// identity) and by up to 0.49 (llama) / 0.51 (qwen2) over 64 generated tokens (measured on
+/// identity) and by up to 0.49 (llama) / 0.34 (qwen2) over 64 generated tokens (measured on
 /// 2 cores, December 2026). Not traced yet; the likeliest remaining cause is llama.cpp's flash
 /// attention, which accumulates attention values in f16, where this crate accumulates in f32.
 /// A greedy choice between candidates closer than that could go either way; the prompts below
