@@ -123,7 +123,7 @@ fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
 /// Decodes a `rows × cols` matrix stored in `format`. `None` when the sizes do not fit.
 pub fn decode(format: BlockFormat, bytes: &[u8], rows: usize, cols: usize) -> Option<QMatrix> {
     let (per_block, block_bytes) = format.geometry();
-    if cols % per_block != 0 || bytes.len() != rows * cols / per_block * block_bytes {
+    if !cols.is_multiple_of(per_block) || bytes.len() != rows * cols / per_block * block_bytes {
         return None;
     }
     let n = rows * cols;

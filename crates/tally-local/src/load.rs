@@ -59,12 +59,15 @@ pub fn config_from_gguf(meta: &GgufMetadata, path: &Path) -> Result<LlamaConfig,
     };
     if config.heads == 0
         || config.kv_heads == 0
-        || config.dim % config.heads != 0
-        || config.heads % config.kv_heads != 0
+        || !config.dim.is_multiple_of(config.heads)
+        || !config.heads.is_multiple_of(config.kv_heads)
     {
         return Err(unsupported(format!("inconsistent head counts: {config:?}")));
     }
-    if config.dim % 32 != 0 || config.ffn % 32 != 0 || config.head_dim() % 2 != 0 {
+    if !config.dim.is_multiple_of(32)
+        || !config.ffn.is_multiple_of(32)
+        || !config.head_dim().is_multiple_of(2)
+    {
         return Err(unsupported(format!(
             "widths must be multiples of 32 (dim {}, ffn {})",
             config.dim, config.ffn
