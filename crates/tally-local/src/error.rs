@@ -9,7 +9,7 @@ pub enum LocalError {
     #[error("cannot read model file {path}: {message}")]
     Load { path: PathBuf, message: String },
 
-    #[error("model file {path} is not a supported llama model: {message}")]
+    #[error("model file {path} is not a supported llama or qwen2 model: {message}")]
     Unsupported { path: PathBuf, message: String },
 
     #[error("tokenizer: {0}")]

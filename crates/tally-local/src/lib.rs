@@ -1,4 +1,4 @@
-//! Tally's embedded model: a GGUF llama (SmolLM2 and other llama-architecture models) running on
+//! Tally's embedded model: a GGUF llama or qwen2 (SmolLM2, Qwen2.5, OpenMath-Nemotron) running on
 //! the CPU inside the process, behind the same [`Backend`](tally_backend::Backend) trait as the
 //! HTTP servers.
 //!
@@ -7,9 +7,11 @@
 //! candle (the `candle` feature). The forward pass, the tokenizer and the scheduler are this
 //! crate's own:
 //!
-//! - **Kernels** (`quant.rs`, `vecops.rs`): weights are held as Q8_0 and activations quantised
-//!   to Q8_0 before each product, so linear layers are integer dot products; AVX2 is chosen at
-//!   run time, so no `target-cpu` flag is needed and the same binary runs everywhere.
+//! - **Kernels** (`quant.rs`, `blocks.rs`, `vecops.rs`): weights keep the file's values (8-bit
+//!   quants in blocks of 32 with per-half scales and offsets, which hold ggml's 4/5/6/8-bit
+//!   formats exactly) and activations are quantised as llama.cpp quantises them for that format
+//!   (Q8_0/Q8_1 or Q8_K), so linear layers are llama.cpp's integer dot products; AVX2 is chosen
+//!   at run time, so no `target-cpu` flag is needed and the same binary runs everywhere.
 //! - **Batching** (`worker.rs`, `model.rs`): one model thread serves all requests. Each step runs
 //!   the next token of every decoding sequence plus a chunk of any prompt still being read
 //!   through one pass of every layer; each sequence keeps its own KV cache and positions
@@ -35,6 +37,7 @@
 //! ```
 
 mod backend;
+pub mod blocks;
 mod error;
 mod load;
 pub mod model;
@@ -47,5 +50,5 @@ mod worker;
 
 pub use backend::{LocalBackend, LocalOptions};
 pub use error::LocalError;
-pub use model::{LlamaConfig, LlamaModel};
+pub use model::{LlamaConfig, LlamaModel, RopeStyle};
 pub use tokenizer::Tokenizer;

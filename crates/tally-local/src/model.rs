@@ -1,4 +1,4 @@
-//! The llama forward pass over a ragged batch: rows from several sequences, each row a token at
+//! The llama/qwen2 forward pass over a ragged batch: rows from several sequences, each row a token at
 //! its own position, each sequence with its own KV cache.
 //!
 //! A step takes whatever rows the scheduler hands it — a chunk of one sequence's prompt and the
@@ -7,13 +7,27 @@
 //! per row against that row's own sequence only. No padding and no masks: a row simply attends to
 //! positions `0..=pos` of its own cache.
 
+use crate::blocks::round_to_f16;
 use crate::pool::Pool;
-use crate::quant::{matmul_rows, quantize_blocks, OutPtr, Q8Rows, BLOCK};
+use crate::quant::{
+    matmul_rows, quantize_activations, ActFormat, OutPtr, Q8Rows, QMatrix, BLOCK, SUPER_BLOCK,
+};
 use crate::vecops::{axpy, dot, rms_norm, softmax_in_place};
 
-/// The hyper-parameters of a llama-architecture model.
+/// How rotary embeddings pair a head's dimensions (llama.cpp's rope types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RopeStyle {
+    /// Adjacent pairs `(2i, 2i+1)`: llama conversions permute Q/K weights for it.
+    #[default]
+    Normal,
+    /// Pairs `(i, i + d/2)`: qwen2 and other models converted without the permutation.
+    Neox,
+}
+
+/// The hyper-parameters of a llama- or qwen2-architecture model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LlamaConfig {
+    pub rope_style: RopeStyle,
     pub vocab: usize,
     pub dim: usize,
     pub layers: usize,
@@ -37,23 +51,27 @@ impl LlamaConfig {
 
 pub struct LayerWeights {
     pub attn_norm: Vec<f32>,
-    pub wq: Q8Rows,
-    pub wk: Q8Rows,
-    pub wv: Q8Rows,
-    pub wo: Q8Rows,
+    pub wq: QMatrix,
+    pub wk: QMatrix,
+    pub wv: QMatrix,
+    /// Biases of the Q/K/V projections (qwen2 has them, llama not).
+    pub bq: Option<Vec<f32>>,
+    pub bk: Option<Vec<f32>>,
+    pub bv: Option<Vec<f32>>,
+    pub wo: QMatrix,
     pub ffn_norm: Vec<f32>,
-    pub w_gate: Q8Rows,
-    pub w_up: Q8Rows,
-    pub w_down: Q8Rows,
+    pub w_gate: QMatrix,
+    pub w_up: QMatrix,
+    pub w_down: QMatrix,
 }
 
 pub struct LlamaModel {
     pub config: LlamaConfig,
-    pub embed: Q8Rows,
+    pub embed: QMatrix,
     pub layers: Vec<LayerWeights>,
     pub out_norm: Vec<f32>,
     /// `None` when the output projection is tied to the embedding.
-    pub output: Option<Q8Rows>,
+    pub output: Option<QMatrix>,
 }
 
 /// One sequence's keys and values, per layer, `kv_dim` floats per position.
@@ -94,7 +112,7 @@ pub struct Row {
 }
 
 impl LlamaModel {
-    fn output_weights(&self) -> &Q8Rows {
+    fn output_weights(&self) -> &QMatrix {
         self.output.as_ref().unwrap_or(&self.embed)
     }
 
@@ -125,11 +143,11 @@ impl LlamaModel {
         let mut gate = vec![0f32; n * c.ffn];
         let mut up = vec![0f32; n * c.ffn];
         let mut ffn_act = Q8Rows::new(c.ffn);
-        let rope = RopeTable::new(rows, hd, c.rope_base);
+        let rope = RopeTable::new(rows, hd, c.rope_base, c.rope_style);
 
         for (l, lw) in self.layers.iter().enumerate() {
             norm_rows(&x, &lw.attn_norm, c.rms_eps, dim, &mut normed);
-            quantize_rows(&normed, dim, &mut act);
+            quantize_rows(&normed, dim, lw.wq.act, &mut act);
             matmuls(
                 [
                     (&lw.wq, OutPtr::new(&mut q)),
@@ -139,9 +157,17 @@ impl LlamaModel {
                 &act,
                 pool,
             );
+            add_bias(&mut q, lw.bq.as_deref());
+            add_bias(&mut k, lw.bk.as_deref());
+            add_bias(&mut v, lw.bv.as_deref());
             for i in 0..n {
                 rope.apply(i, &mut q[i * dim..][..dim], hd);
                 rope.apply(i, &mut k[i * kv_dim..][..kv_dim], hd);
+            }
+            // llama.cpp keeps keys and values in f16 and reads queries in f16 for Q·K;
+            // rounding the same way keeps attention scores equal to its.
+            for value in q.iter_mut().chain(k.iter_mut()).chain(v.iter_mut()) {
+                *value = round_to_f16(*value);
             }
             for (i, row) in rows.iter().enumerate() {
                 let cache = &mut caches[row.seq];
@@ -150,11 +176,11 @@ impl LlamaModel {
                 cache.v[l].extend_from_slice(&v[i * kv_dim..][..kv_dim]);
             }
             self.attention(rows, caches, l, &q, &mut attn, pool);
-            quantize_rows(&attn, dim, &mut act);
+            quantize_rows(&attn, dim, lw.wo.act, &mut act);
             matmul_add(&lw.wo, &act, &mut proj, &mut x, pool);
 
             norm_rows(&x, &lw.ffn_norm, c.rms_eps, dim, &mut normed);
-            quantize_rows(&normed, dim, &mut act);
+            quantize_rows(&normed, dim, lw.w_gate.act, &mut act);
             feed_forward(lw, &act, &mut gate, &mut up, &mut ffn_act, pool);
             matmul_add(&lw.w_down, &ffn_act, &mut proj, &mut x, pool);
         }
@@ -172,11 +198,61 @@ impl LlamaModel {
                 &mut last[j * dim..][..dim],
             );
         }
-        quantize_rows(&last, dim, &mut act);
         let out_w = self.output_weights();
+        quantize_rows(&last, dim, out_w.act, &mut act);
         let mut logits = vec![0f32; logits_of.len() * out_w.rows];
         matmul(out_w, &act, &mut logits, pool);
         logits
+    }
+
+    /// Reads a GGUF model file (llama or qwen2).
+    pub fn load(path: &std::path::Path) -> Result<LlamaModel, crate::LocalError> {
+        let meta =
+            tally_prompt::GgufMetadata::read_file(path, &Default::default()).map_err(|e| {
+                crate::LocalError::Load {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                }
+            })?;
+        let config = crate::load::config_from_gguf(&meta, path)?;
+        crate::load::load_weights(path, config)
+    }
+
+    /// Reads `prompt`, then decodes `steps` tokens greedily (the lowest id wins a tie), one
+    /// token per step; returns the tokens and the logits each was chosen from. For comparing
+    /// the forward pass with another implementation token by token.
+    pub fn greedy_trace(
+        &self,
+        prompt: &[u32],
+        steps: usize,
+        threads: usize,
+    ) -> Result<(Vec<u32>, Vec<Vec<f32>>), crate::LocalError> {
+        if prompt.is_empty() {
+            return Err(crate::LocalError::Options(
+                "an empty prompt has no logits".into(),
+            ));
+        }
+        let pool = Pool::new(threads).map_err(crate::LocalError::Options)?;
+        let mut cache = KvCache::new(self.config.layers);
+        let rows: Vec<Row> = prompt
+            .iter()
+            .enumerate()
+            .map(|(pos, &token)| Row { seq: 0, token, pos })
+            .collect();
+        let mut logits = self.forward(&rows, &mut [&mut cache], &[rows.len() - 1], &pool);
+        let (mut tokens, mut all) = (Vec::new(), Vec::new());
+        for _ in 0..steps {
+            let best = (0..logits.len()).fold(0, |b, i| if logits[i] > logits[b] { i } else { b });
+            tokens.push(best as u32);
+            all.push(std::mem::take(&mut logits));
+            let row = Row {
+                seq: 0,
+                token: best as u32,
+                pos: cache.len(),
+            };
+            logits = self.forward(&[row], &mut [&mut cache], &[0], &pool);
+        }
+        Ok((tokens, all))
     }
 
     fn attention(
@@ -227,8 +303,18 @@ fn norm_rows(x: &[f32], w: &[f32], eps: f32, dim: usize, out: &mut [f32]) {
     }
 }
 
-fn quantize_rows(x: &[f32], cols: usize, into: &mut Q8Rows) {
-    into.reset(cols);
+fn add_bias(x: &mut [f32], bias: Option<&[f32]>) {
+    if let Some(b) = bias {
+        for row in x.chunks_exact_mut(b.len()) {
+            for (v, b) in row.iter_mut().zip(b) {
+                *v += b;
+            }
+        }
+    }
+}
+
+fn quantize_rows(x: &[f32], cols: usize, format: ActFormat, into: &mut Q8Rows) {
+    into.reset(cols, format);
     for row in x.chunks_exact(cols) {
         into.push_row(row);
     }
@@ -241,8 +327,17 @@ fn chunk_rows(rows: usize, pool: &Pool) -> usize {
     rows.div_ceil(pool.threads() * 16).next_multiple_of(BLOCK)
 }
 
+/// As [`chunk_rows`], in whole activation blocks of `format` (256 values for Q8_K).
+fn chunk_cols(cols: usize, format: ActFormat, pool: &Pool) -> usize {
+    let unit = match format {
+        ActFormat::Q8_0 => BLOCK,
+        ActFormat::Q8K => SUPER_BLOCK,
+    };
+    cols.div_ceil(pool.threads() * 16).next_multiple_of(unit)
+}
+
 /// `out[t * w.rows + r] = w[r] · a[t]` for every `(w, out)` pair, all in one parallel region.
-fn matmuls<const N: usize>(products: [(&Q8Rows, OutPtr); N], a: &Q8Rows, pool: &Pool) {
+fn matmuls<const N: usize>(products: [(&QMatrix, OutPtr); N], a: &Q8Rows, pool: &Pool) {
     let chunks = products.map(|(w, _)| {
         let per = chunk_rows(w.rows, pool);
         (per, w.rows.div_ceil(per))
@@ -261,13 +356,13 @@ fn matmuls<const N: usize>(products: [(&Q8Rows, OutPtr); N], a: &Q8Rows, pool: &
 }
 
 /// `out[t * w.rows + r] = w[r] · a[t]`.
-fn matmul(w: &Q8Rows, a: &Q8Rows, out: &mut [f32], pool: &Pool) {
+fn matmul(w: &QMatrix, a: &Q8Rows, out: &mut [f32], pool: &Pool) {
     debug_assert_eq!(out.len(), w.rows * a.rows);
     matmuls([(w, OutPtr::new(out))], a, pool);
 }
 
 /// `x[t] += w · a[t]` (the residual connection), `scratch` holding the product on the way.
-fn matmul_add(w: &Q8Rows, a: &Q8Rows, scratch: &mut [f32], x: &mut [f32], pool: &Pool) {
+fn matmul_add(w: &QMatrix, a: &Q8Rows, scratch: &mut [f32], x: &mut [f32], pool: &Pool) {
     debug_assert_eq!(x.len(), w.rows * a.rows);
     let (p, xp) = (OutPtr::new(scratch), OutPtr::new(x));
     let per = chunk_rows(w.rows, pool);
@@ -297,13 +392,15 @@ fn feed_forward(
     pool: &Pool,
 ) {
     let ffn = lw.w_gate.rows;
-    ffn_act.set_rows(a.rows, ffn);
+    let format = lw.w_down.act;
+    ffn_act.set_rows(a.rows, ffn, format);
     let (gp, upp) = (OutPtr::new(gate), OutPtr::new(up));
-    let (sp, qp) = (
+    let (sp, qp, sump) = (
         OutPtr::new(&mut ffn_act.scales),
         OutPtr::new(&mut ffn_act.quants),
+        OutPtr::new(&mut ffn_act.sums),
     );
-    let per = chunk_rows(ffn, pool);
+    let per = chunk_cols(ffn, format, pool);
     pool.for_each(ffn.div_ceil(per), |ci| {
         let cols = ci * per..((ci + 1) * per).min(ffn);
         matmul_rows(&lw.w_gate, a, cols.clone(), gp);
@@ -311,34 +408,35 @@ fn feed_forward(
         for t in 0..a.rows {
             let at = t * ffn + cols.start;
             let len = cols.len();
-            // SAFETY: this chunk alone owns columns `cols` (whole 32-wide blocks, as `per` and
-            // `ffn` are multiples of 32) of every row of `gate`, `up` and `ffn_act`, whose
-            // sizes `set_rows` and the caller match to `a.rows * ffn`.
-            let (g, u, scales, quants) = unsafe {
+            // SAFETY: this chunk alone owns columns `cols` (whole activation blocks, as `per`
+            // and `ffn` are multiples of the block) of every row of `gate`, `up` and `ffn_act`,
+            // whose sizes `set_rows` and the caller match to `a.rows * ffn`.
+            let (g, u, scales, quants, sums) = unsafe {
                 (
                     gp.slice(at, len),
                     upp.slice(at, len),
                     sp.slice(at / BLOCK, len / BLOCK),
                     qp.slice(at, len),
+                    sump.slice(at / BLOCK, len / BLOCK),
                 )
             };
             for (g, u) in g.iter_mut().zip(u.iter()) {
                 *g = *g / (1.0 + (-*g).exp()) * u;
             }
-            quantize_blocks(g, scales, quants);
+            quantize_activations(format, g, scales, quants, sums);
         }
     });
 }
 
-/// Rotary position embedding in ggml's "normal" layout (adjacent pairs), which is what GGUF
-/// llama conversions expect: the converter permutes the Q/K weights for it.
+/// Rotary position embedding, in the pairing of the model's [`RopeStyle`].
 struct RopeTable {
     cos_sin: Vec<(f32, f32)>,
     pairs: usize,
+    style: RopeStyle,
 }
 
 impl RopeTable {
-    fn new(rows: &[Row], head_dim: usize, base: f32) -> RopeTable {
+    fn new(rows: &[Row], head_dim: usize, base: f32, style: RopeStyle) -> RopeTable {
         let pairs = head_dim / 2;
         // ggml computes theta_i = pos * base^(-2i/d) by repeated multiplication in f32.
         let theta_scale = base.powf(-2.0 / head_dim as f32);
@@ -350,16 +448,32 @@ impl RopeTable {
                 theta *= theta_scale;
             }
         }
-        RopeTable { cos_sin, pairs }
+        RopeTable {
+            cos_sin,
+            pairs,
+            style,
+        }
     }
 
     fn apply(&self, row: usize, x: &mut [f32], head_dim: usize) {
         let table = &self.cos_sin[row * self.pairs..][..self.pairs];
         for head in x.chunks_exact_mut(head_dim) {
-            for (pair, &(cos, sin)) in head.chunks_exact_mut(2).zip(table) {
-                let (a, b) = (pair[0], pair[1]);
-                pair[0] = a * cos - b * sin;
-                pair[1] = a * sin + b * cos;
+            match self.style {
+                RopeStyle::Normal => {
+                    for (pair, &(cos, sin)) in head.chunks_exact_mut(2).zip(table) {
+                        let (a, b) = (pair[0], pair[1]);
+                        pair[0] = a * cos - b * sin;
+                        pair[1] = a * sin + b * cos;
+                    }
+                }
+                RopeStyle::Neox => {
+                    let (first, second) = head.split_at_mut(self.pairs);
+                    for ((a, b), &(cos, sin)) in first.iter_mut().zip(second).zip(table) {
+                        let (x0, x1) = (*a, *b);
+                        *a = x0 * cos - x1 * sin;
+                        *b = x0 * sin + x1 * cos;
+                    }
+                }
             }
         }
     }

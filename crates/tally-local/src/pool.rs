@@ -198,7 +198,7 @@ fn wait_for_epoch(s: &Shared, index: usize, seen: usize) -> usize {
             return e;
         }
         spins = spins.wrapping_add(1);
-        if spins % 256 != 0 || since.elapsed() < SPIN {
+        if !spins.is_multiple_of(256) || since.elapsed() < SPIN {
             std::hint::spin_loop();
             continue;
         }

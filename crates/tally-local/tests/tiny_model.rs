@@ -2,8 +2,8 @@
 //! Checks what batching must never change, with numbers small enough to run in milliseconds.
 
 use tally_backend::{Backend, FinishReason, GenerationRequest, SamplingParams};
-use tally_local::model::{LayerWeights, LlamaConfig, LlamaModel};
-use tally_local::quant::Q8Rows;
+use tally_local::model::{LayerWeights, LlamaConfig, LlamaModel, RopeStyle};
+use tally_local::quant::QMatrix;
 use tally_local::tokenizer::gpt2_byte_alphabet;
 use tally_local::{LocalBackend, LocalOptions, Tokenizer};
 
@@ -19,8 +19,8 @@ impl Noise {
             })
             .collect()
     }
-    fn q8(&mut self, rows: usize, cols: usize) -> Q8Rows {
-        Q8Rows::from_f32(&self.vec(rows * cols, 0.2), cols)
+    fn q8(&mut self, rows: usize, cols: usize) -> QMatrix {
+        QMatrix::from_f32(&self.vec(rows * cols, 0.2), cols)
     }
 }
 
@@ -32,6 +32,7 @@ fn tiny_backend(options: LocalOptions) -> LocalBackend {
     vocab.push(("<|im_end|>".into(), 3));
     let tokenizer = Tokenizer::build(&vocab, &[], &[], None, false, vec![]).unwrap();
     let config = LlamaConfig {
+        rope_style: RopeStyle::Normal,
         vocab: vocab.len(),
         dim: 64,
         layers: 2,
@@ -49,6 +50,9 @@ fn tiny_backend(options: LocalOptions) -> LocalBackend {
             wq: n.q8(64, 64),
             wk: n.q8(32, 64),
             wv: n.q8(32, 64),
+            bq: None,
+            bk: None,
+            bv: None,
             wo: n.q8(64, 64),
             ffn_norm: vec![1.0; 64],
             w_gate: n.q8(96, 64),
@@ -57,7 +61,7 @@ fn tiny_backend(options: LocalOptions) -> LocalBackend {
         })
         .collect();
     let model = LlamaModel {
-        embed: Q8Rows::from_f32(&n.vec(config.vocab * 64, 0.1), 64),
+        embed: QMatrix::from_f32(&n.vec(config.vocab * 64, 0.1), 64),
         out_norm: vec![1.0; 64],
         output: None,
         layers,
