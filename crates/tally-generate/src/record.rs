@@ -427,6 +427,7 @@ mod tests {
             generation: "judgement".into(),
             status: "judge_status".into(),
             error: "judge_error".into(),
+            end_reasoning: None,
         };
         let rec = build_record(
             input.as_object().unwrap(),
