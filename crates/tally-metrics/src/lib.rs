@@ -32,6 +32,7 @@ pub mod load;
 pub mod plot;
 pub mod render;
 pub mod results;
+pub mod run_stats;
 pub mod stats;
 pub mod summarize;
 pub mod table_compat;
