@@ -57,6 +57,11 @@ pub struct Args {
     /// What `±` shows in default-mode tables (metrics.json always has all of them).
     #[arg(long, value_enum, default_value = "ci95")]
     spread: SpreadArg,
+    /// First move each greedy `output.jsonl` that sits beside seed files to
+    /// `<output_dir>/greedy/eval-results/<bench>/` (newer NeMo-Skills' layout: it refuses a
+    /// folder holding both).
+    #[arg(long = "split-greedy", alias = "split_greedy")]
+    split_greedy: bool,
     /// Also draw pass@k / majority@k / pass@1 against k (`.svg` or `.png`).
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -112,6 +117,16 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         },
     };
     let reporter = TerminalReporter::new();
+    if args.split_greedy {
+        use tally_metrics::greedy_layout;
+        let layout =
+            tally_metrics::layout::detect(&args.results_dir, options.benchmarks.as_deref())?;
+        let moves = greedy_layout::plan_split(&layout)?;
+        greedy_layout::apply(&moves)?;
+        for m in &moves {
+            eprintln!("moved {} -> {}", m.from.display(), m.to.display());
+        }
+    }
     let summary = tally_metrics::summarize(&args.results_dir, &options, &reporter)?;
     let given = args.results_dir.to_string_lossy().into_owned();
     if summary.layout.benchmarks.is_empty() {

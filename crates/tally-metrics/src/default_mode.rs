@@ -295,6 +295,79 @@ pub fn summarize_benchmark(
     Ok(out)
 }
 
+/// Adds the `genselect@k` row (k: the most candidates a choice was made among) to every table
+/// of `out`: the mean correctness of the chosen solutions, over problems and GenSelect seeds,
+/// with the same intervals and statistics across runs as `pass@1[avg-of-N]`. Printed after the
+/// benchmark's printed rows. The files' problems must be the benchmark's, line for line.
+pub fn add_genselect_rows(
+    out: &mut DefaultBenchmark,
+    files: &[SampleFile],
+    max_samples: Option<usize>,
+) -> Result<(), MetricsError> {
+    let (problems, cols) = problems_of(files, max_samples)?;
+    let k = files
+        .iter()
+        .flat_map(|f| f.rows.iter().filter_map(|r| r.num_solutions))
+        .max()
+        .unwrap_or(0);
+    let mode = format!("genselect@{k}");
+    let subset_of: Vec<Option<&String>> = files[0]
+        .rows
+        .iter()
+        .take(problems.len())
+        .map(|r| r.subset_for_metrics.as_ref())
+        .collect();
+    let has_subsets = out.details.len() > 1;
+    let table_names: Vec<String> = out.details.keys().cloned().collect();
+    // With subsets the first table is `<bench>-all`, the others `<bench>-<subset>`.
+    let base = table_names
+        .first()
+        .and_then(|t| t.strip_suffix("-all"))
+        .unwrap_or_default()
+        .to_string();
+    for table in table_names {
+        let detail = out.details.get_mut(&table).expect("listed above");
+        if detail.num_problems != problems.len() && !has_subsets {
+            return Err(MetricsError::LineCountMismatch {
+                path: files[0].path.clone(),
+                found: problems.len(),
+                reference: files[0].path.clone(),
+                expected: detail.num_problems,
+            });
+        }
+        let wanted: Vec<usize> = (0..problems.len())
+            .filter(|&i| {
+                !has_subsets
+                    || table == format!("{base}-all")
+                    || subset_of[i].is_some_and(|s| table == format!("{base}-{s}"))
+            })
+            .collect();
+        let sel: Vec<&ProblemSamples> = wanted.iter().map(|&i| &problems[i]).collect();
+        let mut modes = IndexMap::new();
+        sampled_metrics(&sel, cols, files.len(), &mut modes);
+        let Some(avg) = modes.shift_remove(&format!("pass@1[avg-of-{}]", files.len())) else {
+            continue;
+        };
+        let mut m = ModeMetrics::new();
+        m.insert("num_entries".into(), MetricValue::Int(sel.len() as u64));
+        for (metric, e) in &avg {
+            let v = if e.over_problems.is_empty() {
+                MetricValue::NoData
+            } else {
+                MetricValue::Float(e.value() * 100.0)
+            };
+            m.insert(metric.clone(), v);
+        }
+        detail.modes.insert(mode.clone(), avg);
+        let printed = out.tables.rows_to_print.get(&table).copied().unwrap_or(0);
+        if let Some(t) = out.tables.tables.get_mut(&table) {
+            t.shift_insert(printed.min(t.len()), mode.clone(), m);
+            out.tables.rows_to_print.insert(table.clone(), printed + 1);
+        }
+    }
+    Ok(())
+}
+
 /// The samples of `problems` over `files`, and those left out of the estimates per failure
 /// status (in [`Status::ALL`] order).
 fn excluded_samples(files: &[&SampleFile], problems: &[usize]) -> (u64, IndexMap<String, u64>) {

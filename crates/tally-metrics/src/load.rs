@@ -109,6 +109,8 @@ pub struct Row {
     pub problem_key: Option<String>,
     /// Token counts and generation times, where the record carries them.
     pub usage: Usage,
+    /// `num_solutions` of a GenSelect record: how many candidates the choice was made among.
+    pub num_solutions: Option<u64>,
 }
 
 /// What a sample cost: `num_generated_tokens`, newer NeMo-Skills' `num_reasoning_tokens` /
@@ -180,6 +182,8 @@ struct RawRow<'a> {
     generation_start_time: Option<f64>,
     #[serde(default)]
     generation_end_time: Option<f64>,
+    #[serde(default)]
+    num_solutions: Option<u64>,
 }
 
 /// The rows of one sample file.
@@ -329,6 +333,7 @@ fn convert(raw: RawRow<'_>, path: &Path, line: usize) -> Result<Row, MetricsErro
             start_time: raw.generation_start_time,
             end_time: raw.generation_end_time,
         },
+        num_solutions: raw.num_solutions,
     })
 }
 

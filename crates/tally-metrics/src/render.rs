@@ -366,6 +366,20 @@ fn verdict_note(summary: &Summary) -> String {
     )
 }
 
+/// The columns of a printed table: every row's metrics in order of first appearance (a
+/// `genselect@k` row may lack a column its benchmark's rows have, e.g. `avg_tokens`).
+fn columns_of<'a>(rows: &[(&'a String, &'a crate::results::ModeMetrics)]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for (_, m) in rows {
+        for k in m.keys() {
+            if !out.contains(&k.as_str()) {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
 fn text(summary: &Summary, spread: Spread) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", banner(spread));
@@ -373,11 +387,12 @@ fn text(summary: &Summary, spread: Spread) -> String {
     out.push('\n');
     for name in summary.tables.tables.keys() {
         let rows = printed_rows(summary, name);
-        let Some((_, first)) = rows.first() else {
+        if rows.is_empty() {
             continue;
-        };
+        }
+        let columns = columns_of(&rows);
         let headers: Vec<&str> = std::iter::once("evaluation_mode")
-            .chain(first.keys().map(String::as_str))
+            .chain(columns.iter().copied())
             .collect();
         let cell = Cell {
             summary,
@@ -388,7 +403,10 @@ fn text(summary: &Summary, spread: Spread) -> String {
             .iter()
             .map(|(mode, metrics)| {
                 std::iter::once(mode.to_string())
-                    .chain(metrics.iter().map(|(k, v)| cell.show(mode, k, *v)))
+                    .chain(columns.iter().map(|k| match metrics.get(*k) {
+                        Some(v) => cell.show(mode, k, *v),
+                        None => String::new(),
+                    }))
                     .collect()
             })
             .collect();
@@ -476,12 +494,13 @@ fn markdown(summary: &Summary, spread: Spread) -> String {
     }
     for name in summary.tables.tables.keys() {
         let rows = printed_rows(summary, name);
-        let Some((_, first)) = rows.first() else {
+        if rows.is_empty() {
             continue;
-        };
+        }
         let _ = writeln!(out, "### {}\n", title(summary, name));
+        let columns = columns_of(&rows);
         let headers: Vec<&str> = std::iter::once("evaluation_mode")
-            .chain(first.keys().map(String::as_str))
+            .chain(columns.iter().copied())
             .collect();
         let _ = writeln!(out, "| {} |", headers.join(" | "));
         let _ = writeln!(
@@ -496,7 +515,10 @@ fn markdown(summary: &Summary, spread: Spread) -> String {
         };
         for (mode, metrics) in rows {
             let cells: Vec<String> = std::iter::once(format!("`{mode}`"))
-                .chain(metrics.iter().map(|(k, v)| cell.show(mode, k, *v)))
+                .chain(columns.iter().map(|k| match metrics.get(*k) {
+                    Some(v) => cell.show(mode, k, *v),
+                    None => String::new(),
+                }))
                 .collect();
             let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
