@@ -271,6 +271,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     } else {
         let skip: Vec<&str> = all_failed.iter().map(|d| d.name.as_str()).collect();
         summarize(&args, &skip)?;
+        crate::cmd_report::after_eval(&args.output_dir);
     }
     for d in &all_failed {
         let counts: Vec<String> = d.failed.iter().map(|(s, n)| format!("{s} {n}")).collect();

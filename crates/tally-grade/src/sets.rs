@@ -134,7 +134,7 @@ fn split_top<'s>(s: &'s str, seps: &[&str]) -> Vec<&'s str> {
             _ => {}
         }
         if depth == 0 {
-            if let Some(sep) = seps.iter().find(|p| s[i..].starts_with(**p)) {
+            if let Some(sep) = seps.iter().find(|p| b[i..].starts_with(p.as_bytes())) {
                 out.push(&s[start..i]);
                 i += sep.len();
                 start = i;

@@ -267,3 +267,12 @@ fn a_multibyte_space_before_a_name_between_boxes() {
         assert_eq!(answer(&t).as_deref(), Some("1, 2"), "{t:?}");
     }
 }
+
+/// A set separator searched for at every byte offset sliced inside an en dash (found by the
+/// fuzzer in a GSM8K answer with `–`).
+#[test]
+fn a_multibyte_character_before_a_separator_does_not_panic() {
+    let text = "Martha is 24 \u{2013} 4 = <<24-4=20>>20 years old.\nJeff is 20 + 10 = <<20+10=30>>30 years old.\nA: 30";
+    compare(text, "30");
+    compare("x \u{2013} 1, 2 \u{222a} 3", "\\{1, 2\\}");
+}

@@ -17,3 +17,4 @@ mod summarize_errors;
 mod summarize_stats;
 mod tir;
 mod torture;
+mod view;
