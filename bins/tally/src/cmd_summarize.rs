@@ -25,6 +25,16 @@ pub enum FormatArg {
     Json,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SpreadArg {
+    /// 95% confidence interval over problems, every row.
+    Ci95,
+    /// Standard deviation across runs (newer NeMo-Skills' `±`), pass@1[avg-of-N] rows.
+    StdDev,
+    /// Standard error across runs, pass@1[avg-of-N] rows.
+    StdErr,
+}
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Directory with the results: `<dir>/eval-results/<bench>/`, `<dir>/<bench>/`, or one benchmark's files.
@@ -44,6 +54,14 @@ pub struct Args {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value = "table")]
     format: FormatArg,
+    /// What `±` shows in default-mode tables (metrics.json always has all of them).
+    #[arg(long, value_enum, default_value = "ci95")]
+    spread: SpreadArg,
+    /// First move each greedy `output.jsonl` that sits beside seed files to
+    /// `<output_dir>/greedy/eval-results/<bench>/` (newer NeMo-Skills' layout: it refuses a
+    /// folder holding both).
+    #[arg(long = "split-greedy", alias = "split_greedy")]
+    split_greedy: bool,
     /// Also draw pass@k / majority@k / pass@1 against k (`.svg` or `.png`).
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -99,6 +117,16 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         },
     };
     let reporter = TerminalReporter::new();
+    if args.split_greedy {
+        use tally_metrics::greedy_layout;
+        let layout =
+            tally_metrics::layout::detect(&args.results_dir, options.benchmarks.as_deref())?;
+        let moves = greedy_layout::plan_split(&layout)?;
+        greedy_layout::apply(&moves)?;
+        for m in &moves {
+            eprintln!("moved {} -> {}", m.from.display(), m.to.display());
+        }
+    }
     let summary = tally_metrics::summarize(&args.results_dir, &options, &reporter)?;
     let given = args.results_dir.to_string_lossy().into_owned();
     if summary.layout.benchmarks.is_empty() {
@@ -116,12 +144,17 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         FormatArg::Csv => Format::Csv,
         FormatArg::Json => Format::Json,
     };
-    print!("{}", render::render(&summary, format));
+    let spread = match args.spread {
+        SpreadArg::Ci95 => render::Spread::Ci95,
+        SpreadArg::StdDev => render::Spread::StdDev,
+        SpreadArg::StdErr => render::Spread::StdErr,
+    };
+    print!("{}", render::render_with(&summary, format, spread));
 
     let json_path = tally_metrics::metrics_json_path(&summary.layout);
     let shown = tally_metrics::metrics_json_display(&given, &summary.layout);
     // json.dump writes no trailing newline.
-    let json = tally_core::pyjson::to_string_indent2(&render::metrics_json(&summary));
+    let json = tally_core::pyjson::to_string_indent2(&render::metrics_json_with(&summary, spread));
     match tally_core::atomic::atomic_write_bytes(&json_path, json.as_bytes()) {
         Ok(()) => {
             if format == Format::Table {

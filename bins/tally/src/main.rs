@@ -5,6 +5,7 @@ mod cmd_convert;
 mod cmd_eval;
 mod cmd_export;
 mod cmd_generate;
+mod cmd_genselect;
 mod cmd_grade;
 mod cmd_judge;
 mod cmd_prepare;
@@ -49,6 +50,9 @@ enum Command {
     Grade(cmd_grade::Args),
     /// Judge graded samples with an LLM (`ns generate --generation_type=math_judge`).
     Judge(cmd_judge::Args),
+    /// GenSelect: a model picks the best of each problem's seed solutions (newer NeMo-Skills'
+    /// offline GenSelect); writes `<bench>/genselect/output-rs<seed>.jsonl`.
+    Genselect(cmd_genselect::Args),
     /// Run the isolated code-execution service (NeMo-Skills' `/execute`, plus sessions).
     Sandbox(cmd_sandbox::Args),
     /// Host a model server (vLLM, SGLang, trtllm-serve, llama.cpp) until Ctrl-C.
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => cmd_generate::run(args),
         Command::Eval(args) => cmd_eval::run(*args),
         Command::Judge(args) => cmd_judge::run(args),
+        Command::Genselect(args) => cmd_genselect::run(args),
         Command::Sandbox(args) => cmd_sandbox::run(args),
         Command::SummarizeResults(args) => cmd_summarize::run(args),
         Command::StartServer(args) => cmd_start_server::run(args),

@@ -25,6 +25,7 @@ use crate::error::MetricsError;
 use crate::frame;
 use crate::load::{self, Field, Row, SampleFile};
 use crate::results::{MetricValue, ModeMetrics, Table, Tables};
+use crate::run_stats::{self, RunStatistics};
 use crate::stats::{self, mean_ci95, Interval, SplitMix64};
 
 /// Draws per (problem, k) for the Monte-Carlo majority@k with 1 < k < N.
@@ -37,8 +38,10 @@ const EXACT_SUBSETS: usize = 256;
 pub struct Estimate {
     /// 95% interval over problems.
     pub over_problems: Interval,
-    /// 95% interval across seeds (`pass@1` only).
+    /// 95% interval of the per-seed averages (`pass@1[avg-of-N]` score columns, N > 1).
     pub across_seeds: Option<Interval>,
+    /// NeMo-Skills' statistics across runs (`pass@1[avg-of-N]` score columns, N > 1).
+    pub across_runs: Option<RunStatistics>,
 }
 
 impl Estimate {
@@ -61,6 +64,21 @@ pub struct TableDetail {
     pub num_samples: u64,
     /// Of those, the ones left out of every estimate, per failure status (request_error, …).
     pub excluded: IndexMap<String, u64>,
+    /// NeMo-Skills' `reasoning_tokens` and `answer_tokens` statistics across runs of the
+    /// `pass@1[avg-of-N]` row, when samples carry token counts.
+    pub token_statistics: IndexMap<String, RunStatistics>,
+    /// Token counts and generation time of the greedy row.
+    pub greedy_usage: ModeUsage,
+    /// Token counts and generation time of the sampled rows.
+    pub sampled_usage: ModeUsage,
+}
+
+/// NeMo-Skills' per-row `avg_tokens` (mean generated tokens per sample, averaged per problem,
+/// truncated to an integer) and `gen_seconds` (last end − first start), where records carry them.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ModeUsage {
+    pub avg_tokens: Option<u64>,
+    pub gen_seconds: Option<u64>,
 }
 
 impl TableDetail {
@@ -98,12 +116,31 @@ struct ProblemSamples {
     group: Vec<u32>,
     unparseable: Vec<f64>,
     failed: usize,
+    /// Per file, in file order: the score columns (symbolic, judge, both, any) of a valid
+    /// sample, `None` for a failed one — the runs of the statistics across runs.
+    by_file: Vec<Option<[f64; 4]>>,
+    /// Per file: (reasoning, answer) tokens of a valid sample that carries counts.
+    tokens_by_file: Vec<Option<(f64, f64)>>,
+    /// `num_generated_tokens` of the valid samples that carry it.
+    generated_tokens: Vec<f64>,
+    /// Earliest start and latest end of the samples that carry generation times.
+    times: Option<(f64, f64)>,
 }
+
+/// The four score columns, in [`ProblemSamples::by_file`] order.
+const SCORE_COLUMNS: [&str; 4] = [
+    "symbolic_correct",
+    "judge_correct",
+    "both_correct",
+    "any_correct",
+];
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Columns {
     sympy: bool,
     judge: bool,
+    /// Some sample carries token counts.
+    tokens: bool,
 }
 
 pub fn summarize_benchmark(
@@ -173,12 +210,7 @@ pub fn summarize_benchmark(
     for (s, idx) in subsets {
         groups.push((format!("{name}-{s}"), s, idx));
     }
-    let seed_acc = match seeds.is_empty() {
-        true => None,
-        false => Some(frame::per_seed_correct(seeds, n_problems)?),
-    };
-
-    for (table_name, seed_key, problems) in groups {
+    for (table_name, _, problems) in groups {
         let (num_samples, excluded) = excluded_samples(&all_files, &problems);
         let mut detail = TableDetail {
             num_problems: problems.len(),
@@ -192,18 +224,16 @@ pub fn summarize_benchmark(
             detail
                 .modes
                 .insert("greedy".into(), greedy_metrics(&sel, *cols));
+            detail.greedy_usage = usage_of(&sel);
         }
         if let Some((sp, cols)) = &seed_problems {
             let sel: Vec<&ProblemSamples> = problems.iter().map(|&i| &sp[i]).collect();
             detail.problems_with_failed_samples = sel.iter().filter(|p| p.failed > 0).count();
-            let per_seed = seed_acc.as_ref().and_then(|acc| acc.get(&seed_key));
-            sampled_metrics(
-                &sel,
-                *cols,
-                seeds.len(),
-                per_seed.map(Vec::as_slice),
-                &mut detail.modes,
-            );
+            sampled_metrics(&sel, *cols, seeds.len(), &mut detail.modes);
+            detail.sampled_usage = usage_of(&sel);
+            if cols.tokens {
+                detail.token_statistics = token_statistics(&sel);
+            }
         }
         // The printed table: greedy, then the k = N rows.
         let n = seeds.len();
@@ -226,6 +256,17 @@ pub fn summarize_benchmark(
                 "num_entries".into(),
                 MetricValue::Int(detail.num_problems as u64),
             );
+            let usage = if mode == "greedy" {
+                detail.greedy_usage
+            } else {
+                detail.sampled_usage
+            };
+            if let Some(t) = usage.avg_tokens {
+                m.insert("avg_tokens".into(), MetricValue::Int(t));
+            }
+            if let Some(t) = usage.gen_seconds {
+                m.insert("gen_seconds".into(), MetricValue::Int(t));
+            }
             for (k, e) in metrics {
                 let v = if e.over_problems.is_empty() {
                     // No valid sample behind it: no number.
@@ -252,6 +293,79 @@ pub fn summarize_benchmark(
         out.details.insert(table_name, detail);
     }
     Ok(out)
+}
+
+/// Adds the `genselect@k` row (k: the most candidates a choice was made among) to every table
+/// of `out`: the mean correctness of the chosen solutions, over problems and GenSelect seeds,
+/// with the same intervals and statistics across runs as `pass@1[avg-of-N]`. Printed after the
+/// benchmark's printed rows. The files' problems must be the benchmark's, line for line.
+pub fn add_genselect_rows(
+    out: &mut DefaultBenchmark,
+    files: &[SampleFile],
+    max_samples: Option<usize>,
+) -> Result<(), MetricsError> {
+    let (problems, cols) = problems_of(files, max_samples)?;
+    let k = files
+        .iter()
+        .flat_map(|f| f.rows.iter().filter_map(|r| r.num_solutions))
+        .max()
+        .unwrap_or(0);
+    let mode = format!("genselect@{k}");
+    let subset_of: Vec<Option<&String>> = files[0]
+        .rows
+        .iter()
+        .take(problems.len())
+        .map(|r| r.subset_for_metrics.as_ref())
+        .collect();
+    let has_subsets = out.details.len() > 1;
+    let table_names: Vec<String> = out.details.keys().cloned().collect();
+    // With subsets the first table is `<bench>-all`, the others `<bench>-<subset>`.
+    let base = table_names
+        .first()
+        .and_then(|t| t.strip_suffix("-all"))
+        .unwrap_or_default()
+        .to_string();
+    for table in table_names {
+        let detail = out.details.get_mut(&table).expect("listed above");
+        if detail.num_problems != problems.len() && !has_subsets {
+            return Err(MetricsError::LineCountMismatch {
+                path: files[0].path.clone(),
+                found: problems.len(),
+                reference: files[0].path.clone(),
+                expected: detail.num_problems,
+            });
+        }
+        let wanted: Vec<usize> = (0..problems.len())
+            .filter(|&i| {
+                !has_subsets
+                    || table == format!("{base}-all")
+                    || subset_of[i].is_some_and(|s| table == format!("{base}-{s}"))
+            })
+            .collect();
+        let sel: Vec<&ProblemSamples> = wanted.iter().map(|&i| &problems[i]).collect();
+        let mut modes = IndexMap::new();
+        sampled_metrics(&sel, cols, files.len(), &mut modes);
+        let Some(avg) = modes.shift_remove(&format!("pass@1[avg-of-{}]", files.len())) else {
+            continue;
+        };
+        let mut m = ModeMetrics::new();
+        m.insert("num_entries".into(), MetricValue::Int(sel.len() as u64));
+        for (metric, e) in &avg {
+            let v = if e.over_problems.is_empty() {
+                MetricValue::NoData
+            } else {
+                MetricValue::Float(e.value() * 100.0)
+            };
+            m.insert(metric.clone(), v);
+        }
+        detail.modes.insert(mode.clone(), avg);
+        let printed = out.tables.rows_to_print.get(&table).copied().unwrap_or(0);
+        if let Some(t) = out.tables.tables.get_mut(&table) {
+            t.shift_insert(printed.min(t.len()), mode.clone(), m);
+            out.tables.rows_to_print.insert(table.clone(), printed + 1);
+        }
+    }
+    Ok(())
 }
 
 /// The samples of `problems` over `files`, and those left out of the estimates per failure
@@ -291,6 +405,14 @@ fn problems_of(
         judge: files
             .iter()
             .any(|f| rows_of(f, n).any(|r| r.judgement.is_present())),
+        tokens: files.iter().any(|f| {
+            rows_of(f, n).any(|r| {
+                let u = &r.usage;
+                u.generated_tokens.is_some()
+                    || u.reasoning_tokens.is_some()
+                    || u.answer_tokens.is_some()
+            })
+        }),
     };
     // Every valid sample must carry the columns the benchmark has: a missing verdict is an
     // ungraded sample, and counting it as wrong would be a wrong number.
@@ -322,12 +444,29 @@ fn problems_of(
             // downstream (group ids, the Monte-Carlo draws) depends on the order of the files.
             let mut samples: Vec<(Option<String>, [u8; 5])> = Vec::with_capacity(files.len());
             let mut failed = 0;
+            let mut by_file = Vec::with_capacity(files.len());
+            let mut tokens_by_file = Vec::with_capacity(files.len());
+            let mut generated_tokens = Vec::new();
+            let mut times: Option<(f64, f64)> = None;
             for f in files {
                 let r: &Row = &f.rows[i];
+                let u = &r.usage;
+                if let (Some(start), Some(end)) = (u.start_time, u.end_time) {
+                    let (lo, hi) = times.unwrap_or((start, end));
+                    times = Some((lo.min(start), hi.max(end)));
+                }
                 if r.effective_status().is_failure() {
                     failed += 1;
+                    by_file.push(None);
+                    tokens_by_file.push(None);
                     continue;
                 }
+                tokens_by_file.push(run_stats::reasoning_and_answer_tokens(
+                    u.generated_tokens,
+                    u.reasoning_tokens,
+                    u.answer_tokens,
+                ));
+                generated_tokens.extend(u.generated_tokens);
                 let s = r.is_correct.get().is_some_and(|v| *v > 0.5);
                 let verdict = r
                     .judgement
@@ -335,6 +474,7 @@ fn problems_of(
                     .map(|j| parse_verdict(j, ParseMode::Default));
                 let j = verdict == Some(Verdict::Yes);
                 let unparseable = verdict == Some(Verdict::Unparseable);
+                by_file.push(Some([s, j, s && j, s || j].map(|b| b as u8 as f64)));
                 let key = r.answer().map(|a| match &r.answer_canonical {
                     Some(c) => c.clone(),
                     None => a.text().trim().to_string(),
@@ -353,6 +493,10 @@ fn problems_of(
             samples.sort();
             let mut p = ProblemSamples {
                 failed,
+                by_file,
+                tokens_by_file,
+                generated_tokens,
+                times,
                 ..ProblemSamples::default()
             };
             let mut group_ids: HashMap<&str, u32> = HashMap::new();
@@ -425,6 +569,7 @@ fn greedy_metrics(problems: &[&ProblemSamples], cols: Columns) -> IndexMap<Strin
             Estimate {
                 over_problems: mean_ci95(&per_problem),
                 across_seeds: None,
+                across_runs: None,
             },
         );
     }
@@ -451,7 +596,6 @@ fn sampled_metrics(
     problems: &[&ProblemSamples],
     cols: Columns,
     n_seeds: usize,
-    per_seed_correct: Option<&[f64]>,
     modes: &mut IndexMap<String, IndexMap<String, Estimate>>,
 ) {
     // Problems with no valid sample at all cannot be estimated; they are reported as failed.
@@ -464,6 +608,7 @@ fn sampled_metrics(
     let estimate = |per_problem: Vec<f64>| Estimate {
         over_problems: mean_ci95(&per_problem),
         across_seeds: None,
+        across_runs: None,
     };
 
     // pass@1[avg-of-N]: mean over samples per problem.
@@ -480,15 +625,20 @@ fn sampled_metrics(
             })
             .collect();
         let mut e = estimate(per_problem);
-        if *metric == "symbolic_correct" {
-            if let Some(per_seed) = per_seed_correct {
-                if per_seed.len() > 1 {
-                    // A seed with no valid graded sample has no accuracy (NaN): left out, so
-                    // the interval's `n` says how many seeds stand behind it.
-                    let valid: Vec<f64> =
-                        per_seed.iter().copied().filter(|v| !v.is_nan()).collect();
-                    e.across_seeds = Some(mean_ci95(&valid));
-                }
+        if let Some(col) = SCORE_COLUMNS.iter().position(|c| c == metric) {
+            if n_seeds > 1 {
+                let runs: Vec<Vec<Option<f64>>> = problems
+                    .iter()
+                    .map(|p| p.by_file.iter().map(|v| v.map(|s| s[col])).collect())
+                    .collect();
+                // A seed with no valid graded sample has no average: left out, so the
+                // interval's `n` says how many seeds stand behind it.
+                let per_seed: Vec<f64> = run_stats::run_averages(&runs)
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                e.across_seeds = Some(mean_ci95(&per_seed));
+                e.across_runs = run_stats::run_statistics(&runs);
             }
         }
         avg.insert(metric.to_string(), e);
@@ -543,6 +693,47 @@ fn sampled_metrics(
     for (k, maj, pass) in by_k {
         modes.insert(format!("majority@{k}"), maj);
         modes.insert(format!("pass@{k}"), pass);
+    }
+}
+
+/// NeMo-Skills' `reasoning_tokens` / `answer_tokens` statistics across runs, over the samples
+/// that carry token counts.
+fn token_statistics(problems: &[&ProblemSamples]) -> IndexMap<String, RunStatistics> {
+    let mut out = IndexMap::new();
+    for (name, pick) in [
+        (
+            "reasoning_tokens",
+            (|t: (f64, f64)| t.0) as fn((f64, f64)) -> f64,
+        ),
+        ("answer_tokens", |t: (f64, f64)| t.1),
+    ] {
+        let runs: Vec<Vec<Option<f64>>> = problems
+            .iter()
+            .map(|p| p.tokens_by_file.iter().map(|t| t.map(pick)).collect())
+            .collect();
+        if let Some(s) = run_stats::run_statistics(&runs) {
+            out.insert(name.to_string(), s);
+        }
+    }
+    out
+}
+
+/// `avg_tokens` and `gen_seconds` of a row over `problems`.
+fn usage_of(problems: &[&ProblemSamples]) -> ModeUsage {
+    let per_problem: Vec<f64> = problems
+        .iter()
+        .filter(|p| !p.generated_tokens.is_empty())
+        .map(|p| p.generated_tokens.iter().sum::<f64>() / p.generated_tokens.len() as f64)
+        .collect();
+    let avg_tokens = (!per_problem.is_empty())
+        .then(|| (per_problem.iter().sum::<f64>() / per_problem.len() as f64) as u64);
+    let span = problems
+        .iter()
+        .filter_map(|p| p.times)
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
+    ModeUsage {
+        avg_tokens,
+        gen_seconds: span.map(|(start, end)| (end - start).max(0.0) as u64),
     }
 }
 

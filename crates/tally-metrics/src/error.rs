@@ -39,6 +39,8 @@ pub enum MetricsError {
     TornFile { path: PathBuf },
     #[error("{path}: no record carries a verdict (`is_correct`, `symbolic_correct` or `judgement`): grade it first (`tally grade`)")]
     NoVerdict { path: PathBuf },
+    #[error("{path}: {message}")]
+    Layout { path: PathBuf, message: String },
     #[error("unknown metric type `{0}` (supported: math)")]
     UnknownMetricType(String),
     #[error("polars: {0}")]

@@ -14,6 +14,9 @@ pub struct BenchmarkFiles {
     pub greedy: Option<PathBuf>,
     /// `output-rs*.jsonl` in seed order (rs0, rs1, …, rs10); see [`seed_sort_key`].
     pub seeds: Vec<PathBuf>,
+    /// `genselect/output-rs*.jsonl` (`tally genselect`), in seed order: the default summary's
+    /// `genselect@k` row. NeMo-Skills does not look into a benchmark's subfolders.
+    pub genselect: Vec<PathBuf>,
 }
 
 /// The resolved layout: where `metrics.json` goes and the benchmarks found.
@@ -129,11 +132,27 @@ fn files_of(name: &str, dir: &Path) -> Result<BenchmarkFiles, MetricsError> {
         .filter(|n| n.starts_with("output-rs") && n.ends_with(".jsonl"))
         .collect();
     seeds.sort_by_key(|n| seed_sort_key(n));
+    let genselect_dir = dir.join("genselect");
+    let mut genselect: Vec<String> = if genselect_dir.is_dir() {
+        list_files(&genselect_dir)?
+            .into_iter()
+            .filter(|n| {
+                n.starts_with("output-rs") && n.ends_with(".jsonl") && !n.contains("_chunk_")
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    genselect.sort_by_key(|n| seed_sort_key(n));
     Ok(BenchmarkFiles {
         name: name.to_string(),
         dir: dir.to_path_buf(),
         greedy,
         seeds: seeds.into_iter().map(|n| dir.join(n)).collect(),
+        genselect: genselect
+            .into_iter()
+            .map(|n| genselect_dir.join(n))
+            .collect(),
     })
 }
 

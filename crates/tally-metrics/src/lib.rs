@@ -10,7 +10,10 @@
 //! - [`SummaryMode::NemoSkills`] reproduces the seed version of NeMo-Skills byte for byte, quirks
 //!   included ([`compat`]); files are read in seed order so results are deterministic.
 //! - [`SummaryMode::Tally`] (default) computes unbiased estimates with 95% intervals, counts
-//!   statuses and never counts a failed request as a wrong answer ([`default_mode`]).
+//!   statuses and never counts a failed request as a wrong answer ([`default_mode`]); it adds
+//!   newer NeMo-Skills' statistics across runs and token statistics ([`run_stats`],
+//!   docs/statistics.md), reads greedy from newer NeMo-Skills' layout ([`greedy_layout`]) and
+//!   adds a `genselect@k` row where `tally genselect` wrote `<bench>/genselect/`.
 //!
 //! [`render`] turns a [`Summary`] into text, markdown, CSV or the JSON of `metrics.json`;
 //! [`plot`] draws pass@k / majority@k / pass@1 against k as SVG or PNG.
@@ -27,11 +30,13 @@ pub mod compat;
 pub mod default_mode;
 mod error;
 mod frame;
+pub mod greedy_layout;
 pub mod layout;
 pub mod load;
 pub mod plot;
 pub mod render;
 pub mod results;
+pub mod run_stats;
 pub mod stats;
 pub mod summarize;
 pub mod table_compat;

@@ -107,6 +107,21 @@ pub struct Row {
     pub undecided: bool,
     /// `id`, `problem_id` or the problem text, to check that files are aligned.
     pub problem_key: Option<String>,
+    /// Token counts and generation times, where the record carries them.
+    pub usage: Usage,
+    /// `num_solutions` of a GenSelect record: how many candidates the choice was made among.
+    pub num_solutions: Option<u64>,
+}
+
+/// What a sample cost: `num_generated_tokens`, newer NeMo-Skills' `num_reasoning_tokens` /
+/// `num_answer_tokens`, and `generation_start_time` / `generation_end_time` (seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Usage {
+    pub generated_tokens: Option<f64>,
+    pub reasoning_tokens: Option<f64>,
+    pub answer_tokens: Option<f64>,
+    pub start_time: Option<f64>,
+    pub end_time: Option<f64>,
 }
 
 impl Row {
@@ -157,6 +172,18 @@ struct RawRow<'a> {
     problem_id: Option<Value>,
     #[serde(default, borrow)]
     problem: Option<Cow<'a, str>>,
+    #[serde(default)]
+    num_generated_tokens: Option<f64>,
+    #[serde(default)]
+    num_reasoning_tokens: Option<f64>,
+    #[serde(default)]
+    num_answer_tokens: Option<f64>,
+    #[serde(default)]
+    generation_start_time: Option<f64>,
+    #[serde(default)]
+    generation_end_time: Option<f64>,
+    #[serde(default)]
+    num_solutions: Option<u64>,
 }
 
 /// The rows of one sample file.
@@ -299,6 +326,14 @@ fn convert(raw: RawRow<'_>, path: &Path, line: usize) -> Result<Row, MetricsErro
         answer_canonical: raw.answer_canonical.map(Cow::into_owned),
         undecided: raw.grade_status.as_deref() == Some("undecided"),
         problem_key,
+        usage: Usage {
+            generated_tokens: raw.num_generated_tokens,
+            reasoning_tokens: raw.num_reasoning_tokens,
+            answer_tokens: raw.num_answer_tokens,
+            start_time: raw.generation_start_time,
+            end_time: raw.generation_end_time,
+        },
+        num_solutions: raw.num_solutions,
     })
 }
 

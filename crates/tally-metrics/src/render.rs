@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 
 use crate::default_mode::{Estimate, TableDetail};
 use crate::results::{MetricValue, NO_DATA};
+use crate::run_stats::RunStatistics;
 use crate::stats::Interval;
 use crate::summarize::{Summary, SummaryMode};
 use crate::table_compat::{self, py_center};
@@ -35,28 +36,112 @@ impl std::str::FromStr for Format {
     }
 }
 
-/// The first line of every default-mode output, so nobody mistakes these numbers for the seed's.
+/// What the `±` of a default-mode table shows (`summarize-results --spread`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Spread {
+    /// Half-width of the 95% confidence interval over problems, on every row.
+    #[default]
+    Ci95,
+    /// NeMo-Skills' `std_dev_across_runs`, on the `pass@1[avg-of-N]` row (what newer
+    /// NeMo-Skills prints after `±`).
+    StdDev,
+    /// NeMo-Skills' `std_err_across_runs`, on the `pass@1[avg-of-N]` row.
+    StdErr,
+}
+
+impl Spread {
+    pub fn name(self) -> &'static str {
+        match self {
+            Spread::Ci95 => "ci95",
+            Spread::StdDev => "std-dev",
+            Spread::StdErr => "std-err",
+        }
+    }
+
+    /// The words that say what `±` means, for banners.
+    pub fn legend(self) -> &'static str {
+        match self {
+            Spread::Ci95 => "± = 95% CI over problems",
+            Spread::StdDev => "± = std-dev across runs (NeMo-Skills' std_dev_across_runs, pass@1[avg-of-N] rows only)",
+            Spread::StdErr => "± = std-err across runs (std_dev_across_runs / √runs, pass@1[avg-of-N] rows only)",
+        }
+    }
+
+    /// The `±` of one cell, in percentage points, if the row has one.
+    fn of(self, e: &Estimate) -> Option<f64> {
+        match self {
+            Spread::Ci95 => e
+                .over_problems
+                .has_width()
+                .then(|| e.over_problems.half_width() * 100.0),
+            Spread::StdDev => e
+                .across_runs
+                .map(|r| r.std_dev_across_runs * 100.0)
+                .filter(|v| v.is_finite()),
+            Spread::StdErr => e
+                .across_runs
+                .map(|r| r.std_err_across_runs * 100.0)
+                .filter(|v| v.is_finite()),
+        }
+    }
+}
+
+impl std::str::FromStr for Spread {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "ci95" => Ok(Spread::Ci95),
+            "std-dev" | "std_dev" => Ok(Spread::StdDev),
+            "std-err" | "std_err" => Ok(Spread::StdErr),
+            other => Err(format!("unknown spread `{other}` (ci95, std-dev, std-err)")),
+        }
+    }
+}
+
+/// The first line of every default-mode output with the default spread, so nobody mistakes
+/// these numbers for the seed's.
 pub const DEFAULT_MODE_BANNER: &str = "tally summary (default mode): unbiased pass@k, majority ties split evenly, real no_answer, failed samples excluded, ± = 95% CI over problems. For NeMo-Skills' numbers use --compat nemo-skills.";
 
+/// The first line of default-mode output, saying what `±` shows.
+pub fn banner(spread: Spread) -> String {
+    format!(
+        "tally summary (default mode): unbiased pass@k, majority ties split evenly, real no_answer, failed samples excluded, {}. For NeMo-Skills' numbers use --compat nemo-skills.",
+        spread.legend()
+    )
+}
+
+/// [`render_with`] with the default spread (95% intervals).
 pub fn render(summary: &Summary, format: Format) -> String {
+    render_with(summary, format, Spread::default())
+}
+
+/// The summary in `format`; in default mode, `spread` chooses what `±` shows.
+pub fn render_with(summary: &Summary, format: Format, spread: Spread) -> String {
     match (summary.mode, format) {
         (SummaryMode::NemoSkills, Format::Table) => table_compat::render(&summary.tables),
         (_, Format::Json) => {
-            let mut s = tally_core::pyjson::to_string_indent2(&metrics_json(summary));
+            let mut s = tally_core::pyjson::to_string_indent2(&metrics_json_with(summary, spread));
             s.push('\n');
             s
         }
         (_, Format::Csv) => csv(summary),
-        (_, Format::Markdown) => markdown(summary),
-        (SummaryMode::Tally, Format::Table) => text(summary),
+        (_, Format::Markdown) => markdown(summary, spread),
+        (SummaryMode::Tally, Format::Table) => text(summary, spread),
     }
 }
 
 /// What `metrics.json` holds: the seed's shape (`table → mode → metric`) in compat mode; in
 /// default mode the same shape with `<metric>_ci95` intervals, plus a `_tally` entry with the
 /// mode, statuses, the samples each table left out (per status) and notes. A rate or interval
-/// with no data behind it is `null`.
+/// with no data behind it is `null`. The `pass@1[avg-of-N]` rows (N > 1) also carry newer
+/// NeMo-Skills' `<score>_statistics` and `reasoning_tokens_statistics` /
+/// `answer_tokens_statistics` objects, in its units (fractions, tokens).
 pub fn metrics_json(summary: &Summary) -> Value {
+    metrics_json_with(summary, Spread::default())
+}
+
+/// [`metrics_json`], its description saying what `±` showed.
+pub fn metrics_json_with(summary: &Summary, spread: Spread) -> Value {
     let base = summary.tables.to_json();
     if summary.mode == SummaryMode::NemoSkills {
         return base;
@@ -76,7 +161,8 @@ pub fn metrics_json(summary: &Summary) -> Value {
     }
     root.insert(
         "_tally".into(),
-        json!({"mode": "default", "description": DEFAULT_MODE_BANNER, "status_counts": statuses,
+        json!({"mode": "default", "description": banner(spread), "spread": spread.name(),
+               "status_counts": statuses,
                "undecided": undecided, "excluded": excluded, "notes": notes,
                "verdict_fields": summary.verdict_fields}),
     );
@@ -99,12 +185,32 @@ pub fn metrics_json(summary: &Summary) -> Value {
                     if let Some(s) = &e.across_seeds {
                         m.insert(format!("{metric}_ci95_across_seeds"), interval_json(s));
                     }
+                    if let Some(r) = &e.across_runs {
+                        m.insert(format!("{metric}_statistics"), statistics_json(r));
+                    }
+                }
+                if *mode == format!("pass@1[avg-of-{}]", detail.num_seeds) {
+                    for (name, r) in &detail.token_statistics {
+                        m.insert(format!("{name}_statistics"), statistics_json(r));
+                    }
                 }
             }
         }
         root.insert(table, Value::Object(modes));
     }
     Value::Object(root)
+}
+
+/// NeMo-Skills' `<score>_statistics` object (its keys, its order, its units); a number that
+/// does not exist (e.g. no problem with two samples) is `null`.
+fn statistics_json(r: &RunStatistics) -> Value {
+    let num = |v: f64| serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number);
+    let mut m = Map::new();
+    m.insert("avg".into(), num(r.avg));
+    m.insert("std_dev_across_runs".into(), num(r.std_dev_across_runs));
+    m.insert("avg_sample_std_dev".into(), num(r.avg_sample_std_dev));
+    m.insert("std_err_across_runs".into(), num(r.std_err_across_runs));
+    Value::Object(m)
 }
 
 /// `[low, high]` in percent, or `null` where fewer than two units (problems, seeds) stand
@@ -141,18 +247,26 @@ fn title(summary: &Summary, table: &str) -> String {
 
 /// The `pass@1 across N seeds` line: the mean of the per-seed accuracies and its interval, over
 /// the seeds that have a valid graded sample.
-fn across_seeds_line(seeds: &Interval, num_seeds: usize) -> String {
+/// A score column other than `symbolic_correct` is named after the seeds; NeMo-Skills'
+/// statistics across runs follow the interval, in percentage points.
+fn across_seeds_line(metric: &str, e: &Estimate, num_seeds: usize) -> Option<String> {
+    let seeds = e.across_seeds?;
     let missing = num_seeds - seeds.n.min(num_seeds);
+    let label = if metric == "symbolic_correct" {
+        String::new()
+    } else {
+        format!(" ({metric})")
+    };
     let over = if missing == 0 {
-        format!("{num_seeds} seeds")
+        format!("{num_seeds} seeds{label}")
     } else {
         format!(
-            "{} of {num_seeds} seeds ({missing} without a valid sample)",
+            "{} of {num_seeds} seeds{label} ({missing} without a valid sample)",
             seeds.n
         )
     };
-    if seeds.is_empty() {
-        format!("pass@1 across {num_seeds} seeds: {NO_DATA} (no seed has a valid sample)")
+    let mut line = if seeds.is_empty() {
+        format!("pass@1 across {num_seeds} seeds{label}: {NO_DATA} (no seed has a valid sample)")
     } else if !seeds.has_width() {
         format!("pass@1 across {over}: {:.2}%", seeds.mean * 100.0)
     } else {
@@ -162,7 +276,23 @@ fn across_seeds_line(seeds: &Interval, num_seeds: usize) -> String {
             seeds.low * 100.0,
             seeds.high * 100.0
         )
+    };
+    if let Some(r) = e.across_runs {
+        let pp = |v: f64| {
+            if v.is_finite() {
+                format!("{:.2}", v * 100.0)
+            } else {
+                NO_DATA.to_string()
+            }
+        };
+        line.push_str(&format!(
+            "; across runs: std-dev {}, std-err {}, avg sample std-dev {}",
+            pp(r.std_dev_across_runs),
+            pp(r.std_err_across_runs),
+            pp(r.avg_sample_std_dev)
+        ));
     }
+    Some(line)
 }
 
 fn find_detail<'a>(
@@ -181,16 +311,26 @@ fn estimate_of<'a>(
     find_detail(summary, table)?.modes.get(mode)?.get(metric)
 }
 
-fn cell(summary: &Summary, table: &str, mode: &str, metric: &str, v: MetricValue) -> String {
-    match v {
-        MetricValue::Int(i) => i.to_string(),
-        MetricValue::NoData => NO_DATA.to_string(),
-        MetricValue::Float(f) => match estimate_of(summary, table, mode, metric) {
-            Some(e) if e.over_problems.has_width() => {
-                format!("{f:.2}% ± {:.2}", e.over_problems.half_width() * 100.0)
+struct Cell<'a> {
+    summary: &'a Summary,
+    table: &'a str,
+    spread: Spread,
+}
+
+impl Cell<'_> {
+    fn show(&self, mode: &str, metric: &str, v: MetricValue) -> String {
+        match v {
+            MetricValue::Int(i) => i.to_string(),
+            MetricValue::NoData => NO_DATA.to_string(),
+            MetricValue::Float(f) => {
+                match estimate_of(self.summary, self.table, mode, metric)
+                    .and_then(|e| self.spread.of(e))
+                {
+                    Some(pm) => format!("{f:.2}% ± {pm:.2}"),
+                    None => format!("{f:.2}%"),
+                }
             }
-            _ => format!("{f:.2}%"),
-        },
+        }
     }
 }
 
@@ -226,28 +366,47 @@ fn verdict_note(summary: &Summary) -> String {
     )
 }
 
-fn text(summary: &Summary) -> String {
+/// The columns of a printed table: every row's metrics in order of first appearance (a
+/// `genselect@k` row may lack a column its benchmark's rows have, e.g. `avg_tokens`).
+fn columns_of<'a>(rows: &[(&'a String, &'a crate::results::ModeMetrics)]) -> Vec<&'a str> {
+    let mut out: Vec<&str> = Vec::new();
+    for (_, m) in rows {
+        for k in m.keys() {
+            if !out.contains(&k.as_str()) {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+fn text(summary: &Summary, spread: Spread) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{DEFAULT_MODE_BANNER}");
+    let _ = writeln!(out, "{}", banner(spread));
     out.push_str(&verdict_note(summary));
     out.push('\n');
     for name in summary.tables.tables.keys() {
         let rows = printed_rows(summary, name);
-        let Some((_, first)) = rows.first() else {
+        if rows.is_empty() {
             continue;
-        };
+        }
+        let columns = columns_of(&rows);
         let headers: Vec<&str> = std::iter::once("evaluation_mode")
-            .chain(first.keys().map(String::as_str))
+            .chain(columns.iter().copied())
             .collect();
+        let cell = Cell {
+            summary,
+            table: name,
+            spread,
+        };
         let body: Vec<Vec<String>> = rows
             .iter()
             .map(|(mode, metrics)| {
                 std::iter::once(mode.to_string())
-                    .chain(
-                        metrics
-                            .iter()
-                            .map(|(k, v)| cell(summary, name, mode, k, *v)),
-                    )
+                    .chain(columns.iter().map(|k| match metrics.get(*k) {
+                        Some(v) => cell.show(mode, k, *v),
+                        None => String::new(),
+                    }))
                     .collect()
             })
             .collect();
@@ -285,13 +444,12 @@ fn text(summary: &Summary) -> String {
         }
         if let Some(d) = find_detail(summary, name) {
             let n = d.num_seeds;
-            if let Some(seeds) = d
-                .modes
-                .get(&format!("pass@1[avg-of-{n}]"))
-                .and_then(|m| m.get("symbolic_correct"))
-                .and_then(|e| e.across_seeds)
-            {
-                let _ = writeln!(out, "{}", across_seeds_line(&seeds, n));
+            if let Some(avg) = d.modes.get(&format!("pass@1[avg-of-{n}]")) {
+                for (metric, e) in avg {
+                    if let Some(line) = across_seeds_line(metric, e, n) {
+                        let _ = writeln!(out, "{line}");
+                    }
+                }
             }
             if d.problems_with_failed_samples > 0 {
                 let _ = writeln!(
@@ -329,19 +487,20 @@ fn text(summary: &Summary) -> String {
     out
 }
 
-fn markdown(summary: &Summary) -> String {
+fn markdown(summary: &Summary, spread: Spread) -> String {
     let mut out = String::new();
     if summary.mode == SummaryMode::Tally {
-        let _ = writeln!(out, "_{DEFAULT_MODE_BANNER}_\n");
+        let _ = writeln!(out, "_{}_\n", banner(spread));
     }
     for name in summary.tables.tables.keys() {
         let rows = printed_rows(summary, name);
-        let Some((_, first)) = rows.first() else {
+        if rows.is_empty() {
             continue;
-        };
+        }
         let _ = writeln!(out, "### {}\n", title(summary, name));
+        let columns = columns_of(&rows);
         let headers: Vec<&str> = std::iter::once("evaluation_mode")
-            .chain(first.keys().map(String::as_str))
+            .chain(columns.iter().copied())
             .collect();
         let _ = writeln!(out, "| {} |", headers.join(" | "));
         let _ = writeln!(
@@ -349,13 +508,17 @@ fn markdown(summary: &Summary) -> String {
             "|{}|",
             headers.iter().map(|_| "---").collect::<Vec<_>>().join("|")
         );
+        let cell = Cell {
+            summary,
+            table: name,
+            spread,
+        };
         for (mode, metrics) in rows {
             let cells: Vec<String> = std::iter::once(format!("`{mode}`"))
-                .chain(
-                    metrics
-                        .iter()
-                        .map(|(k, v)| cell(summary, name, mode, k, *v)),
-                )
+                .chain(columns.iter().map(|k| match metrics.get(*k) {
+                    Some(v) => cell.show(mode, k, *v),
+                    None => String::new(),
+                }))
                 .collect();
             let _ = writeln!(out, "| {} |", cells.join(" | "));
         }

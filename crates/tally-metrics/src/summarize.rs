@@ -8,6 +8,7 @@ use tally_core::Reporter;
 use crate::compat;
 use crate::default_mode::{self, DefaultBenchmark};
 use crate::error::MetricsError;
+use crate::greedy_layout;
 use crate::layout::{self, BenchmarkFiles, ResultsLayout};
 use crate::load::{self, SampleFile};
 use crate::results::{Table, Tables};
@@ -84,14 +85,27 @@ pub fn summarize(
                     summary.verdict_fields.insert(bench.name.clone(), fields);
                 })
             }
-            SummaryMode::Tally => read_benchmark(bench).and_then(|(greedy, seeds, fields)| {
+            SummaryMode::Tally => read_benchmark(&with_greedy_beside(&layout, bench)).and_then(|(greedy, seeds, fields)| {
                 summary.verdict_fields.insert(bench.name.clone(), fields);
-                let d = default_mode::summarize_benchmark(
+                let mut genselect = load::read_files(&bench.genselect)?;
+                if !genselect.is_empty() {
+                    load::settle_verdicts(&mut genselect)?;
+                }
+                let mut d = default_mode::summarize_benchmark(
                     &bench.name,
                     greedy.as_ref(),
                     &seeds,
                     options.max_samples,
                 )?;
+                if !genselect.is_empty() {
+                    default_mode::add_genselect_rows(&mut d, &genselect, options.max_samples)?;
+                }
+                if bench.greedy.is_some() && !bench.seeds.is_empty() {
+                    d.notes.push(format!(
+                        "{}: output.jsonl beside output-rs*.jsonl, which newer NeMo-Skills' summarize_results refuses; `tally summarize-results --split-greedy` moves greedy to <output_dir>/{}/eval-results/{}/",
+                        bench.name, greedy_layout::GREEDY_RUN_DIR, bench.name
+                    ));
+                }
                 merge(&mut summary.tables, d.tables.clone());
                 summary.details.insert(bench.name.clone(), d);
                 Ok(())
@@ -111,6 +125,17 @@ pub fn summarize(
     }
     reporter.finish();
     Ok(summary)
+}
+
+/// The benchmark with its greedy file from newer NeMo-Skills' layout
+/// (`<output_dir>/greedy/eval-results/<bench>/output.jsonl`) when its own folder has none.
+/// Only the default mode looks there: NeMo-Skills at the seed does not.
+fn with_greedy_beside(layout: &ResultsLayout, bench: &BenchmarkFiles) -> BenchmarkFiles {
+    let mut b = bench.clone();
+    if b.greedy.is_none() {
+        b.greedy = greedy_layout::find_greedy_beside(layout, bench);
+    }
+    b
 }
 
 fn merge(into: &mut Tables, from: Tables) {

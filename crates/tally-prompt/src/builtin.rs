@@ -15,6 +15,10 @@ pub const CONFIGS: &[(&str, &str)] = &[
         "judge/math",
         include_str!("../prompts/config/judge/math.yaml"),
     ),
+    (
+        "genselect/math",
+        include_str!("../prompts/config/genselect/math.yaml"),
+    ),
 ];
 
 /// Built-in prompt templates: name (as given to `++prompt_template=`) and YAML text.
