@@ -100,7 +100,28 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     };
     let reporter = TerminalReporter::new();
     let summary = tally_metrics::summarize(&args.results_dir, &options, &reporter)?;
-    let given = args.results_dir.to_string_lossy().into_owned();
+    let format = match args.format {
+        FormatArg::Table => Format::Table,
+        FormatArg::Markdown => Format::Markdown,
+        FormatArg::Csv => Format::Csv,
+        FormatArg::Json => Format::Json,
+    };
+    show(
+        &summary,
+        &args.results_dir.to_string_lossy(),
+        format,
+        args.plot.as_deref(),
+    )
+}
+
+/// Prints the summary of `given` (the folder as the user wrote it), saves metrics.json beside
+/// the results (and the plot); exit code 2 when a benchmark was skipped.
+pub fn show(
+    summary: &tally_metrics::Summary,
+    given: &str,
+    format: Format,
+    plot: Option<&std::path::Path>,
+) -> Result<ExitCode, AnyError> {
     if summary.layout.benchmarks.is_empty() {
         println!(
             "No benchmarks found in {}",
@@ -110,18 +131,12 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let format = match args.format {
-        FormatArg::Table => Format::Table,
-        FormatArg::Markdown => Format::Markdown,
-        FormatArg::Csv => Format::Csv,
-        FormatArg::Json => Format::Json,
-    };
-    print!("{}", render::render(&summary, format));
+    print!("{}", render::render(summary, format));
 
     let json_path = tally_metrics::metrics_json_path(&summary.layout);
-    let shown = tally_metrics::metrics_json_display(&given, &summary.layout);
+    let shown = tally_metrics::metrics_json_display(given, &summary.layout);
     // json.dump writes no trailing newline.
-    let json = tally_core::pyjson::to_string_indent2(&render::metrics_json(&summary));
+    let json = tally_core::pyjson::to_string_indent2(&render::metrics_json(summary));
     match tally_core::atomic::atomic_write_bytes(&json_path, json.as_bytes()) {
         Ok(()) => {
             if format == Format::Table {
@@ -132,7 +147,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
             println!("Could not save metrics.json to {shown}. Please check the permissions. ({e})")
         }
     }
-    if let Some(plot) = &args.plot {
+    if let Some(plot) = plot {
         tally_metrics::plot::write_plot(&summary.tables, plot)?;
         eprintln!("plot written to {}", plot.display());
     }

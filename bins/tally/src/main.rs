@@ -12,9 +12,8 @@ mod cmd_status;
 mod cmd_summarize;
 mod eval_slurm;
 mod hosting;
+mod render;
 mod reporter;
-mod run_generation;
-mod sandbox_exec;
 mod signals;
 
 use std::process::ExitCode;
