@@ -1,20 +1,6 @@
 //! `tally`: the umbrella CLI. Glue only: parse flags, build library objects, run, render.
 
-mod cmd_convert;
-mod cmd_eval;
-mod cmd_generate;
-mod cmd_grade;
-mod cmd_judge;
-mod cmd_prepare;
-mod cmd_sandbox;
-mod cmd_start_server;
-mod cmd_status;
-mod cmd_summarize;
-mod eval_slurm;
-mod hosting;
-mod render;
-mod reporter;
-mod signals;
+use tally::*;
 
 use std::process::ExitCode;
 
@@ -60,9 +46,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    reporter::init_tracing();
-    reporter::init_panic_hook();
-    let result = match cli.command {
+    main_with(|| match cli.command {
         Command::Prepare(args) => cmd_prepare::run(args),
         Command::Grade(args) => cmd_grade::run(args),
         Command::Generate(args) => cmd_generate::run(args),
@@ -73,20 +57,5 @@ fn main() -> ExitCode {
         Command::StartServer(args) => cmd_start_server::run(args),
         Command::Convert(args) => cmd_convert::run(args),
         Command::Status(args) => cmd_status::run(args),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            let mut source = e.source();
-            while let Some(s) = source {
-                eprintln!("  caused by: {s}");
-                source = s.source();
-            }
-            ExitCode::from(1)
-        }
-    }
+    })
 }
-
-/// Errors as the binary shows them: the library's message, then its causes.
-pub type AnyError = Box<dyn std::error::Error + Send + Sync>;

@@ -4,12 +4,14 @@
 mod chunks;
 mod common;
 mod eval;
+mod eval_judge;
 mod fail_fast;
 mod grade;
 mod judge;
 mod prepare;
 mod sandbox;
 mod slurm_preempt;
+mod stages;
 mod summarize_compat;
 mod summarize_default;
 mod summarize_errors;
