@@ -45,6 +45,12 @@ pub struct TerminalReporter {
     interactive: bool,
 }
 
+impl Default for TerminalReporter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TerminalReporter {
     pub fn new() -> Self {
         TerminalReporter {
