@@ -33,8 +33,10 @@ test-fast:
 
 # Install and build what the tests use: bubblewrap + the sandbox's Python venv, llama-server + model,
 # and a three-node Slurm cluster (../shared/tools/slurm-local.sh: munge + slurmctld + three slurmd
-# on localhost, installed from Debian's packages on first use).
+# on localhost, installed from Debian's packages on first use), and Debian's chromium (the viewer's
+# and the report's browser tests run it headless).
 services:
+    command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
     bash scripts/sandbox-setup.sh
     bash scripts/llama-server.sh setup
     SLURM_NODES=3 bash "{{shared}}/tools/slurm-local.sh" start

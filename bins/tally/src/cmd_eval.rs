@@ -3,7 +3,7 @@
 //! turned into a `tally_eval::EvalPlan` and run (or submitted to Slurm, one part per job). A rerun
 //! finishes what is missing and redoes nothing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tally_eval::{Chunks, EvalOptions, EvalPlan, JudgeOptions, RunContext, ServerChoice};
@@ -256,7 +256,13 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         print_plan(&plan)?;
         return Ok(ExitCode::SUCCESS);
     }
-    execute(&plan, !args.no_summary)
+    execute(
+        &plan,
+        !args.no_summary,
+        args.output_dir
+            .as_deref()
+            .unwrap_or(&plan.options.output_dir),
+    )
 }
 
 /// `--plan F --part P`: one part of a plan (a Slurm job), or its summary.
@@ -264,7 +270,7 @@ fn run_plan_file(path: &std::path::Path, part: Option<&str>) -> Result<ExitCode,
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let plan = EvalPlan::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     match part {
-        None => execute(&plan, true),
+        None => execute(&plan, true, &plan.options.output_dir),
         Some("summary") => {
             let reporter = TerminalReporter::new();
             match tally_eval::summarize(&plan, &[], &reporter)? {
@@ -285,13 +291,14 @@ fn run_plan_file(path: &std::path::Path, part: Option<&str>) -> Result<ExitCode,
             let part = *parts.get(i).ok_or_else(|| {
                 format!("--part {i}: {} has {} parts", path.display(), parts.len())
             })?;
-            execute(&plan.part(part)?, false)
+            execute(&plan.part(part)?, false, &plan.options.output_dir)
         }
     }
 }
 
-/// Runs `plan` here; then the summary unless `summary` is false.
-fn execute(plan: &EvalPlan, summary: bool) -> Result<ExitCode, AnyError> {
+/// Runs `plan` here; then the summary and the report unless `summary` is false (`given`: the
+/// output folder as the user wrote it, for messages and the report).
+fn execute(plan: &EvalPlan, summary: bool, given: &Path) -> Result<ExitCode, AnyError> {
     let reporter = TerminalReporter::new();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -318,10 +325,11 @@ fn execute(plan: &EvalPlan, summary: bool) -> Result<ExitCode, AnyError> {
             println!();
             code = crate::cmd_summarize::show(
                 &s,
-                &plan.options.output_dir.display().to_string(),
+                &given.display().to_string(),
                 tally_metrics::render::Format::Table,
                 None,
             )?;
+            crate::cmd_report::after_eval(given);
         }
     }
     for d in &outcome.all_failed {

@@ -2,16 +2,20 @@
 //! `tally <command>` and the per-stage binaries (`tally-grade`, `tally-summarize`, …) parse the
 //! same flags and print the same output.
 
+pub mod cmd_compare;
 pub mod cmd_convert;
 pub mod cmd_eval;
+pub mod cmd_export;
 pub mod cmd_generate;
 pub mod cmd_grade;
 pub mod cmd_judge;
 pub mod cmd_prepare;
+pub mod cmd_report;
 pub mod cmd_sandbox;
 pub mod cmd_start_server;
 pub mod cmd_status;
 pub mod cmd_summarize;
+pub mod cmd_view;
 pub mod eval_slurm;
 pub mod hosting;
 pub mod render;

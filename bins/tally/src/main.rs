@@ -42,6 +42,14 @@ enum Command {
     SummarizeResults(cmd_summarize::Args),
     /// Where an evaluation stands: each output's samples done, failures and writer, and its Slurm jobs.
     Status(cmd_status::Args),
+    /// Browse results in a local web viewer: summaries, the problem × seed grid, samples, two runs compared.
+    View(cmd_view::Args),
+    /// Write one self-contained HTML report of a results directory (summary, curves, grid, samples).
+    Report(cmd_report::Args),
+    /// Compare two runs on their shared problems: paired bootstrap intervals, McNemar, flipped problems.
+    Compare(cmd_compare::Args),
+    /// Export one row per sample (status, answers, verdicts, tokens, time) as parquet.
+    Export(cmd_export::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +65,9 @@ fn main() -> ExitCode {
         Command::StartServer(args) => cmd_start_server::run(args),
         Command::Convert(args) => cmd_convert::run(args),
         Command::Status(args) => cmd_status::run(args),
+        Command::View(args) => cmd_view::run(args),
+        Command::Report(args) => cmd_report::run(args),
+        Command::Compare(args) => cmd_compare::run(args),
+        Command::Export(args) => cmd_export::run(args),
     })
 }

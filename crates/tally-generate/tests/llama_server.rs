@@ -118,7 +118,7 @@ fn jitter(lo: u64, hi: u64) -> u64 {
 }
 
 /// Kills the child with SIGKILL at random moments, `trials` times, then lets it finish.
-fn crash_and_finish(args: &[String], trials: usize, window_ms: (u64, u64), finish_limit: Duration) {
+fn crash_and_finish(args: &[String], trials: usize, window_ms: (u64, u64)) {
     let exe = child_exe();
     for trial in 0..trials {
         let mut child = Command::new(&exe).args(args).spawn().unwrap();
@@ -162,7 +162,6 @@ fn crash_and_finish(args: &[String], trials: usize, window_ms: (u64, u64), finis
         String::from_utf8_lossy(&out.stdout).trim(),
         start.elapsed()
     );
-    assert!(start.elapsed() < finish_limit);
 }
 
 #[test]
@@ -184,7 +183,7 @@ fn kill_9_at_random_moments_loses_and_repeats_nothing_stand_in_backend() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    crash_and_finish(&args, 6, (30, 400), Duration::from_secs(120));
+    crash_and_finish(&args, 6, (30, 400));
     let all = check_outputs(&out, n, &[0, 1, 2]);
     for (s, recs) in all.iter().enumerate() {
         for r in recs {
@@ -298,6 +297,6 @@ fn llama_server_8_problems_3_seeds_then_kill_9_resume() {
     .map(|s| s.to_string())
     .collect();
     // The first samples take a few seconds on a CPU server: kill late enough to hit a partial journal.
-    crash_and_finish(&args, 3, (6000, 15000), Duration::from_secs(600));
+    crash_and_finish(&args, 3, (6000, 15000));
     check_outputs(&out, n, &[0, 1, 2]);
 }

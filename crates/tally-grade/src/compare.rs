@@ -419,6 +419,16 @@ impl Cmp<'_> {
                 if r {
                     return Ok(true);
                 }
+                // `x = 2` against `\{2\}`: a solution stated, and the solution set written.
+                if let (Some(v), Expr::Set(items)) = (&v, other) {
+                    if items.len() == 1 && ops == &[RelOp::Eq] {
+                        return if rel_is_a {
+                            self.eq(v, &items[0])
+                        } else {
+                            self.eq(&items[0], v)
+                        };
+                    }
+                }
                 // `f(t) = t^2` against `x^2`: the parameter takes the other side's variable.
                 if let Some((1, body)) = definition(parts, ops) {
                     let vars = other.free_vars();

@@ -586,7 +586,7 @@ fn last_math_segment(text: &str) -> Option<String> {
         .filter(|&i| !text[..i].ends_with('\\'))
         .collect();
     if idx.len() >= 2 && !text.contains("$$") {
-        let k = if idx.len() % 2 == 0 {
+        let k = if idx.len().is_multiple_of(2) {
             idx.len() - 2
         } else {
             idx.len() - 3

@@ -212,7 +212,7 @@ fn root_exact(x: &BigRational, n: u32) -> Option<BigRational> {
         return None;
     }
     if x.is_negative() {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             return None;
         }
         return root_exact(&-x, n).map(|r| -r);

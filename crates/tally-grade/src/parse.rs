@@ -320,6 +320,19 @@ impl Parser {
                     let whole_is_literal =
                         matches!(self.t.get(self.i.wrapping_sub(1)), Some(Tok::Num(_)));
                     let r = self.power()?;
+                    // `66\frac{2}{3}\%`: the sign after a mixed number's fraction is the whole
+                    // number's (the fraction alone took it while parsing).
+                    let (r, percent) = match r {
+                        Expr::Percent(inner)
+                            if self.d.tally
+                                && whole_is_literal
+                                && matches!(&*inner, Expr::Div(..))
+                                && matches!(acc, Expr::Num { decimals: 0, .. }) =>
+                        {
+                            (*inner, true)
+                        }
+                        r => (r, false),
+                    };
                     // Mixed number `7 \frac{3}{4}` / `2 3/4`: whole part + fraction.
                     if let (
                         Expr::Num {
@@ -343,10 +356,15 @@ impl Parser {
                             {
                                 if w.is_integer() && !m.is_zero() && n < m {
                                     let v = w + n / m;
-                                    acc = self.post_ops(Expr::Num {
+                                    let num = Expr::Num {
                                         val: v,
                                         decimals: 0,
-                                    })?;
+                                    };
+                                    acc = if percent {
+                                        self.post_ops(Expr::Percent(Box::new(num)))?
+                                    } else {
+                                        self.post_ops(num)?
+                                    };
                                     continue;
                                 }
                             }
@@ -386,6 +404,11 @@ impl Parser {
                     {
                         return Err(ParseError::Syntax);
                     }
+                    let r = if percent {
+                        Expr::Percent(Box::new(r))
+                    } else {
+                        r
+                    };
                     acc = mul(acc, r);
                 }
                 _ => break,

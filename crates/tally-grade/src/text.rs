@@ -154,11 +154,15 @@ pub(crate) fn text_key(s: &str) -> String {
 pub(crate) fn normalize_written(s: &str) -> String {
     if s.is_ascii()
         && !s.starts_with('\\')
-        && !(s.contains("for") || s.contains("For") || s.contains("where") || s.contains("Where"))
+        && !(s.contains("for")
+            || s.contains("For")
+            || s.contains("where")
+            || s.contains("Where")
+            || s.contains("\\overline"))
     {
         return s.to_string();
     }
-    let s = circled_digits(s);
+    let s = repeating_decimals(&circled_digits(s));
     // `\approx 2.236`: a leading sign of approximation only says how the value was found.
     let s = ["\\approx", "≈", "\\sim"]
         .iter()
@@ -166,6 +170,59 @@ pub(crate) fn normalize_written(s: &str) -> String {
         .map_or(s.as_str(), str::trim_start)
         .to_string();
     strip_qualifier(&s).to_string()
+}
+
+/// `0.1\overline{6}` → `\frac{1}{6}`: a repeating decimal is an exact rational, written so
+/// the parser reads it as one (a bar over digits means nothing else after a decimal point).
+/// Digit runs longer than 30 are left alone (the value would not fit the exact arithmetic here).
+fn repeating_decimals(s: &str) -> String {
+    const BAR: &str = "\\overline{";
+    if !s.contains(BAR) {
+        return s.to_string();
+    }
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut done = 0; // bytes of `s` already in `out`
+    let mut from = 0;
+    while let Some(k) = s[from..].find(BAR) {
+        let bar = from + k;
+        from = bar + BAR.len();
+        // Digits before the bar: `I.A` (the point is required).
+        let mut a0 = bar;
+        while a0 > 0 && b[a0 - 1].is_ascii_digit() {
+            a0 -= 1;
+        }
+        if a0 == 0 || b[a0 - 1] != b'.' {
+            continue;
+        }
+        let mut i0 = a0 - 1;
+        while i0 > 0 && b[i0 - 1].is_ascii_digit() {
+            i0 -= 1;
+        }
+        if i0 < done {
+            continue;
+        }
+        let Some(close) = s[from..].find('}').map(|c| from + c) else {
+            break;
+        };
+        let (int, fixed, rep) = (&s[i0..a0 - 1], &s[a0..bar], s[from..close].trim());
+        if rep.is_empty()
+            || !rep.bytes().all(|c| c.is_ascii_digit())
+            || int.len() + fixed.len() + rep.len() > 30
+        {
+            continue;
+        }
+        // x = I.A(R): x·10^a·(10^r − 1) = IAR − IA.
+        let num = |t: &str| t.parse::<u128>().unwrap_or(0);
+        let whole = num(&format!("{int}{fixed}{rep}")) - num(&format!("{int}{fixed}"));
+        let den = (10u128.pow(rep.len() as u32) - 1) * 10u128.pow(fixed.len() as u32);
+        out.push_str(&s[done..i0]);
+        out.push_str(&format!("\\frac{{{whole}}}{{{den}}}"));
+        done = close + 1;
+        from = done;
+    }
+    out.push_str(&s[done..]);
+    out
 }
 
 fn circled(c: char) -> Option<u32> {
@@ -317,4 +374,20 @@ fn pure_quantifier(tail: &str) -> bool {
         && tail.chars().all(|c| {
             c.is_ascii_alphanumeric() || matches!(c, ' ' | '\\' | '{' | '}' | ',' | '.' | '$' | '~')
         })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeating_decimals_become_fractions() {
+        use super::repeating_decimals as r;
+        assert_eq!(r("0.\\overline{3}"), "\\frac{3}{9}");
+        assert_eq!(r("0.1\\overline{6}"), "\\frac{15}{90}");
+        assert_eq!(r("-2.\\overline{142857}"), "-\\frac{2142855}{999999}");
+        assert_eq!(r("x = 0.\\overline{12}, 1"), "x = \\frac{12}{99}, 1");
+        // Not after a decimal point: a bar means something else.
+        assert_eq!(r("\\overline{AB}"), "\\overline{AB}");
+        assert_eq!(r("3\\overline{z}"), "3\\overline{z}");
+        assert_eq!(r("0.\\overline{}"), "0.\\overline{}");
+    }
 }

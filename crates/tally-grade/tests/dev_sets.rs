@@ -110,4 +110,11 @@ fn dev_sets_per_class() {
         all.undecided
     );
     assert!(n >= 100, "dev sets shrank to {n} pairs");
+    // A wrong answer graded right is worse than a right one graded wrong: none on the dev sets.
+    assert_eq!(all.fp, 0, "false positives on the dev sets");
+    assert!(
+        all.agree as f64 >= 0.98 * n as f64,
+        "agreement fell to {}/{n}",
+        all.agree
+    );
 }

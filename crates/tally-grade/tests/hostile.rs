@@ -1,4 +1,5 @@
 //! Hostile inputs must come back quickly with a verdict, never a hang, panic or overflow.
+//! (The bound is a hang detector, generous for a loaded CI machine; speed is measured by benches.)
 
 use std::time::{Duration, Instant};
 use tally_grade::{canonical, extract_answer, ExtractMode, Grader, Outcome, Policy};
@@ -7,7 +8,7 @@ fn quick<T>(f: impl FnOnce() -> T) -> T {
     let t = Instant::now();
     let r = f();
     assert!(
-        t.elapsed() < Duration::from_millis(500),
+        t.elapsed() < Duration::from_secs(5),
         "took {:?}",
         t.elapsed()
     );

@@ -78,11 +78,12 @@ pub fn summarize(
     reporter.start("summarize", Some(layout.benchmarks.len() as u64));
     for bench in &layout.benchmarks {
         let outcome = match options.mode {
-            SummaryMode::NemoSkills => compat_benchmark(bench, options.max_samples, reporter)
-                .map(|(tables, fields)| {
+            SummaryMode::NemoSkills => {
+                compat_benchmark(bench, options.max_samples, reporter).map(|(tables, fields)| {
                     merge(&mut summary.tables, tables);
                     summary.verdict_fields.insert(bench.name.clone(), fields);
-                }),
+                })
+            }
             SummaryMode::Tally => read_benchmark(bench).and_then(|(greedy, seeds, fields)| {
                 summary.verdict_fields.insert(bench.name.clone(), fields);
                 let d = default_mode::summarize_benchmark(

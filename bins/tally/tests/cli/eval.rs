@@ -293,6 +293,7 @@ fn a_hosted_eval_is_interrupted_and_resumed_to_complete_files() {
     }
     assert!(text.contains("--- gsm8k ---"), "{text}");
     assert!(d.join("out/eval-results/metrics.json").exists());
+    assert!(d.join("out/eval-results/report.html").exists());
     let manifest: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(d.join("out/eval-results/gsm8k/tally-eval-manifest.json"))
             .unwrap(),

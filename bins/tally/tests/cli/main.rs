@@ -17,3 +17,4 @@ mod summarize_default;
 mod summarize_errors;
 mod tir;
 mod torture;
+mod view;

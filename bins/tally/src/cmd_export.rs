@@ -1,0 +1,25 @@
+//! `tally export`: one row per sample, as parquet.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use tally_view::export::write_parquet;
+use tally_view::RunIndex;
+
+use crate::AnyError;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Results directory (as `tally eval` writes it).
+    results_dir: PathBuf,
+    /// The parquet file to write.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, AnyError> {
+    let run = RunIndex::open(&args.results_dir)?;
+    let rows = write_parquet(&run, &args.output)?;
+    eprintln!("{rows} samples written to {}", args.output.display());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,43 @@
+//! `tally report`: one self-contained HTML file of a results directory.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use tally_view::report::{write_report, ReportOptions};
+
+use crate::AnyError;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Results directory (as `tally eval` writes it).
+    results_dir: PathBuf,
+    /// The HTML file to write.
+    #[arg(short, long, default_value = "report.html")]
+    output: PathBuf,
+    /// Megabytes of sample text embedded (later samples are listed, not embedded).
+    #[arg(long = "max-text-mb", alias = "max_text_mb", default_value_t = 8)]
+    max_text_mb: usize,
+}
+
+pub fn run(args: Args) -> Result<ExitCode, AnyError> {
+    let opts = ReportOptions {
+        total_text_cap: args.max_text_mb << 20,
+        ..ReportOptions::default()
+    };
+    write_report(&args.results_dir, &args.output, &opts)?;
+    eprintln!("report written to {}", args.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// After `tally eval`: `report.html` next to `metrics.json`. A report that cannot be written is
+/// a warning; the evaluation's results stand.
+pub fn after_eval(output_dir: &Path) {
+    let out = match tally_metrics::layout::detect(output_dir, None) {
+        Ok(l) => l.results_dir.join("report.html"),
+        Err(e) => return eprintln!("warning: no report: {e}"),
+    };
+    match write_report(output_dir, &out, &ReportOptions::default()) {
+        Ok(()) => println!("Report is saved to {}", out.display()),
+        Err(e) => eprintln!("warning: could not write {}: {e}", out.display()),
+    }
+}
