@@ -1,39 +1,43 @@
-//! `tally eval` (`ns eval`): prepare → generate (greedy + N seeds) → grade → summarize, per
-//! benchmark, against a running server or one this command hosts. A rerun finishes what is
-//! missing and redoes nothing (generation resumes; grading and the summary are deterministic).
+//! `tally eval` (`ns eval`): prepare → generate (greedy + N seeds) → grade → judge → summarize,
+//! per benchmark, against a running server or one this command hosts — the flags of `ns eval`
+//! turned into a `tally_eval::EvalPlan` and run (or submitted to Slurm, one part per job). A rerun
+//! finishes what is missing and redoes nothing.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::Parser;
-use serde_json::json;
-use tally_core::benchmarks::parse_benchmarks;
-use tally_core::overrides::Overrides;
-use tally_generate::{output_file_name, passes, SeedDefaults, SeedPlan, Settings};
-use tally_grade::files::{grade_files, FileGradeOptions};
-use tally_grade::{Grader, Policy};
+use tally_eval::{Chunks, EvalOptions, EvalPlan, JudgeOptions, RunContext, ServerChoice};
+use tally_generate::{output_file_name, passes, SeedDefaults};
 
-use crate::cmd_grade::failed_part;
-use crate::cmd_prepare::default_data_dir;
-use crate::hosting::{server_spec, ServerFlags};
+use crate::hosting::ServerFlags;
 use crate::reporter::TerminalReporter;
-use crate::run_generation::{
-    chunks, connect, generate, host_or_connect, print_generated, ClientOptions, Connection, Spec,
-};
 use crate::AnyError;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long = "output_dir", alias = "output-dir")]
-    pub output_dir: PathBuf,
+    /// Run (a part of) a plan written by `--cluster slurm` instead of flags.
+    #[arg(long, conflicts_with_all = ["output_dir", "benchmarks", "server_type"])]
+    pub plan: Option<PathBuf>,
+    /// With --plan: the part to run (`0`, `1`, …: a benchmark or chunk) or `summary`.
+    #[arg(long, requires = "plan")]
+    pub part: Option<String>,
+    #[arg(
+        long = "output_dir",
+        alias = "output-dir",
+        required_unless_present = "plan"
+    )]
+    pub output_dir: Option<PathBuf>,
     /// `name:N[,name:N]` — N seeds per benchmark (0: greedy only).
-    #[arg(long)]
-    pub benchmarks: String,
+    #[arg(long, required_unless_present = "plan")]
+    pub benchmarks: Option<String>,
     /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp`, `generic`, or `local` (the embedded
     /// CPU model; `--model` a GGUF file, default the cached SmolLM2-135M).
-    #[arg(long = "server_type", alias = "server-type")]
-    pub server_type: String,
+    #[arg(
+        long = "server_type",
+        alias = "server-type",
+        required_unless_present = "plan"
+    )]
+    pub server_type: Option<String>,
     /// A running server; without it Tally hosts `--model` itself (vllm, sglang, trtllm, llamacpp).
     #[arg(long = "server_address", alias = "server-address")]
     pub server_address: Option<String>,
@@ -95,9 +99,11 @@ pub struct Args {
     /// With --cluster slurm: wait for the jobs and exit non-zero if one failed.
     #[arg(long)]
     pub wait: bool,
-    /// Skip the summary at the end (the per-benchmark jobs of a Slurm run).
+    /// Skip the summary at the end.
     #[arg(long = "no_summary", hide = true)]
     pub no_summary: bool,
+    #[command(flatten)]
+    pub judge: JudgeFlags,
     #[arg(long = "run_after", hide = true)]
     pub run_after: Option<String>,
     #[arg(long = "reuse_code", hide = true)]
@@ -116,17 +122,116 @@ pub struct Args {
     pub overrides: Vec<String>,
 }
 
-/// One benchmark of the plan.
-pub(crate) struct Bench {
-    pub(crate) name: String,
-    split: String,
-    input: PathBuf,
-    pub(crate) out_dir: PathBuf,
-    pub(crate) seeds: SeedPlan,
-    overrides: Overrides,
+/// The judge stage (newer `ns eval`): after grading, each benchmark's files are judged and the
+/// summary has judge columns.
+#[derive(clap::Args, Default)]
+pub struct JudgeFlags {
+    /// The judge model (a running server's name, or the model to host).
+    #[arg(long = "judge_model", alias = "judge-model")]
+    pub judge_model: Option<String>,
+    /// The judge's server type (as --server_type); turns the judge stage on.
+    #[arg(long = "judge_server_type", alias = "judge-server-type")]
+    pub judge_server_type: Option<String>,
+    /// A running judge server; without it Tally hosts --judge_model.
+    #[arg(long = "judge_server_address", alias = "judge-server-address")]
+    pub judge_server_address: Option<String>,
+    #[arg(long = "judge_server_gpus", alias = "judge-server-gpus")]
+    pub judge_server_gpus: Option<u32>,
+    /// Only `math_judge`.
+    #[arg(long = "judge_generation_type", alias = "judge-generation-type", value_parser = ["math_judge"])]
+    pub judge_generation_type: Option<String>,
+    /// Ask the judge only where it can change the outcome (default: always, as NeMo-Skills).
+    #[arg(
+        long = "judge-only-when",
+        alias = "judge_only_when",
+        value_enum,
+        default_value = "always"
+    )]
+    pub judge_only_when: crate::cmd_judge::WhenArg,
+    /// The judge's `++` settings, shell-quoted: "++prompt_template=qwen-instruct ++inference.…".
+    #[arg(
+        long = "extra_judge_args",
+        alias = "extra-judge-args",
+        default_value = "",
+        allow_hyphen_values = true
+    )]
+    pub extra_judge_args: String,
+    /// Do not answer judgements from the cache.
+    #[arg(long = "judge-no-cache", alias = "judge_no_cache")]
+    pub judge_no_cache: bool,
+}
+
+impl JudgeFlags {
+    fn options(&self) -> Result<Option<JudgeOptions>, AnyError> {
+        let Some(server_type) = self.judge_server_type.clone() else {
+            if self.judge_model.is_some() || self.judge_server_address.is_some() {
+                return Err(
+                    "--judge_server_type is required with --judge_model / --judge_server_address"
+                        .into(),
+                );
+            }
+            return Ok(None);
+        };
+        let overrides = shlex::split(&self.extra_judge_args).ok_or_else(|| {
+            format!(
+                "--extra_judge_args={:?}: unbalanced quotes",
+                self.extra_judge_args
+            )
+        })?;
+        Ok(Some(JudgeOptions {
+            server: ServerChoice {
+                server_type,
+                address: self.judge_server_address.clone(),
+                model: self.judge_model.clone(),
+                host: tally_eval::HostOptions {
+                    gpus: self.judge_server_gpus,
+                    port: 0,
+                    ..Default::default()
+                },
+            },
+            when: self.judge_only_when.into(),
+            overrides,
+            cache: !self.judge_no_cache,
+        }))
+    }
+}
+
+/// The typed options of these flags.
+fn options(args: &Args) -> Result<EvalOptions, AnyError> {
+    let (Some(output_dir), Some(benchmarks), Some(server_type)) =
+        (&args.output_dir, &args.benchmarks, &args.server_type)
+    else {
+        return Err("--output_dir, --benchmarks and --server_type are required".into());
+    };
+    Ok(EvalOptions {
+        output_dir: output_dir.clone(),
+        benchmarks: benchmarks.clone(),
+        server: ServerChoice {
+            server_type: server_type.clone(),
+            address: args.server_address.clone(),
+            model: args.model.clone(),
+            host: args.server.host_options(),
+        },
+        starting_seed: args.starting_seed,
+        split: args.split.clone(),
+        skip_greedy: args.skip_greedy,
+        data_dir: args
+            .data_dir
+            .clone()
+            .unwrap_or_else(tally_eval::defaults::data_dir),
+        log_dir: args.log_dir.clone(),
+        nemo_skills: args.compat.is_some(),
+        override_resume: args.override_resume,
+        chunks: Chunks::parse(args.num_chunks, args.chunk_ids.as_deref())?,
+        overrides: args.overrides.clone(),
+        judge: args.judge.options()?,
+    })
 }
 
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
+    if let Some(path) = &args.plan {
+        return run_plan_file(path, args.part.as_deref());
+    }
     let slurm = match args.cluster.as_deref() {
         None | Some("local") => false,
         Some("slurm") => true,
@@ -143,231 +248,119 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         )
         .into());
     }
-    let user = Overrides::parse(&args.overrides)?;
-    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
-    let plan = plan(&args, &user, &data_dir)?;
+    let plan = tally_eval::plan(&options(&args)?)?;
     if slurm {
-        let log_dir = args
-            .log_dir
-            .clone()
-            .unwrap_or_else(|| args.output_dir.join("eval-logs"));
-        let log_dir = std::path::absolute(&log_dir)?;
-        let benches: Vec<(String, u32)> = parse_benchmarks(&args.benchmarks)?
-            .into_iter()
-            .map(|b| (b.name, b.samples))
-            .collect();
-        return crate::eval_slurm::submit(&args, &benches, &plan, &log_dir);
+        return crate::eval_slurm::submit(&args, &plan);
     }
-    let hosted = match (&args.server_address, args.server_type.as_str()) {
-        (Some(_), _) | (None, "local") => None,
-        (None, _) => Some(server_spec(
-            &args.server_type,
-            args.model.as_deref(),
-            &args.server,
-        )?),
-    };
     if args.dry_run {
-        print_plan(&args, &plan, hosted.as_ref())?;
+        print_plan(&plan)?;
         return Ok(ExitCode::SUCCESS);
     }
+    execute(
+        &plan,
+        !args.no_summary,
+        args.output_dir
+            .as_deref()
+            .unwrap_or(&plan.options.output_dir),
+    )
+}
 
+/// `--plan F --part P`: one part of a plan (a Slurm job), or its summary.
+fn run_plan_file(path: &std::path::Path, part: Option<&str>) -> Result<ExitCode, AnyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let plan = EvalPlan::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    match part {
+        None => execute(&plan, true, &plan.options.output_dir),
+        Some("summary") => {
+            let reporter = TerminalReporter::new();
+            match tally_eval::summarize(&plan, &[], &reporter)? {
+                Some(s) => crate::cmd_summarize::show(
+                    &s,
+                    &plan.options.output_dir.display().to_string(),
+                    tally_metrics::render::Format::Table,
+                    tally_metrics::render::Spread::Ci95,
+                    None,
+                ),
+                None => Ok(ExitCode::SUCCESS),
+            }
+        }
+        Some(p) => {
+            let parts = plan.parts();
+            let i: usize = p
+                .parse()
+                .map_err(|_| format!("--part {p}: a number below {} or `summary`", parts.len()))?;
+            let part = *parts.get(i).ok_or_else(|| {
+                format!("--part {i}: {} has {} parts", path.display(), parts.len())
+            })?;
+            execute(&plan.part(part)?, false, &plan.options.output_dir)
+        }
+    }
+}
+
+/// Runs `plan` here; then the summary and the report unless `summary` is false (`given`: the
+/// output folder as the user wrote it, for messages and the report).
+fn execute(plan: &EvalPlan, summary: bool, given: &Path) -> Result<ExitCode, AnyError> {
     let reporter = TerminalReporter::new();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let client = ClientOptions::new(&Settings::from_overrides(&plan[0].overrides)?);
-    // A running server is checked first (seconds), before any download; a hosted one is
-    // started after the data is ready.
-    let early = match &args.server_address {
-        Some(address) => Some(Connection {
-            // (host_or_connect installs the stop handler on the other path)
-            server: {
-                crate::signals::install(&rt);
-                None
-            },
-            target: connect(
-                &rt,
-                &args.server_type,
-                Some(address),
-                args.model.as_deref(),
-                client,
-            )?,
-        }),
-        None => None,
+    let slot = crate::signals::install(&rt);
+    let ctx = RunContext {
+        rt: &rt,
+        reporter: &reporter,
+        on_server_start: &|s| slot.set(s),
+        command: std::env::args().collect(),
     };
-    for b in &plan {
-        if !b.input.exists() {
-            eprintln!(
-                "== preparing {}/{} (not found at {})",
-                b.name,
-                b.split,
-                b.input.display()
-            );
-            let fetcher = tally_data::HttpFetcher::new(
-                std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty()),
-            )?;
-            let req = tally_data::PrepareRequest {
-                benchmark: b.name.clone(),
-                split: Some(b.split.clone()),
-                source: tally_data::Source::Canonical,
-                out_dir: data_dir.clone(),
-            };
-            rt.block_on(tally_data::prepare(&req, &fetcher))?;
-        }
-    }
-    // One folder per run of benchmarks: Slurm jobs of one evaluation share the log directory.
-    let label: String = args
-        .benchmarks
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let log_dir = args
-        .log_dir
-        .clone()
-        .unwrap_or_else(|| args.output_dir.join("eval-logs"))
-        .join(format!("server-{label}"));
-    let conn = match early {
-        Some(c) => c,
-        None => host_or_connect(
-            &rt,
-            &args.server_type,
-            None,
-            args.model.as_deref(),
-            &args.server,
-            &log_dir,
-            client,
-        )?,
-    };
-    let hosted_cmd = conn.server.as_ref().map(|s| s.command().to_string());
-    let address = conn.target.address.clone();
-    let result = run_benchmarks(
-        &args,
-        &plan,
-        &rt,
-        &conn.target,
-        &reporter,
-        &data_dir,
-        hosted_cmd,
-    );
-    conn.close(&rt)?;
-    let Ran {
-        failures,
-        waiting,
-        all_failed,
-    } = result?;
-    let every_benchmark_failed = all_failed.len() == plan.len();
-    if args.no_summary {
-        // A Slurm job of a larger run: its summary job comes after every part.
-    } else if waiting > 0 {
-        println!("{waiting} outputs wait for chunks other runs generate; the summary comes with the run that completes them");
+    let outcome = tally_eval::run_plan(plan, &ctx)?;
+    let every_benchmark_failed = outcome.all_failed.len() == plan.benchmarks.len();
+    let mut code = ExitCode::SUCCESS;
+    if !summary {
+        // A part of a larger run: its summary comes after every part.
+    } else if !outcome.complete() {
+        println!("{} outputs wait for chunks other runs generate; the summary comes with the run that completes them", outcome.waiting);
     } else if every_benchmark_failed {
         // No table: every number in it would come from no data.
     } else {
-        let skip: Vec<&str> = all_failed.iter().map(|d| d.name.as_str()).collect();
-        summarize(&args, &skip)?;
-        crate::cmd_report::after_eval(&args.output_dir);
+        let skip: Vec<&str> = outcome.all_failed.iter().map(|d| d.name.as_str()).collect();
+        if let Some(s) = tally_eval::summarize(plan, &skip, &reporter)? {
+            println!();
+            code = crate::cmd_summarize::show(
+                &s,
+                &given.display().to_string(),
+                tally_metrics::render::Format::Table,
+                tally_metrics::render::Spread::Ci95,
+                None,
+            )?;
+            crate::cmd_report::after_eval(given);
+        }
     }
-    for d in &all_failed {
+    for d in &outcome.all_failed {
         let counts: Vec<String> = d.failed.iter().map(|(s, n)| format!("{s} {n}")).collect();
         eprintln!(
             "error: {}: all {} samples failed ({}){}; it has no summary. Rerun the same command to retry them.",
             d.name,
             d.records,
             counts.join(", "),
-            address
+            outcome
+                .address
                 .as_deref()
                 .map(|a| format!(" against {a}"))
                 .unwrap_or_default(),
         );
     }
-    Ok(if failures > 0 || !all_failed.is_empty() {
+    Ok(if outcome.failures > 0 || !outcome.all_failed.is_empty() {
         ExitCode::from(2)
     } else {
-        ExitCode::SUCCESS
+        code
     })
 }
 
-fn plan(args: &Args, user: &Overrides, data_dir: &Path) -> Result<Vec<Bench>, AnyError> {
-    let mut out = Vec::new();
-    if let Some(bare) = args.benchmarks.split(',').find(|b| !b.contains(':')) {
-        return Err(format!("--benchmarks: `{bare}` needs a sample count, `{bare}:N` (N=0: greedy only), as `ns eval`").into());
-    }
-    for spec in parse_benchmarks(&args.benchmarks)? {
-        let info = tally_data::registry::lookup(&spec.name).ok_or_else(|| {
-            format!(
-                "--benchmarks: unknown benchmark `{}` (known: {})",
-                spec.name,
-                tally_data::registry::names().join(", ")
-            )
-        })?;
-        let split = args
-            .split
-            .clone()
-            .unwrap_or_else(|| info.default_split.to_string());
-        let mut seeds: Vec<Option<u64>> = Vec::new();
-        if !args.skip_greedy {
-            seeds.push(None);
-        }
-        seeds.extend((args.starting_seed..args.starting_seed + spec.samples as u64).map(Some));
-        if seeds.is_empty() {
-            return Err(format!(
-                "{}:0 with --skip_greedy leaves nothing to generate",
-                spec.name
-            )
-            .into());
-        }
-        // As `ns eval`: dataset and split, the benchmark's generation defaults, then the user's.
-        let mut ov = Overrides::default();
-        ov.push("dataset", json!(spec.name));
-        ov.push("split", json!(split));
-        for arg in info.generation_args.split_whitespace() {
-            ov.push_arg(arg)?;
-        }
-        ov.extend(user);
-        if args.override_resume {
-            ov.push("resume_policy", json!("override"));
-        }
-        Settings::from_overrides(&ov)?;
-        out.push(Bench {
-            name: spec.name.clone(),
-            input: data_dir.join(&spec.name).join(format!("{split}.jsonl")),
-            split,
-            out_dir: args.output_dir.join("eval-results").join(&spec.name),
-            seeds: SeedPlan { seeds },
-            overrides: ov,
-        });
-    }
-    Ok(out)
-}
-
-fn print_plan(
-    args: &Args,
-    plan: &[Bench],
-    hosted: Option<&tally_launch::ServerSpec>,
-) -> Result<(), AnyError> {
-    match (hosted, &args.server_address) {
-        (Some(spec), _) => println!(
-            "server: host {} → {}\n  {}",
-            spec.kind,
-            spec.base_url(),
-            spec.command()?
-        ),
-        (None, Some(a)) => println!("server: {} at {a}", args.server_type),
-        (None, None) => println!(
-            "model: embedded (--server_type local), {}",
-            args.model
-                .as_deref()
-                .unwrap_or("the cached SmolLM2-135M-Instruct Q4_1")
-        ),
-    }
-    for b in plan {
-        let settings = Settings::from_overrides(&b.overrides)?;
+fn print_plan(plan: &EvalPlan) -> Result<(), AnyError> {
+    let server = &plan.options.server;
+    describe_server("server", server)?;
+    for b in &plan.benchmarks {
+        let settings = b.settings()?;
+        let overrides = b.overrides()?;
         println!(
             "{} (split {}): {}{}",
             b.name,
@@ -388,14 +381,15 @@ fn print_plan(
         );
         for (seed, pass) in
             b.seeds
-                .seeds
                 .iter()
-                .zip(passes(&b.seeds, SeedDefaults::Eval, &b.overrides)?)
+                .zip(passes(&b.seed_plan(), SeedDefaults::Eval, &overrides)?)
         {
             let p = &pass.params;
             println!(
                 "  {}: random_seed={} temperature={} top_p={} top_k={} tokens_to_generate={}",
-                b.out_dir.join(output_file_name("output", *seed)).display(),
+                b.generated_dir
+                    .join(output_file_name("output", *seed))
+                    .display(),
                 p.seed.map_or("none".into(), |s| s.to_string()),
                 p.temperature,
                 p.top_p,
@@ -404,161 +398,67 @@ fn print_plan(
             );
         }
     }
-    println!(
-        "then: grade every file in place, summarize {}",
-        args.output_dir.join("eval-results").display()
-    );
+    let results = plan.options.output_dir.join("eval-results");
+    match &plan.options.judge {
+        None => println!(
+            "then: grade every file in place, summarize {}",
+            results.display()
+        ),
+        Some(j) => {
+            println!("then: grade every file in place");
+            describe_server("judge", &j.server)?;
+            let user = tally_core::overrides::Overrides::parse(&j.overrides)?;
+            for b in &plan.benchmarks {
+                let job = tally_eval::run::judge_job(b, j, &user)?;
+                println!(
+                    "  {} → {} (math_judge, prompt {}, judge-only-when {:?}{})",
+                    b.generated_dir.display(),
+                    b.out_dir.display(),
+                    job.overrides
+                        .get_str("prompt_config")
+                        .unwrap_or("judge/math"),
+                    j.when,
+                    if j.cache { ", cached" } else { "" }
+                );
+            }
+            println!("then: summarize {} with judge columns", results.display());
+        }
+    }
     Ok(())
 }
 
-/// A benchmark none of whose samples holds a result: nothing to summarize.
-struct AllFailed {
-    name: String,
-    records: usize,
-    failed: BTreeMap<tally_core::Status, usize>,
-}
-
-/// What generating and grading the plan did.
-struct Ran {
-    /// Samples that failed in this run's generation.
-    failures: u64,
-    /// Outputs waiting for chunks other runs generate.
-    waiting: usize,
-    all_failed: Vec<AllFailed>,
-}
-
-fn run_benchmarks(
-    args: &Args,
-    plan: &[Bench],
-    rt: &tokio::runtime::Runtime,
-    target: &crate::run_generation::Target,
-    reporter: &TerminalReporter,
-    data_dir: &Path,
-    hosted: Option<String>,
-) -> Result<Ran, AnyError> {
-    let grader = Grader::builder()
-        .policy(if args.compat.is_some() {
-            Policy::NemoSkills
-        } else {
-            Policy::Tally
-        })
-        .build();
-    let (mut failures, mut waiting, mut all_failed) = (0, 0, Vec::new());
-    for b in plan {
-        eprintln!(
-            "== {}: {} passes → {}",
-            b.name,
-            b.seeds.seeds.len(),
-            b.out_dir.display()
-        );
-        let settings = Settings::from_overrides(&b.overrides)?;
-        let with_sandbox = settings
-            .code_execution
-            .as_ref()
-            .is_some_and(|c| c.sandbox_host.is_none() && c.sandbox_port.is_none());
-        let spec = Spec {
-            output_dir: b.out_dir.clone(),
-            output_prefix: "output".into(),
-            seeds: b.seeds.clone(),
-            defaults: SeedDefaults::Eval,
-            user: &b.overrides,
-            data_dir: Some(data_dir.to_path_buf()),
-            with_sandbox,
-            chunks: chunks(args.num_chunks, args.chunk_ids.as_deref())?,
-        };
-        let generated = generate(rt, target, &spec, reporter)?;
-        print_generated(&generated);
-        failures += generated.failures;
-        let files = generated.complete.clone();
-        waiting += generated.waiting.len();
-        let mut records = 0;
-        let mut failed: BTreeMap<tally_core::Status, usize> = BTreeMap::new();
-        for r in grade_files(&files, &grader, &FileGradeOptions::default(), reporter) {
-            let r = r?;
-            eprintln!(
-                "{}: {} records, {} correct, {} without answer{}{}",
-                r.path.display(),
-                r.records,
-                r.correct,
-                r.no_answer,
-                failed_part(&r.failed),
-                if r.grader_errors.is_empty() {
-                    String::new()
-                } else {
-                    format!(", {} grader_error", r.grader_errors.len())
-                }
+/// `server: host … → URL` with its command, a running server, or the embedded model.
+fn describe_server(what: &str, server: &ServerChoice) -> Result<(), AnyError> {
+    match &server.address {
+        _ if server.is_hosted() => {
+            let spec = tally_eval::server_spec(
+                &server.server_type,
+                server.model.as_deref(),
+                &server.host,
+            )?;
+            println!(
+                "{what}: host {} → {}\n  {}",
+                spec.kind,
+                spec.base_url(),
+                spec.command()?
             );
-            // Samples the grader failed on are failures of the run, like failed requests.
-            failures += r.grader_errors.len() as u64;
-            records += r.records;
-            for (s, n) in r.failed {
-                *failed.entry(s).or_insert(0) += n;
-            }
         }
-        if records > 0 && failed.values().sum::<usize>() == records {
-            all_failed.push(AllFailed {
-                name: b.name.clone(),
-                records,
-                failed,
-            });
-        }
-        let manifest = json!({
-            "tool": format!("tally {}", env!("CARGO_PKG_VERSION")),
-            "command": std::env::args().collect::<Vec<_>>(),
-            "benchmark": b.name,
-            "split": b.split,
-            "input": b.input,
-            "input_sha256": generated.input_sha256,
-            "prompt_sha256": generated.prompt_sha256,
-            "model": target.model,
-            "server_type": args.server_type,
-            "server": match &hosted { Some(cmd) => json!(cmd), None => json!(args.server_address) },
-            "seeds": b.seeds.seeds,
-            "overrides": b.overrides.iter().map(|o| o.raw.clone()).collect::<Vec<_>>(),
-            "grader": if args.compat.is_some() { "nemo-skills" } else { "tally" },
-            "outputs": files,
-            "waiting_for_chunks": generated.waiting,
-        });
-        tally_core::atomic::atomic_write_bytes(
-            &b.out_dir.join("tally-eval-manifest.json"),
-            serde_json::to_string_pretty(&manifest)?.as_bytes(),
-        )?;
+        Some(a) => println!(
+            "{what}: {} at {a}{}",
+            server.server_type,
+            server
+                .model
+                .as_deref()
+                .map(|m| format!(" (model {m})"))
+                .unwrap_or_default()
+        ),
+        None => println!(
+            "{what}: embedded (--server_type local), {}",
+            server
+                .model
+                .as_deref()
+                .unwrap_or("the cached SmolLM2-135M-Instruct Q4_1")
+        ),
     }
-    Ok(Ran {
-        failures,
-        waiting,
-        all_failed,
-    })
-}
-
-/// `tally summarize-results <output_dir>` with this run's mode, leaving out `skip` (benchmarks
-/// with no valid sample).
-fn summarize(args: &Args, skip: &[&str]) -> Result<(), AnyError> {
-    #[derive(Parser)]
-    struct Summarize {
-        #[command(flatten)]
-        args: crate::cmd_summarize::Args,
-    }
-    let dir = args.output_dir.display().to_string();
-    let mut argv = vec!["summarize-results".to_string(), dir];
-    if let Some(c) = &args.compat {
-        argv.push(format!("--compat={c}"));
-    }
-    if !skip.is_empty() {
-        let layout = tally_metrics::layout::detect(&args.output_dir, None)?;
-        let keep: Vec<String> = layout
-            .benchmarks
-            .iter()
-            .map(|b| b.name.clone())
-            .filter(|n| !skip.contains(&n.as_str()))
-            .collect();
-        if keep.is_empty() {
-            return Ok(());
-        }
-        argv.push(format!("--benchmarks={}", keep.join(",")));
-    }
-    let s = Summarize::try_parse_from(argv)?;
-    println!();
-    crate::cmd_summarize::run(s.args)?;
     Ok(())
 }

@@ -4,13 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tally_core::overrides::Overrides;
+use tally_eval::{generate, Chunks, ClientOptions, ServerChoice, Spec};
 use tally_generate::{SeedDefaults, SeedPlan, Settings};
 
 use crate::hosting::ServerFlags;
+use crate::render::print_generated;
 use crate::reporter::TerminalReporter;
-use crate::run_generation::{
-    chunks, generate, host_or_connect, print_generated, ClientOptions, Spec,
-};
 use crate::AnyError;
 
 #[derive(clap::Args)]
@@ -91,7 +90,7 @@ pub struct Args {
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     match args.generation_type.as_str() {
         "generate" => {}
-        "math_judge" => return crate::cmd_judge::run_from_generate(args.into_judge()),
+        "math_judge" => return crate::cmd_judge::run(args.into_judge()),
         other => {
             return Err(format!(
                 "--generation_type={other} is not supported (use `generate` or `math_judge`)"
@@ -120,14 +119,18 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let conn = host_or_connect(
+    let server = ServerChoice {
+        server_type: args.server_type.clone(),
+        address: args.server_address.clone(),
+        model: args.model.clone(),
+        host: args.server.host_options(),
+    };
+    let conn = crate::signals::host_or_connect(
         &rt,
-        &args.server_type,
-        args.server_address.as_deref(),
-        args.model.as_deref(),
-        &args.server,
+        &server,
         &args.output_dir.join("generation-logs"),
         ClientOptions::new(&settings),
+        &reporter,
     )?;
     let spec = Spec {
         output_dir: args.output_dir.clone(),
@@ -135,9 +138,12 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         seeds,
         defaults: SeedDefaults::Generate,
         user: &user,
-        data_dir: args.data_dir.clone(),
+        data_dir: args
+            .data_dir
+            .clone()
+            .unwrap_or_else(tally_eval::defaults::data_dir),
         with_sandbox: args.with_sandbox,
-        chunks: chunks(args.num_chunks, args.chunk_ids.as_deref())?,
+        chunks: Chunks::parse(args.num_chunks, args.chunk_ids.as_deref())?,
     };
     let result = generate(&rt, &conn.target, &spec, &reporter);
     conn.close(&rt)?;

@@ -8,12 +8,13 @@ use std::process::ExitCode;
 use serde_json::json;
 use tally_core::overrides::Overrides;
 use tally_core::Reporter;
-use tally_generate::{load_prompt, sampling_params, Generator, Job, Pass, SeedPlan, Settings};
+use tally_generate::{load_prompt, sampling_params, Job, Pass, SeedPlan, Settings};
 use tally_genselect::{CandidateOptions, WindowOptions};
 use tally_judge::{CachedBackend, JudgeCache};
 
 use crate::reporter::TerminalReporter;
-use crate::run_generation::{host_or_connect, print_summary, ClientOptions, LiveStats};
+use crate::render::print_summary;
+use tally_eval::{ClientOptions, ServerChoice};
 use crate::AnyError;
 
 #[derive(clap::Args, Default)]
@@ -121,14 +122,18 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let conn = host_or_connect(
+    let server = ServerChoice {
+        server_type: args.server_type.clone(),
+        address: args.server_address.clone(),
+        model: args.model.clone(),
+        host: args.server.host_options(),
+    };
+    let conn = crate::signals::host_or_connect(
         &rt,
-        &args.server_type,
-        args.server_address.as_deref(),
-        args.model.as_deref(),
-        &args.server,
+        &server,
         &out_dir.join("genselect-logs"),
         ClientOptions::new(&settings),
+        &reporter,
     )?;
     let target = &conn.target;
     let backend = if args.no_cache || settings.dry_run {
@@ -175,18 +180,9 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         job.prefilled = prefilled;
         let n = job.inputs.len();
         eprintln!("genselect seed {seed}: {n} problems, {asked} selection requests");
-        let live = LiveStats(&reporter);
         let summary = match &backend {
-            Some(b) => rt.block_on(
-                Generator::new(&job, b, &reporter)
-                    .with_observer(&live)
-                    .run(),
-            )?,
-            None => rt.block_on(
-                Generator::new(&job, &*target.backend, &reporter)
-                    .with_observer(&live)
-                    .run(),
-            )?,
+            Some(b) => tally_eval::generation::run_job(&rt, &job, b, None, &reporter)?,
+            None => tally_eval::generation::run_job(&rt, &job, &*target.backend, None, &reporter)?,
         };
         print_summary(&summary, n);
         failures += summary.failures;

@@ -9,6 +9,7 @@ use tally_core::Reporter;
 use tally_grade::files::{grade_files, grade_pair_record, FileGradeOptions};
 use tally_grade::{Grader, Policy};
 
+use crate::render::failed_part;
 use crate::reporter::TerminalReporter;
 use crate::AnyError;
 
@@ -161,14 +162,4 @@ fn pairs(args: &Args, grader: &Grader) -> Result<ExitCode, AnyError> {
         None => std::io::stdout().lock().write_all(&out)?,
     }
     Ok(exit_code(false, grader_errors))
-}
-
-/// `, 3 failed requests (request_error 2, timeout 1), not graded` — or nothing.
-pub fn failed_part(failed: &std::collections::BTreeMap<tally_core::Status, usize>) -> String {
-    let n: usize = failed.values().sum();
-    if n == 0 {
-        return String::new();
-    }
-    let parts: Vec<String> = failed.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    format!(", {n} failed requests ({}), not graded", parts.join(", "))
 }

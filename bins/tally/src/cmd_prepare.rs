@@ -27,17 +27,6 @@ pub struct Args {
     data_dir: Option<PathBuf>,
 }
 
-pub fn default_data_dir() -> PathBuf {
-    if let Some(d) = std::env::var_os("TALLY_DATA_DIR") {
-        return PathBuf::from(d);
-    }
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("tally/datasets")
-}
-
 /// One line per benchmark: name, splits (default first), source, NeMo-Skills' defaults.
 fn list() {
     println!("benchmark\tsplits\tsource\tdefaults");
@@ -84,13 +73,13 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         list();
         return Ok(ExitCode::SUCCESS);
     }
-    let out_dir = args.data_dir.unwrap_or_else(default_data_dir);
+    let out_dir = args.data_dir.unwrap_or_else(tally_eval::defaults::data_dir);
     if args.source.is_some() && args.benchmarks.len() > 1 {
         return Err(
             "--source names one benchmark's data: prepare one benchmark at a time with it".into(),
         );
     }
-    let fetcher = HttpFetcher::new(std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty()))?;
+    let fetcher = HttpFetcher::new(tally_eval::defaults::hf_token())?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -55,14 +55,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
-    let cache = std::env::var_os("TALLY_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/tally")))
-        .unwrap_or_else(|| PathBuf::from("/var/cache/tally"));
     let venv = args
         .venv
         .clone()
-        .unwrap_or_else(|| SandboxConfig::venv_in(&cache));
+        .unwrap_or_else(tally_eval::defaults::sandbox_venv);
     if !venv.exists() {
         return Err(format!(
             "{}: no sandbox Python environment; create it with `bash scripts/sandbox-setup.sh` (or pass --venv)",

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use tally_launch::{stop_on_ctrl_c, RunningServer, StartOptions};
 
-use crate::hosting::{server_spec, wait, ServerFlags};
+use crate::hosting::ServerFlags;
 use crate::AnyError;
 
 #[derive(clap::Args)]
@@ -27,7 +27,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
-    let spec = server_spec(&args.server_type, args.model.as_deref(), &args.server)?;
+    let host = args.server.host_options();
+    let spec = tally_eval::server_spec(&args.server_type, args.model.as_deref(), &host)?;
     let command = spec.command()?;
     if args.dry_run {
         println!("{command}");
@@ -44,7 +45,8 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         eprintln!("starting: {command}\nlog: {}", log.display());
         let server = RunningServer::start_with(
             &spec,
-            StartOptions::new(&log, wait(&args.server)).with_die_with_parent(true),
+            StartOptions::new(&log, std::time::Duration::from_secs(host.wait_s))
+                .with_die_with_parent(true),
         )
         .await?;
         println!("{}", server.base_url());

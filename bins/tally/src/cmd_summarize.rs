@@ -128,16 +128,6 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         }
     }
     let summary = tally_metrics::summarize(&args.results_dir, &options, &reporter)?;
-    let given = args.results_dir.to_string_lossy().into_owned();
-    if summary.layout.benchmarks.is_empty() {
-        println!(
-            "No benchmarks found in {}",
-            tally_metrics::layout::python_path_display(
-                &summary.layout.results_dir.to_string_lossy()
-            )
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
     let format = match args.format {
         FormatArg::Table => Format::Table,
         FormatArg::Markdown => Format::Markdown,
@@ -149,12 +139,39 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         SpreadArg::StdDev => render::Spread::StdDev,
         SpreadArg::StdErr => render::Spread::StdErr,
     };
-    print!("{}", render::render_with(&summary, format, spread));
+    show(
+        &summary,
+        &args.results_dir.to_string_lossy(),
+        format,
+        spread,
+        args.plot.as_deref(),
+    )
+}
+
+/// Prints the summary of `given` (the folder as the user wrote it), saves metrics.json beside
+/// the results (and the plot); exit code 2 when a benchmark was skipped.
+pub fn show(
+    summary: &tally_metrics::Summary,
+    given: &str,
+    format: Format,
+    spread: render::Spread,
+    plot: Option<&std::path::Path>,
+) -> Result<ExitCode, AnyError> {
+    if summary.layout.benchmarks.is_empty() {
+        println!(
+            "No benchmarks found in {}",
+            tally_metrics::layout::python_path_display(
+                &summary.layout.results_dir.to_string_lossy()
+            )
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", render::render_with(summary, format, spread));
 
     let json_path = tally_metrics::metrics_json_path(&summary.layout);
-    let shown = tally_metrics::metrics_json_display(&given, &summary.layout);
+    let shown = tally_metrics::metrics_json_display(given, &summary.layout);
     // json.dump writes no trailing newline.
-    let json = tally_core::pyjson::to_string_indent2(&render::metrics_json_with(&summary, spread));
+    let json = tally_core::pyjson::to_string_indent2(&render::metrics_json_with(summary, spread));
     match tally_core::atomic::atomic_write_bytes(&json_path, json.as_bytes()) {
         Ok(()) => {
             if format == Format::Table {
@@ -165,7 +182,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
             println!("Could not save metrics.json to {shown}. Please check the permissions. ({e})")
         }
     }
-    if let Some(plot) = &args.plot {
+    if let Some(plot) = plot {
         tally_metrics::plot::write_plot(&summary.tables, plot)?;
         eprintln!("plot written to {}", plot.display());
     }

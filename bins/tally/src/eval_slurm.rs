@@ -1,89 +1,34 @@
-//! `tally eval --cluster slurm`: the evaluation as Slurm jobs. One job per benchmark (and per
-//! chunk with `--num_chunks`), each running `tally eval --cluster local` for its share — hosting
-//! its own server unless `--server_address` is given — and one `summarize-results` job after all
-//! of them. Jobs are argument vectors; the scripts stay in `<log_dir>/scripts`.
+//! `tally eval --cluster slurm`: the evaluation as Slurm jobs. The plan is written to
+//! `<log_dir>/<expname>-plan-<hash>.json`; each job runs one part of it (`tally eval --plan F
+//! --part i`: a benchmark, or one chunk of it with `--num_chunks`), hosting its own server unless
+//! `--server_address` is given, and a last job its summary (`--part summary`). Every option of
+//! `eval` reaches the jobs through the plan: nothing here names one. The scripts stay in
+//! `<log_dir>/scripts`.
 
-use std::path::Path;
 use std::process::ExitCode;
 
+use sha2::Digest;
 use tally_cluster::{
     decide, sbatch_script, Decision, Executor, Job, JobId, JobState, SlurmConfig, SlurmExecutor,
     Submission, SubmittedJob,
 };
+use tally_eval::{BenchPlan, EvalPlan, Manifest};
 
-use crate::cmd_eval::{Args, Bench};
+use crate::cmd_eval::Args;
 use crate::AnyError;
 
-/// The `tally eval` argv that runs `bench` (one chunk of it) on a node.
-fn job_argv(args: &Args, bench: &str, chunk: Option<usize>) -> Result<Vec<String>, AnyError> {
-    let exe = std::env::current_exe()?.display().to_string();
-    let mut v = vec![
-        exe,
-        "eval".into(),
-        "--cluster=local".into(),
-        "--no_summary".into(),
-    ];
-    let mut push = |k: &str, val: String| v.push(format!("--{k}={val}"));
-    push("output_dir", abs(&args.output_dir)?);
-    push("benchmarks", bench.to_string());
-    push("server_type", args.server_type.clone());
-    if let Some(a) = &args.server_address {
-        push("server_address", a.clone());
-    }
-    if let Some(m) = &args.model {
-        push("model", m.clone());
-    }
-    if let Some(g) = args.server.server_gpus {
-        push("server_gpus", g.to_string());
-    }
-    push("server_nodes", args.server.server_nodes.to_string());
-    push("server_args", args.server.server_args.clone());
-    push("server_port", args.server.server_port.to_string());
-    push("server_wait_s", args.server.server_wait_s.to_string());
-    push("starting_seed", args.starting_seed.to_string());
-    if let Some(s) = &args.split {
-        push("split", s.clone());
-    }
-    if let Some(d) = &args.data_dir {
-        push("data_dir", abs(d)?);
-    }
-    if let Some(c) = &args.compat {
-        push("compat", c.clone());
-    }
-    if let (Some(n), Some(i)) = (args.num_chunks, chunk) {
-        push("num_chunks", n.to_string());
-        push("chunk_ids", i.to_string());
-    }
-    if let Some(l) = &args.log_dir {
-        push("log_dir", abs(l)?);
-    }
-    if args.skip_greedy {
-        v.push("--skip_greedy".into());
-    }
-    if args.override_resume {
-        v.push("--override-resume".into());
-    }
-    v.extend(args.overrides.iter().cloned());
-    Ok(v)
-}
-
-fn abs(p: &Path) -> Result<String, AnyError> {
-    Ok(std::path::absolute(p)?.display().to_string())
-}
-
 /// Whether every output a job writes is final: each seed's merged output marked `.done` with the
-/// benchmark's manifest written (generated and graded), or — for a chunk job — each seed's chunk
-/// marked `.done`.
-fn outputs_final(bench: &Bench, chunk: Option<usize>) -> bool {
-    let manifest = bench.out_dir.join("tally-eval-manifest.json").exists();
-    bench.seeds.seeds.iter().all(|seed| {
-        let name = match seed {
-            Some(s) => format!("output-rs{s}"),
-            None => "output".to_string(),
-        };
-        let merged = bench.out_dir.join(format!("{name}.jsonl"));
+/// benchmark's manifest written (generated, graded and judged), or — for a chunk job — each
+/// seed's chunk marked `.done`.
+fn outputs_final(plan: &EvalPlan, bench: &BenchPlan, chunk: Option<usize>) -> bool {
+    let manifest = Manifest::read(&bench.out_dir)
+        .is_some_and(|m| plan.options.judge.is_none() || m.judge.is_some());
+    bench.seeds.iter().all(|seed| {
+        let name = tally_generate::output_file_name("output", *seed);
+        let merged = bench.generated_dir.join(&name);
         let chunk_done = chunk.is_some_and(|c| {
-            tally_cluster::is_done(&bench.out_dir.join(format!("{name}_chunk_{c}.jsonl")))
+            let stem = name.trim_end_matches(".jsonl");
+            tally_cluster::is_done(&bench.generated_dir.join(format!("{stem}_chunk_{c}.jsonl")))
         });
         chunk_done || (tally_cluster::is_done(&merged) && manifest)
     })
@@ -95,52 +40,40 @@ fn outputs_final(bench: &Bench, chunk: Option<usize>) -> bool {
 /// is still queued or running is kept (see `<log_dir>/<expname>-slurm-jobs.json`), a job whose
 /// outputs are final is skipped, and the summary job then waits for the jobs of both
 /// submissions.
-pub fn submit(
-    args: &Args,
-    benches: &[(String, u32)],
-    plan: &[Bench],
-    log_dir: &Path,
-) -> Result<ExitCode, AnyError> {
+pub fn submit(args: &Args, plan: &EvalPlan) -> Result<ExitCode, AnyError> {
+    let log_dir = &plan.log_dir;
     let mut config = SlurmConfig::new(log_dir.join("scripts"));
     config.partition = args.partition.clone();
     config.time_min = args.time_min.clone();
-    config.nodes = Some(args.server.server_nodes);
-    config.gpus_per_node = args
-        .server
-        .server_gpus
-        .filter(|_| args.server_address.is_none());
+    let server = &plan.options.server;
+    config.nodes = Some(server.host.nodes);
+    config.gpus_per_node = server.host.gpus.filter(|_| server.address.is_none());
     config.exclusive = !args.not_exclusive;
     let expname = args.expname.clone().unwrap_or_else(|| "eval".into());
-    let mut jobs = Vec::new();
-    for (name, n) in benches {
-        let chunks: Vec<Option<usize>> = match args.num_chunks {
-            Some(c) => (0..c).map(Some).collect(),
-            None => vec![None],
-        };
-        let bench = plan.iter().find(|b| &b.name == name);
-        for chunk in chunks {
-            let suffix = chunk.map(|c| format!("-chunk{c}")).unwrap_or_default();
-            let job_name = format!("{expname}-{name}{suffix}");
-            let log = log_dir.join(format!("{job_name}_%j.log"));
-            let done = bench.is_some_and(|b| outputs_final(b, chunk));
-            jobs.push((
-                Job::new(
-                    job_name,
-                    job_argv(args, &format!("{name}:{n}"), chunk)?,
-                    log,
-                ),
-                done,
-            ));
-        }
-    }
     let exe = std::env::current_exe()?.display().to_string();
-    let mut summarize = vec![exe, "summarize-results".into(), abs(&args.output_dir)?];
-    if let Some(c) = &args.compat {
-        summarize.push(format!("--compat={c}"));
+    let json = plan.to_json()?;
+    let hash = hex::encode(&sha2::Sha256::digest(json.as_bytes())[..6]);
+    let plan_path = log_dir.join(format!("{expname}-plan-{hash}.json"));
+    let part_argv = |part: &str| {
+        vec![
+            exe.clone(),
+            "eval".to_string(),
+            format!("--plan={}", plan_path.display()),
+            format!("--part={part}"),
+        ]
+    };
+    let mut jobs = Vec::new();
+    for (i, part) in plan.parts().into_iter().enumerate() {
+        let bench = &plan.benchmarks[part.benchmark];
+        let suffix = part.chunk.map(|c| format!("-chunk{c}")).unwrap_or_default();
+        let job_name = format!("{expname}-{}{suffix}", bench.name);
+        let log = log_dir.join(format!("{job_name}_%j.log"));
+        let done = outputs_final(plan, bench, part.chunk);
+        jobs.push((Job::new(job_name, part_argv(&i.to_string()), log), done));
     }
     let summary_job = Job::new(
         format!("{expname}-summarize"),
-        summarize,
+        part_argv("summary"),
         log_dir.join(format!("{expname}-summarize_%j.log")),
     );
 
@@ -152,6 +85,7 @@ pub fn submit(
         return Ok(ExitCode::SUCCESS);
     }
     std::fs::create_dir_all(log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
+    tally_core::atomic::atomic_write_bytes(&plan_path, json.as_bytes())?;
     let record_path = log_dir.join(format!("{expname}-slurm-jobs.json"));
     let mut record = Submission::read(&record_path)?;
     let rt = tokio::runtime::Builder::new_current_thread()

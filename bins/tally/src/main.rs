@@ -1,26 +1,6 @@
 //! `tally`: the umbrella CLI. Glue only: parse flags, build library objects, run, render.
 
-mod cmd_compare;
-mod cmd_convert;
-mod cmd_eval;
-mod cmd_export;
-mod cmd_generate;
-mod cmd_genselect;
-mod cmd_grade;
-mod cmd_judge;
-mod cmd_prepare;
-mod cmd_report;
-mod cmd_sandbox;
-mod cmd_start_server;
-mod cmd_status;
-mod cmd_summarize;
-mod cmd_view;
-mod eval_slurm;
-mod hosting;
-mod reporter;
-mod run_generation;
-mod sandbox_exec;
-mod signals;
+use tally::*;
 
 use std::process::ExitCode;
 
@@ -77,9 +57,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    reporter::init_tracing();
-    reporter::init_panic_hook();
-    let result = match cli.command {
+    main_with(|| match cli.command {
         Command::Prepare(args) => cmd_prepare::run(args),
         Command::Grade(args) => cmd_grade::run(args),
         Command::Generate(args) => cmd_generate::run(args),
@@ -95,20 +73,5 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd_report::run(args),
         Command::Compare(args) => cmd_compare::run(args),
         Command::Export(args) => cmd_export::run(args),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            let mut source = e.source();
-            while let Some(s) = source {
-                eprintln!("  caused by: {s}");
-                source = s.source();
-            }
-            ExitCode::from(1)
-        }
-    }
+    })
 }
-
-/// Errors as the binary shows them: the library's message, then its causes.
-pub type AnyError = Box<dyn std::error::Error + Send + Sync>;

@@ -45,6 +45,12 @@ pub struct TerminalReporter {
     interactive: bool,
 }
 
+impl Default for TerminalReporter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TerminalReporter {
     pub fn new() -> Self {
         TerminalReporter {
@@ -93,11 +99,7 @@ impl Reporter for TerminalReporter {
         }
     }
     fn warn(&self, message: &str) {
-        let line = format!("warning: {message}");
-        match self.bar.lock().ok().and_then(|b| b.clone()) {
-            Some(b) => b.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
-        }
+        self.line(&format!("warning: {message}"));
     }
     fn finish(&self) {
         if let Ok(mut b) = self.bar.lock() {
@@ -105,5 +107,58 @@ impl Reporter for TerminalReporter {
                 b.finish_and_clear();
             }
         }
+    }
+}
+
+impl TerminalReporter {
+    /// A line on stderr, above the bar.
+    fn line(&self, line: &str) {
+        match self.bar.lock().ok().and_then(|b| b.clone()) {
+            Some(b) => b.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+impl tally_eval::EvalReporter for TerminalReporter {
+    fn note(&self, message: &str) {
+        self.line(message);
+    }
+    /// Live details on the progress bar (requests in flight, tokens/s, failures) and in the log
+    /// (`TALLY_LOG=info`) when stderr is not a terminal.
+    fn stats(&self, s: &tally_generate::Stats) {
+        self.set_message(format!(
+            "{} in flight, {:.0} tok/s, {} failed",
+            s.in_flight, s.tokens_per_s, s.failures
+        ));
+        tracing::info!(
+            "generate: {}/{} done, {} in flight, {:.0} tokens/s, {} failed",
+            s.done,
+            s.total,
+            s.in_flight,
+            s.tokens_per_s,
+            s.failures
+        );
+    }
+    fn generated(&self, g: &tally_eval::Generated) {
+        crate::render::print_generated(g);
+    }
+    fn graded(&self, r: &tally_grade::files::FileReport) {
+        self.line(&format!(
+            "{}: {} records, {} correct, {} without answer{}{}",
+            r.path.display(),
+            r.records,
+            r.correct,
+            r.no_answer,
+            crate::render::failed_part(&r.failed),
+            if r.grader_errors.is_empty() {
+                String::new()
+            } else {
+                format!(", {} grader_error", r.grader_errors.len())
+            }
+        ));
+    }
+    fn judged(&self, j: &tally_eval::Judged) {
+        crate::render::print_judged(j);
     }
 }

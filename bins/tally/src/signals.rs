@@ -48,10 +48,28 @@ pub fn install(rt: &tokio::runtime::Runtime) -> ServerSlot {
         if signal == StopSignal::User1 {
             requeue_slurm_job();
         }
-        crate::sandbox_exec::stop_in_process().await;
+        tally_eval::sandbox::stop_in_process().await;
         std::process::exit(signal.exit_code() as i32);
     });
     slot
+}
+
+/// `tally_eval::host_or_connect` with the stop handler installed first (not in a dry run):
+/// Ctrl-C, SIGTERM or SIGUSR1 then stop the hosted server (and its workers) before the process
+/// exits; the journals make a rerun resume.
+pub fn host_or_connect(
+    rt: &tokio::runtime::Runtime,
+    server: &tally_eval::ServerChoice,
+    log_dir: &std::path::Path,
+    opts: tally_eval::ClientOptions,
+    reporter: &crate::reporter::TerminalReporter,
+) -> Result<tally_eval::Connection, tally_eval::EvalError> {
+    let slot = (!opts.dry_run).then(|| install(rt));
+    tally_eval::host_or_connect(rt, server, log_dir, opts, reporter, &|s| {
+        if let Some(slot) = &slot {
+            slot.set(s);
+        }
+    })
 }
 
 /// `scontrol requeue $SLURM_JOB_ID` when running as a Slurm job (submitted `--requeue`).

@@ -19,7 +19,8 @@ pub const SYMBOLIC_WRONG_JUDGEMENT: &str =
     "Reasoning: The symbolic checker found the answers different; the judge was not asked.\nJudgement: No";
 
 /// `--judge-only-when`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum JudgeWhen {
     /// Every record that prefill does not settle (NeMo-Skills' behaviour).
     #[default]

@@ -4,6 +4,7 @@
 mod chunks;
 mod common;
 mod eval;
+mod eval_judge;
 mod fail_fast;
 mod genselect;
 mod grade;
@@ -11,6 +12,7 @@ mod judge;
 mod prepare;
 mod sandbox;
 mod slurm_preempt;
+mod stages;
 mod summarize_compat;
 mod summarize_default;
 mod summarize_errors;

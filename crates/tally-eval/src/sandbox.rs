@@ -1,7 +1,6 @@
-//! Glue between the TIR loop and the sandbox: a [`CodeExecutor`] over [`SandboxClient`], and the
-//! sandbox service started inside this process for `--with_sandbox`.
+//! Code execution for generation: a [`CodeExecutor`] over [`SandboxClient`], and the sandbox
+//! service started inside this process (`--with_sandbox`).
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -9,7 +8,8 @@ use tally_core::Status;
 use tally_generate::{CodeExecution, CodeExecutor, CodeResult, TirFailure};
 use tally_sandbox::{ProcessStatus, SandboxClient, SandboxConfig, SandboxService};
 
-use crate::AnyError;
+use crate::defaults::{env_nonempty, sandbox_venv};
+use crate::error::Result;
 
 /// Runs each TIR code block in the sandbox, one session per sample.
 pub struct SandboxExecutor {
@@ -88,23 +88,14 @@ pub fn sandbox_url(settings: &CodeExecution) -> String {
     let host = settings
         .sandbox_host
         .clone()
-        .or_else(|| std::env::var("NEMO_SKILLS_SANDBOX_HOST").ok())
+        .or_else(|| env_nonempty("NEMO_SKILLS_SANDBOX_HOST"))
         .unwrap_or_else(|| "127.0.0.1".into());
     let port = settings
         .sandbox_port
         .map(|p| p.to_string())
-        .or_else(|| std::env::var("NEMO_SKILLS_SANDBOX_PORT").ok())
+        .or_else(|| env_nonempty("NEMO_SKILLS_SANDBOX_PORT"))
         .unwrap_or_else(|| "6000".into());
     format!("http://{host}:{port}")
-}
-
-/// Where `scripts/sandbox-setup.sh` puts the sandbox's Python environment.
-pub fn default_venv() -> PathBuf {
-    let cache = std::env::var_os("TALLY_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/tally")))
-        .unwrap_or_else(|| PathBuf::from("/var/cache/tally"));
-    SandboxConfig::venv_in(&cache)
 }
 
 /// The `--with_sandbox` service, for [`stop_in_process`] (a weak handle: the service still ends
@@ -116,8 +107,8 @@ static STARTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::
 /// Starts the sandbox service on a free loopback port inside this process (`--with_sandbox`);
 /// returns its base URL. It lives as long as the runtime (dropping it kills the workers and
 /// removes its runtime files), or until [`stop_in_process`].
-pub async fn start_in_process() -> Result<String, AnyError> {
-    let venv = default_venv();
+pub async fn start_in_process() -> Result<String> {
+    let venv = sandbox_venv();
     if !venv.exists() {
         return Err(format!(
             "--with_sandbox: {}: no sandbox Python environment; create it with `bash scripts/sandbox-setup.sh`",
@@ -170,6 +161,8 @@ mod tests {
 
     use tally_generate::tir::{run_tir, TirConfig, TirModel, TirTurn};
 
+    use std::path::PathBuf;
+
     use super::*;
 
     /// Returns the scripted turns in order, then an answer.
@@ -215,7 +208,7 @@ mod tests {
 
     /// The sandbox venv, or None with a note (a failure under CI).
     fn venv_or_skip() -> Option<PathBuf> {
-        let venv = default_venv();
+        let venv = sandbox_venv();
         if venv.join("bin/python").exists() {
             return Some(venv);
         }
