@@ -12,10 +12,10 @@ use tally_generate::{load_prompt, sampling_params, Job, Pass, SeedPlan, Settings
 use tally_genselect::{CandidateOptions, WindowOptions};
 use tally_judge::{CachedBackend, JudgeCache};
 
-use crate::reporter::TerminalReporter;
 use crate::render::print_summary;
-use tally_eval::{ClientOptions, ServerChoice};
+use crate::reporter::TerminalReporter;
 use crate::AnyError;
+use tally_eval::{ClientOptions, ServerChoice};
 
 #[derive(clap::Args, Default)]
 pub struct Args {
