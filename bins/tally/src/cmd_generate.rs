@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tally_core::overrides::Overrides;
-use tally_eval::{generate, Chunks, ClientOptions, ServerChoice, Spec};
+use tally_eval::{generate, Chunks, ClientOptions, Spec};
 use tally_generate::{SeedDefaults, SeedPlan, Settings};
 
 use crate::hosting::ServerFlags;
@@ -119,12 +119,11 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let server = ServerChoice {
-        server_type: args.server_type.clone(),
-        address: args.server_address.clone(),
-        model: args.model.clone(),
-        host: args.server.host_options(),
-    };
+    let server = args.server.choice(
+        &args.server_type,
+        args.server_address.as_deref(),
+        args.model.as_deref(),
+    );
     let conn = crate::signals::host_or_connect(
         &rt,
         &server,

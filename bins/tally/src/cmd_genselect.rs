@@ -15,7 +15,7 @@ use tally_judge::{CachedBackend, JudgeCache};
 use crate::render::print_summary;
 use crate::reporter::TerminalReporter;
 use crate::AnyError;
-use tally_eval::{ClientOptions, ServerChoice};
+use tally_eval::ClientOptions;
 
 #[derive(clap::Args, Default)]
 pub struct Args {
@@ -122,12 +122,11 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let server = ServerChoice {
-        server_type: args.server_type.clone(),
-        address: args.server_address.clone(),
-        model: args.model.clone(),
-        host: args.server.host_options(),
-    };
+    let server = args.server.choice(
+        &args.server_type,
+        args.server_address.as_deref(),
+        args.model.as_deref(),
+    );
     let conn = crate::signals::host_or_connect(
         &rt,
         &server,

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 use tally_core::overrides::Overrides;
-use tally_eval::{judge, ClientOptions, JudgeJob, JudgeWhen, ServerChoice};
+use tally_eval::{judge, ClientOptions, JudgeJob, JudgeWhen};
 use tally_generate::SeedPlan;
 
 use crate::reporter::TerminalReporter;
@@ -130,12 +130,11 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let server = ServerChoice {
-        server_type: args.server_type.clone(),
-        address: args.server_address.clone(),
-        model: args.model.clone(),
-        host: args.server.host_options(),
-    };
+    let server = args.server.choice(
+        &args.server_type,
+        args.server_address.as_deref(),
+        args.model.as_deref(),
+    );
     let conn = crate::signals::host_or_connect(
         &rt,
         &server,

@@ -1,7 +1,7 @@
 //! The server flags of `ns eval`/`ns generate` (shared by `eval`, `generate`, `judge` and
 //! `start-server`), as `tally_eval::HostOptions`.
 
-use tally_eval::HostOptions;
+use tally_eval::{HostOptions, ServerChoice};
 
 /// The server flags shared by `tally eval` and `tally start-server`.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -32,6 +32,21 @@ pub struct ServerFlags {
 }
 
 impl ServerFlags {
+    /// The server a command talks to: `address` when given, else one hosted with these flags.
+    pub fn choice(
+        &self,
+        server_type: &str,
+        address: Option<&str>,
+        model: Option<&str>,
+    ) -> ServerChoice {
+        ServerChoice {
+            server_type: server_type.to_string(),
+            address: address.map(str::to_string),
+            model: model.map(str::to_string),
+            host: self.host_options(),
+        }
+    }
+
     pub fn host_options(&self) -> HostOptions {
         HostOptions {
             gpus: self.server_gpus,
