@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::error::{ClusterError, Result};
 use crate::job::Job;
-use crate::shell_quote::{shell_line, shell_quote};
+use tally_core::shell::{join as shell_line, quote as shell_quote};
 
 /// Cluster-wide settings of the Slurm executor: where scripts go, which partition and limits
 /// every job asks for, and where the Slurm programs are.

@@ -39,6 +39,7 @@ pub mod progress;
 pub mod pyjson;
 pub mod record;
 pub mod rng;
+pub mod shell;
 
 pub use error::CoreError;
 pub use lock::{LockError, OutputLock};

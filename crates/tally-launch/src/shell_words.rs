@@ -7,23 +7,8 @@
 
 use crate::error::LaunchError;
 
-/// Quotes one word so a POSIX shell reads it back unchanged; `shlex.quote` byte for byte.
-///
-/// Words made only of `[A-Za-z0-9_@%+=:,./-]` stay bare; anything else is wrapped in single quotes,
-/// with an embedded `'` written as `'"'"'`.
-pub fn quote(word: &str) -> String {
-    if word.is_empty() {
-        return "''".to_string();
-    }
-    if word.bytes().all(is_safe) {
-        return word.to_string();
-    }
-    format!("'{}'", word.replace('\'', "'\"'\"'"))
-}
-
-fn is_safe(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"_@%+=:,./-".contains(&b)
-}
+/// Quoting is tally-core's (`shlex.quote`/`shlex.join` byte for byte), shared with batch scripts.
+pub use tally_core::shell::{join, quote};
 
 /// Splits a string into words as `shlex.split` (POSIX mode) does.
 ///
@@ -102,15 +87,6 @@ fn unclosed(input: &str) -> LaunchError {
         input: input.to_string(),
         reason: "a quotation is not closed",
     }
-}
-
-/// Joins words into one shell-quoted line (`shlex.join`).
-pub fn join<S: AsRef<str>>(words: &[S]) -> String {
-    words
-        .iter()
-        .map(|w| quote(w.as_ref()))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

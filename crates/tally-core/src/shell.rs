@@ -1,9 +1,13 @@
-//! Quoting for the lines of a generated batch script.
+//! Shell quoting, Python's `shlex.quote`/`shlex.join` byte for byte: the one quoter for batch
+//! scripts (tally-cluster) and the command lines `--dry-run` prints (tally-launch). A person can
+//! paste the line into a POSIX shell and get exactly the argument vector Tally would run. (The
+//! `shlex` crate quotes differently: it quotes `,` and switches to double quotes around a `'`;
+//! NeMo-Skills prints Python's. Splitting is tally-launch's `shell_words::split`.)
 
 /// Quotes one word so a POSIX shell reads it back unchanged (the same rule as Python's
 /// `shlex.quote`): words of `[A-Za-z0-9_@%+=:,./-]` stay bare, anything else goes in single
 /// quotes with an embedded `'` written as `'"'"'`.
-pub fn shell_quote(word: &str) -> String {
+pub fn quote(word: &str) -> String {
     if word.is_empty() {
         return "''".to_string();
     }
@@ -17,9 +21,9 @@ pub fn shell_quote(word: &str) -> String {
 }
 
 /// An argument vector as one shell line that runs exactly that vector.
-pub fn shell_line(argv: &[String]) -> String {
+pub fn join<S: AsRef<str>>(argv: &[S]) -> String {
     argv.iter()
-        .map(|a| shell_quote(a))
+        .map(|a| quote(a.as_ref()))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -30,19 +34,16 @@ mod tests {
 
     #[test]
     fn quotes_what_a_shell_would_split_or_expand() {
-        assert_eq!(shell_quote("tally"), "tally");
+        assert_eq!(quote("tally"), "tally");
         assert_eq!(
-            shell_quote("++inference.temperature=0.6"),
+            quote("++inference.temperature=0.6"),
             "++inference.temperature=0.6"
         );
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("$HOME"), "'$HOME'");
-        assert_eq!(shell_quote("it's"), "'it'\"'\"'s'");
-        assert_eq!(
-            shell_line(&["echo".into(), "a;b".into(), "c".into()]),
-            "echo 'a;b' c"
-        );
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("$HOME"), "'$HOME'");
+        assert_eq!(quote("it's"), "'it'\"'\"'s'");
+        assert_eq!(join(&["echo", "a;b", "c"]), "echo 'a;b' c");
     }
 
     #[test]
@@ -62,7 +63,7 @@ mod tests {
         .collect();
         let out = std::process::Command::new("sh")
             .arg("-c")
-            .arg(shell_line(&argv))
+            .arg(join(&argv))
             .output()
             .unwrap();
         assert_eq!(
