@@ -26,6 +26,16 @@ pub(crate) fn client_prep(s: &str) -> String {
 }
 
 pub(crate) fn math_equal(pred: &str, gold: &str, m: &Meter) -> Result<bool, Limit> {
+    math_equal_nested(pred, gold, m, 0)
+}
+
+/// `math_equal` recurses once per bracket layer both sides share (`((…))` against `((…))`),
+/// and a frame of it is large: nesting is bounded like the parser's, so a deep pair is
+/// undecided instead of overflowing the stack (Python would recurse up to its own limit).
+fn math_equal_nested(pred: &str, gold: &str, m: &Meter, nesting: usize) -> Result<bool, Limit> {
+    if nesting > m.budget.max_depth {
+        return Err(Limit::TooDeep);
+    }
     m.tick(1)?;
     let p = normalize(pred);
     let g = normalize(gold);
@@ -80,7 +90,7 @@ pub(crate) fn math_equal(pred: &str, gold: &str, m: &Meter) -> Result<bool, Limi
         if pp.len() == gp.len() {
             let mut all = true;
             for (a, b) in pp.iter().zip(&gp) {
-                if !math_equal(a, b, m)? {
+                if !math_equal_nested(a, b, m, nesting + 1)? {
                     all = false;
                     break;
                 }
@@ -95,7 +105,7 @@ pub(crate) fn math_equal(pred: &str, gold: &str, m: &Meter) -> Result<bool, Limi
         let gp: Vec<&str> = g.split(',').map(str::trim).collect();
         if pp.len() == gp.len() {
             for (a, b) in pp.iter().zip(&gp) {
-                if !math_equal(a, b, m)? {
+                if !math_equal_nested(a, b, m, nesting + 1)? {
                     return Ok(false);
                 }
             }
@@ -115,7 +125,7 @@ pub(crate) fn math_equal(pred: &str, gold: &str, m: &Meter) -> Result<bool, Limi
             if pp.len() == gp.len() {
                 let mut all = true;
                 for (a, b) in pp.iter().zip(&gp) {
-                    if !math_equal(a, b, m)? {
+                    if !math_equal_nested(a, b, m, nesting + 1)? {
                         all = false;
                         break;
                     }

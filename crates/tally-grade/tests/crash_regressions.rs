@@ -276,3 +276,84 @@ fn a_multibyte_character_before_a_separator_does_not_panic() {
     compare(text, "30");
     compare("x \u{2013} 1, 2 \u{222a} 3", "\\{1, 2\\}");
 }
+
+// Found by CI's fuzz run (a silent SIGSEGV: the fuzz target grades on a 2 MiB thread, as
+// `tally grade`'s workers do): NeMo-Skills' `math_equal` recursed once per bracket layer that
+// both sides share, about 1 KiB of stack each, with nothing bounding the layers but the answer's
+// 1,000-character cut. Every nesting below is graded on a quarter of a worker's stack, so a
+// path whose stack grows with the input fails here (the test binary aborts) long before it
+// could take a worker down.
+#[test]
+fn deep_nesting_of_every_kind_fits_a_quarter_of_a_worker_stack() {
+    const PATTERNS: &[(&str, &str)] = &[
+        ("(", ")"),
+        ("[", "]"),
+        ("{", "}"),
+        ("\\{", "\\}"),
+        ("\\left(", "\\right)"),
+        ("\\frac{1}{", "}"),
+        ("\\sqrt{", "}"),
+        ("\\boxed{", "}"),
+        ("\\text{", "}"),
+        ("\\mathrm{", "}"),
+        ("^{", "}"),
+        ("_{", "}"),
+        ("2^", ""),
+        ("-", ""),
+        ("\\sin(", ")"),
+        ("|", "|"),
+        ("\\overline{", "}"),
+        ("x=", ""),
+        ("(1,", ")"),
+        ("[1,", "]"),
+        ("\\{1,", "\\}"),
+        ("\\begin{pmatrix}", "\\end{pmatrix}"),
+        ("$", "$"),
+        ("\\(", "\\)"),
+        ("1+", ""),
+        ("1\\cdot ", ""),
+        ("\\pm ", ""),
+        ("!", ""),
+        ("x^", ""),
+        ("\\lfloor ", "\\rfloor"),
+        ("e^{", "}"),
+        ("\\log_{", "}"),
+        ("\\dfrac{", "}{2}"),
+        ("\\cup ", ""),
+        ("1<", ""),
+        ("\\sqrt[", "]{2}"),
+        ("f(", ")"),
+        ("{(", ")}"),
+        ("\\{(", ")\\}"),
+        ("((", "),1)"),
+        ("\\text{ or }", ""),
+        ("1,", ""),
+        ("1 \\text{ and } ", ""),
+        ("\\begin{cases}", "\\end{cases}"),
+        ("x\\in(", ")"),
+    ];
+    for &(open, close) in PATTERNS {
+        for n in [40, 300, 499, 990, 1300] {
+            for (inner, gold_inner) in [("1", "2"), ("1", "1"), ("x", "y")] {
+                let a = format!("{}{inner}{}", open.repeat(n), close.repeat(n));
+                let b = format!("{}{gold_inner}{}", open.repeat(n), close.repeat(n));
+                std::thread::Builder::new()
+                    .stack_size(512 << 10)
+                    .spawn(move || {
+                        compare(&a, &b);
+                        compare(&a, "1");
+                        let boxed = format!("so \\boxed{{{a}}}");
+                        for mode in [ExtractMode::NemoSkills, ExtractMode::Tally] {
+                            let _ = extract_answer(&boxed, mode);
+                        }
+                        let _ = fallback(&a);
+                        let _ = grade_pair_extracting(&boxed, &b);
+                        let _ = canonical(&a);
+                    })
+                    .expect("spawn")
+                    .join()
+                    .expect("no panic");
+            }
+        }
+    }
+}

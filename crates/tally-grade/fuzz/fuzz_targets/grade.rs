@@ -34,10 +34,16 @@ fuzz_target!(|data: &[u8]| {
     }
     // On a thread with rayon's default stack (2 MiB), as in `tally grade`'s workers: a
     // recursion too deep for one is a crash here (this build's frames are larger than a
-    // production build's, so the check is on the safe side).
+    // production build's, so the check is on the safe side). `TALLY_FUZZ_STACK` (bytes) makes
+    // it smaller, to find the paths whose stack grows with the input before they overflow.
     let us = std::thread::scope(|scope| {
         std::thread::Builder::new()
-            .stack_size(2 << 20)
+            .stack_size(*STACK.get_or_init(|| {
+                std::env::var("TALLY_FUZZ_STACK")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(2 << 20)
+            }))
             .spawn_scoped(scope, || {
                 let start = cpu_time_us();
                 grade_all(s);
@@ -124,6 +130,8 @@ fn cpu_time_us() -> u64 {
 }
 
 static SLOWEST_US: AtomicU64 = AtomicU64::new(10_000);
+
+static STACK: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 
 static LAST_INPUT: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
 
