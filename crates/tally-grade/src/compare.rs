@@ -1,7 +1,7 @@
 //! The Tally policy: structural comparison over the expression tree, exact where possible.
 
 use crate::budget::{Limit, Meter};
-use crate::expr::{Expr, RelOp};
+use crate::expr::{Const, Expr, RelOp};
 use crate::lexer::Dialect;
 use crate::names::{definition, map_vars, named, split_tuple_equation, strip_labels, PARAMS};
 use crate::numeric::{exact, num, NumCtx, C};
@@ -697,7 +697,17 @@ impl Cmp<'_> {
                 return Ok(true);
             }
         }
-        Ok(false)
+        // `90^\circ` against `\frac{\pi}{2}`: the same angle, in radians. Only where the other
+        // side is written with π, so `45^\circ` still matches 45 and never 0.785.
+        match (a0, b0) {
+            (Expr::Degrees(d), other) if mentions_pi(other) => {
+                self.scalar_core(&degrees_in_radians(d), other)
+            }
+            (other, Expr::Degrees(d)) if mentions_pi(other) => {
+                self.scalar_core(other, &degrees_in_radians(d))
+            }
+            _ => Ok(false),
+        }
     }
 
     pub fn scalar_core(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
@@ -797,6 +807,19 @@ fn strip_percent(e: &Expr) -> (&Expr, bool) {
         Expr::Percent(a) => (a, true),
         e => (e, false),
     }
+}
+
+fn mentions_pi(e: &Expr) -> bool {
+    let mut pi = false;
+    e.walk(&mut |x| pi |= matches!(x, Expr::Const(Const::Pi)));
+    pi
+}
+
+fn degrees_in_radians(d: &Expr) -> Expr {
+    Expr::Div(
+        Box::new(Expr::Mul(vec![d.clone(), Expr::Const(Const::Pi)])),
+        Box::new(Expr::num_int(180)),
+    )
 }
 
 fn strip_degrees(e: &Expr) -> &Expr {

@@ -306,13 +306,36 @@ fn to_set(s: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RS
     if lower.starts_with("\\begin{cases}") {
         return cases(&t, var, m, depth);
     }
-    // Top-level commas: a list of conditions or sets is their union.
+    // Top-level commas: a list of conditions or sets is their union (`x < -3, x > 2`), except
+    // that an exclusion restricts the rest (`0 \le x \le 2, x \ne 1`: the interval without 1).
     let items = split_top(&t, &[",", ";"]);
     if items.len() > 1 && items.iter().all(|p| !p.trim().is_empty()) {
-        let sets: Option<Vec<RSet>> = items.iter().map(|p| to_set(p, var, m, depth + 1)).collect();
-        return Some(RSet::Union(sets?));
+        let (exclusions, rest): (Vec<&str>, Vec<&str>) =
+            items.iter().copied().partition(|p| is_exclusion(p));
+        let sets: Option<Vec<RSet>> = rest.iter().map(|p| to_set(p, var, m, depth + 1)).collect();
+        let union = RSet::Union(sets?);
+        if exclusions.is_empty() {
+            return Some(union);
+        }
+        let mut all = vec![if rest.is_empty() { RSet::All } else { union }];
+        for p in exclusions {
+            all.push(to_set(p, var, m, depth + 1)?);
+        }
+        return Some(RSet::Inter(all));
     }
     atom(&t, var, m)
+}
+
+/// `x \ne 1`, `x \neq 1`, `x ≠ 1`: one variable, one excluded value.
+fn is_exclusion(p: &str) -> bool {
+    let p = p.trim();
+    let ne = p.find("\\neq").map(|k| (k, 4)).or_else(|| {
+        p.find("\\ne")
+            .filter(|&k| !p[k + 3..].starts_with(|c: char| c.is_ascii_alphabetic()))
+            .map(|k| (k, 3))
+    });
+    let ne = ne.or_else(|| p.find('≠').map(|k| (k, '≠'.len_utf8())));
+    ne.is_some_and(|(k, len)| is_name(p[..k].trim()) && !p[k + len..].contains('='))
 }
 
 fn cases(t: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RSet> {

@@ -47,6 +47,9 @@ const FILLER: &[&str] = &[
     "only",
 ];
 
+/// Words that only introduce a condition (`when n is even`).
+const CONDITION_WORDS: &[&str] = &["when", "whenever", "if", "iff", "exactly", "precisely"];
+
 /// Verbs that only carry a negation (`does not win`).
 const AUXILIARIES: &[&str] = &[
     "do", "does", "did", "is", "are", "can", "will", "has", "have",
@@ -366,6 +369,19 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
             return Some(true);
         }
     }
+    // `even n` against `when n is even`: the same words that carry meaning, in the same order,
+    // once filler and the words that only introduce a condition are set aside. The order is
+    // kept so `Alice beats Bob` never equals `Bob beats Alice`.
+    let content = |v: &[String]| -> Vec<String> {
+        v.iter()
+            .filter(|w| !FILLER.contains(&w.as_str()) && !CONDITION_WORDS.contains(&w.as_str()))
+            .cloned()
+            .collect()
+    };
+    let cp = content(&fp);
+    if !cp.is_empty() && cp == content(&fg) {
+        return Some(true);
+    }
     let has = |v: &Vec<String>, w: &str| v.iter().any(|x| x == w);
     for (x, y) in OPPOSITES {
         if (has(&fp, x) && has(&fg, y) && !has(&fg, x))
@@ -459,6 +475,9 @@ mod tests {
         );
         assert_eq!(compare("Monday", "Tuesday"), None);
         assert_eq!(compare("every even number of players", "even"), Some(true));
+        assert_eq!(compare("when n is even", "even n"), Some(true));
+        assert_eq!(compare("exactly when n is odd", "even n"), Some(false));
+        assert_eq!(compare("Alice beats Bob", "Bob beats Alice"), None);
         assert_eq!(compare("no, it is impossible", "No"), Some(true));
     }
 }
