@@ -32,6 +32,12 @@ pub type AnyError = Box<dyn std::error::Error + Send + Sync>;
 pub fn main_with(run: impl FnOnce() -> Result<ExitCode, AnyError>) -> ExitCode {
     reporter::init_tracing();
     reporter::init_panic_hook();
+    // The grader bounds its recursion and is fuzzed on rayon's default 2 MiB worker stack; a
+    // larger stack is the margin for what fuzzing has not reached, because a stack overflow is
+    // the one failure no panic boundary can catch. Address space only: pages are touched on use.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(8 << 20)
+        .build_global();
     match run() {
         Ok(code) => code,
         Err(e) => {
