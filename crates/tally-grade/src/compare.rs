@@ -764,12 +764,55 @@ impl Cmp<'_> {
                 _ => return Ok(false),
             }
         }
-        if valid >= 2 {
-            Ok(true)
-        } else {
-            Err(Limit::Overflow)
+        if valid < 2 {
+            return Err(Limit::Overflow);
         }
+        // The points above are positive, so identities that need a positive domain (`\ln(2x)`
+        // = `\ln 2 + \ln x`) pass. Where neither side has a branch (a root, a logarithm, a
+        // fractional power) nothing needs that domain: the same points negated tell `|x|` from
+        // `x` and `x^3` from `x|x|^2`.
+        if branch_free(a) && branch_free(b) {
+            for k in 0..POINTS {
+                let env: Vec<(String, C)> = vars
+                    .iter()
+                    .map(|v| {
+                        let p = sample(v, k);
+                        (v.clone(), C { re: -p.re, im: 0.0 })
+                    })
+                    .collect();
+                let ctx = NumCtx { env: &env };
+                let x = num(a, &ctx, self.m, false)?;
+                let y = num(b, &ctx, self.m, false)?;
+                if x.is_finite() && y.is_finite() && !close(x, y, 1e-11) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
     }
+}
+
+/// No root, logarithm, fractional power or inverse function anywhere: the expression means the
+/// same at negative values as the positive-domain reading.
+fn branch_free(e: &Expr) -> bool {
+    let mut ok = true;
+    e.walk(&mut |x| {
+        ok &= match x {
+            Expr::Root(..) | Expr::Factorial(_) => false,
+            Expr::Pow(_, p) => match &**p {
+                Expr::Num { val, .. } => val.is_integer(),
+                Expr::Neg(q) => matches!(&**q, Expr::Num { val, .. } if val.is_integer()),
+                _ => false,
+            },
+            Expr::Func(f, _) => matches!(
+                f.as_str(),
+                "abs" | "sin" | "cos" | "tan" | "cot" | "sec" | "csc" | "exp" | "floor" | "ceil"
+                    | "sinh" | "cosh" | "tanh" | "max" | "min"
+            ),
+            _ => true,
+        }
+    });
+    ok
 }
 
 fn is_infinity(e: &Expr) -> bool {

@@ -345,7 +345,15 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     if sp == sg {
         return Some(true);
     }
-    let flat = |ps: &Vec<Vec<String>>| -> Vec<String> { ps.iter().flatten().cloned().collect() };
+    // "Not necessarily" answers a "must it …?" question with no.
+    let flat = |ps: &Vec<Vec<String>>| -> Vec<String> {
+        let v: Vec<String> = ps.iter().flatten().cloned().collect();
+        if v == ["not", "necessarily"] {
+            vec!["no".to_string()]
+        } else {
+            v
+        }
+    };
     let (fp, fg) = (flat(&pp), flat(&gp));
     let (short, long) = if fp.len() <= fg.len() {
         (&fp, &fg)
@@ -354,6 +362,10 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     };
     // `no` / `yes` followed by a reason.
     if short.len() == 1 && matches!(short[0].as_str(), "yes" | "no") {
+        // "Yes, because …" restates; "Yes if n is even" answers another question.
+        if long.iter().any(|w| CONDITION_WORDS.contains(&w.as_str()) || w == "unless") {
+            return None;
+        }
         if long[0] == short[0] {
             return Some(true);
         }
@@ -476,6 +488,10 @@ mod tests {
         assert_eq!(compare("Monday", "Tuesday"), None);
         assert_eq!(compare("every even number of players", "even"), Some(true));
         assert_eq!(compare("when n is even", "even n"), Some(true));
+        assert_eq!(compare("Yes if n is even", "Yes"), None);
+        assert_eq!(compare("Not necessarily", "No"), Some(true));
+        assert_eq!(compare("Not necessarily", "Yes"), Some(false));
+        assert_eq!(compare("Yes, because 4 divides it", "Yes"), Some(true));
         assert_eq!(compare("exactly when n is odd", "even n"), Some(false));
         assert_eq!(compare("Alice beats Bob", "Bob beats Alice"), None);
         assert_eq!(compare("no, it is impossible", "No"), Some(true));
