@@ -670,7 +670,11 @@ impl Cmp<'_> {
         let (b0, bp) = strip_percent(b);
         // `28\%` matches both 28 and 0.28: a percent sign is read either way. Each reading is a
         // scale (powers of ten the written value is divided by).
+        // The sign is not ignored against a fraction (`\frac{3}{4}` is never `0.75\%`): a
+        // percentage is not written as one.
         let readings: &[(u32, u32)] = match (ap, bp) {
+            (true, false) if is_fraction(b0) => &[(2, 0)],
+            (false, true) if is_fraction(a0) => &[(0, 2)],
             (true, false) => &[(0, 0), (2, 0)],
             (false, true) => &[(0, 0), (0, 2)],
             _ => &[(0, 0)],
@@ -849,6 +853,16 @@ fn strip_percent(e: &Expr) -> (&Expr, bool) {
     match e {
         Expr::Percent(a) => (a, true),
         e => (e, false),
+    }
+}
+
+fn is_fraction(e: &Expr) -> bool {
+    match e {
+        Expr::Neg(a) => is_fraction(a),
+        Expr::Div(a, b) => {
+            matches!(**a, Expr::Num { .. }) && matches!(**b, Expr::Num { .. })
+        }
+        _ => false,
     }
 }
 

@@ -463,6 +463,17 @@ pub(crate) fn num(e: &Expr, c: &NumCtx, m: &Meter, in_trig: bool) -> Result<C, L
 }
 
 fn binom_f64(n: f64, k: f64) -> f64 {
+    // `\binom{n+1}{2}` at a sample point: the polynomial n(n−1)…(n−k+1)/k!, so it equals
+    // `\frac{n(n+1)}{2}` wherever both are evaluated.
+    if n.fract() != 0.0 && k.fract() == 0.0 && (0.0..=64.0).contains(&k) {
+        let mut acc = 1.0f64;
+        let mut j = 0.0;
+        while j < k {
+            acc = acc * (n - j) / (j + 1.0);
+            j += 1.0;
+        }
+        return acc;
+    }
     if k < 0.0 || k > n || n.fract() != 0.0 || k.fract() != 0.0 {
         return 0.0;
     }

@@ -192,6 +192,7 @@ fn to_set(s: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RS
                 hi_closed: false,
             })
         }
+        w if ray_words(w).is_some() => return ray_words(w),
         w if !w.chars().any(|c| c.is_ascii_digit() || "<>=".contains(c)) => {
             if [
                 "nosolution",
@@ -336,6 +337,38 @@ fn is_exclusion(p: &str) -> bool {
     });
     let ne = ne.or_else(|| p.find('≠').map(|k| (k, '≠'.len_utf8())));
     ne.is_some_and(|(k, len)| is_name(p[..k].trim()) && !p[k + len..].contains('='))
+}
+
+/// "All positive real numbers" and the like: a ray from 0.
+fn ray_words(w: &str) -> Option<RSet> {
+    let w = w.trim_start_matches("all").trim_start_matches("the");
+    let w = w
+        .strip_suffix("realnumbers")
+        .or_else(|| w.strip_suffix("reals"))
+        .or_else(|| w.strip_suffix("numbers"))?;
+    let (lo, lo_closed, hi, hi_closed) = match w {
+        "positive" => (Expr::num_int(0), false, Expr::Const(Const::Inf), false),
+        "nonnegative" | "non-negative" => (Expr::num_int(0), true, Expr::Const(Const::Inf), false),
+        "negative" => (
+            Expr::Neg(Box::new(Expr::Const(Const::Inf))),
+            false,
+            Expr::num_int(0),
+            false,
+        ),
+        "nonpositive" | "non-positive" => (
+            Expr::Neg(Box::new(Expr::Const(Const::Inf))),
+            false,
+            Expr::num_int(0),
+            true,
+        ),
+        _ => return None,
+    };
+    Some(RSet::Interval {
+        lo,
+        lo_closed,
+        hi,
+        hi_closed,
+    })
 }
 
 fn cases(t: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RSet> {
