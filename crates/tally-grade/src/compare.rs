@@ -391,7 +391,28 @@ impl Cmp<'_> {
                 }
                 // `g(t) = t^2` and `g(x) = x^2`: the same definition, whatever the variable.
                 if let (Some((n1, b1)), Some((n2, b2))) = (definition(p1, o1), definition(p2, o2)) {
-                    return Ok(n1 == n2 && self.eq(&b1, &b2)?);
+                    if n1 != n2 {
+                        return Ok(false);
+                    }
+                    if self.eq(&b1, &b2)? {
+                        return Ok(true);
+                    }
+                    // `f(x) = cx` and `f(x) = kx`, `ax + b` and `cx + d`: arbitrary constants
+                    // named differently, matched in every order.
+                    let (c1, c2) = (constants(&b1), constants(&b2));
+                    if c1.len() != c2.len() || c1.is_empty() || c1.len() > 3 || c1 == c2 {
+                        return Ok(false);
+                    }
+                    for perm in permutations(c1.len()) {
+                        let b2 = map_vars(&b2, &|n| {
+                            let k = c2.iter().position(|c| c == n)?;
+                            Some(Expr::Var(c1[perm[k]].clone()))
+                        });
+                        if self.eq(&b1, &b2)? {
+                            return Ok(true);
+                        }
+                    }
+                    return Ok(false);
                 }
                 self.rel_eq(p1, o1, p2, o2)
             }
@@ -853,6 +874,37 @@ fn strip_percent(e: &Expr) -> (&Expr, bool) {
     match e {
         Expr::Percent(a) => (a, true),
         e => (e, false),
+    }
+}
+
+/// The free one-letter names of a definition's body besides its parameters (its arbitrary
+/// constants), sorted; empty when any other free name is there.
+fn constants(body: &Expr) -> Vec<String> {
+    let mut names: Vec<String> = body
+        .free_vars()
+        .into_iter()
+        .filter(|n| !PARAMS.contains(&n.as_str()))
+        .collect();
+    if names.iter().any(|n| n.chars().count() != 1) {
+        return Vec::new();
+    }
+    names.sort();
+    names
+}
+
+/// Every order of `0..n` (n ≤ 3).
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    match n {
+        1 => vec![vec![0]],
+        2 => vec![vec![0, 1], vec![1, 0]],
+        _ => vec![
+            vec![0, 1, 2],
+            vec![0, 2, 1],
+            vec![1, 0, 2],
+            vec![1, 2, 0],
+            vec![2, 0, 1],
+            vec![2, 1, 0],
+        ],
     }
 }
 

@@ -578,6 +578,9 @@ fn lex_command(
                 i = read_group(s, i)?.1;
             }
         }
+        // `\langle 1, 2 \rangle`: a vector is a tuple.
+        "langle" if d.tally => out.push(Tok::Sym('(')),
+        "rangle" if d.tally => out.push(Tok::Sym(')')),
         "dfrac" | "tfrac" | "cfrac" | "frac" => out.push(Tok::Cmd("frac".into())),
         "dbinom" | "tbinom" | "binom" => out.push(Tok::Cmd("binom".into())),
         "sqrt" => out.push(Tok::Cmd("sqrt".into())),

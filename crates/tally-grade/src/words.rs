@@ -347,7 +347,16 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     }
     // "Not necessarily" answers a "must it …?" question with no.
     let flat = |ps: &Vec<Vec<String>>| -> Vec<String> {
-        let v: Vec<String> = ps.iter().flatten().cloned().collect();
+        let mut v: Vec<String> = Vec::new();
+        for w in ps.iter().flatten() {
+            // "not possible" is "impossible", so the opposites and restatements see one word.
+            if w == "possible" && v.last().is_some_and(|p| p == "not") {
+                v.pop();
+                v.push("impossible".into());
+            } else {
+                v.push(w.clone());
+            }
+        }
         if v == ["not", "necessarily"] {
             vec!["no".to_string()]
         } else {
@@ -490,6 +499,8 @@ mod tests {
         assert_eq!(compare("when n is even", "even n"), Some(true));
         assert_eq!(compare("Yes if n is even", "Yes"), None);
         assert_eq!(compare("Not necessarily", "No"), Some(true));
+        assert_eq!(compare("It is not possible", "impossible"), Some(true));
+        assert_eq!(compare("It is not possible", "possible"), Some(false));
         assert_eq!(compare("Not necessarily", "Yes"), Some(false));
         assert_eq!(compare("Yes, because 4 divides it", "Yes"), Some(true));
         assert_eq!(compare("exactly when n is odd", "even n"), Some(false));
