@@ -464,6 +464,16 @@ impl Cmp<'_> {
             }
             (Expr::List(x) | Expr::Set(x), Expr::List(y) | Expr::Set(y)) => self.unordered(x, y),
             (Expr::Union(x), Expr::Union(y)) => self.unordered(x, y),
+            // `\{(1, 2)\}` against `(1, 2)`: a solution set of one, and the solution.
+            (Expr::Set(x), other) | (other, Expr::Set(x))
+                if x.len() == 1 && !matches!(other, Expr::Set(_) | Expr::List(_) | Expr::Union(_)) =>
+            {
+                if matches!(a, Expr::Set(_)) {
+                    self.eq(&x[0], other)
+                } else {
+                    self.eq(other, &x[0])
+                }
+            }
             (
                 Expr::Seq {
                     open: o1,
