@@ -125,7 +125,10 @@ fn math_equal(p: &str, g: &str, m: &Meter) -> Result<(Option<bool>, bool), Limit
     let (Some(pe), Some(ge)) = (read(p)?, read(g)?) else {
         return Ok((None, true));
     };
-    let c = Cmp { m };
+    let c = Cmp {
+        m,
+        depth: std::cell::Cell::new(0),
+    };
     let mut r = c.eq(&pe, &ge)?;
     // `i(2 - i)` vs `1 + 2i`, `e^{\ln x}` vs `x`: a free `i` is the imaginary unit and a free
     // `e` Euler's number when that makes them equal.
@@ -165,6 +168,9 @@ fn constant_named(n: &str, names: &[&str]) -> Option<Expr> {
 
 pub(crate) struct Cmp<'a> {
     pub m: &'a Meter,
+    /// Nested `eq` calls: a rewrite that does not shrink its input (a `±` it cannot write out)
+    /// must end as `TooDeep`, not as a stack overflow.
+    depth: std::cell::Cell<usize>,
 }
 
 fn flip(op: RelOp) -> RelOp {
@@ -339,6 +345,17 @@ fn is_interval_like(e: &Expr) -> bool {
 impl Cmp<'_> {
     pub fn eq(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
         self.m.tick(1)?;
+        let depth = self.depth.get();
+        if depth > 2 * self.m.budget.max_depth {
+            return Err(Limit::TooDeep);
+        }
+        self.depth.set(depth + 1);
+        let r = self.eq_nested(a, b);
+        self.depth.set(depth);
+        r
+    }
+
+    fn eq_nested(&self, a: &Expr, b: &Expr) -> Result<bool, Limit> {
         if let Some(v) = expand_pm(a) {
             return self.eq(&Expr::List(v), b);
         }

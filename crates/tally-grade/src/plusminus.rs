@@ -112,6 +112,7 @@ fn pm_variants(e: &Expr) -> Vec<Expr> {
                 })
                 .collect()
         }
+        Expr::List(_) | Expr::Set(_) => vec![expand_pm_items(e).unwrap_or_else(|| e.clone())],
         _ => expand_pm(e).unwrap_or_else(|| vec![e.clone()]),
     }
 }
@@ -122,6 +123,11 @@ pub(crate) fn expand_pm_items(e: &Expr) -> Option<Expr> {
     match e {
         Expr::List(items) | Expr::Set(items) if items.iter().any(has_pm) => {
             let v: Vec<Expr> = items.iter().flat_map(pm_variants).collect();
+            // A `±` no rule writes out leaves the list as it was: no expansion, so the caller
+            // does not compare the same pair again.
+            if v == *items {
+                return None;
+            }
             Some(match e {
                 Expr::Set(_) => Expr::Set(v),
                 _ => Expr::List(v),

@@ -357,3 +357,32 @@ fn deep_nesting_of_every_kind_fits_a_quarter_of_a_worker_stack() {
         }
     }
 }
+
+// Found by fuzzing at a small stack (`TALLY_FUZZ_STACK`), likely CI's SIGSEGV too: a `±` inside
+// a set inside a list (`1 \pm {\{1\pm\sqrt{5},-2\}}`) has no rule that writes it out, so the
+// list "expanded" into itself and the comparison recursed until the stack ran out, at any stack
+// size. Now an expansion that changes nothing is none, nested sets are written out, and the
+// comparison's own nesting is bounded (`Undecided(TooDeep)` past it).
+#[test]
+fn a_plus_minus_no_rule_writes_out_does_not_recurse_forever() {
+    let response = "The roots of $P(x)$ $<<2(((((((((((((((((((((((25*100=22500>>22))))))))))))))))))))))),500.\nA2$\\sqrt{5}$, so the answer is $\\BOXED a\\sinnd $1 \\pm {\\{1\\pm\\sqrt{5},-2\\}}.$";
+    let gold = "$\\{1\\pm\\sqrt{5},-3\\}$";
+    for p in [Policy::Tally, Policy::NemoSkills] {
+        let g = Grader::builder().policy(p).build();
+        let (ex, v) = g.grade_pair_extracting(response, gold);
+        assert_ne!(v.outcome, Outcome::GraderError);
+        if let Some(a) = ex.answer {
+            compare(&a, gold);
+        }
+    }
+    compare(response, gold);
+    for (a, b) in [
+        ("1 \\pm \\{1\\pm\\sqrt{5},-2\\}", "\\{1\\pm\\sqrt{5},-3\\}"),
+        ("\\{\\{1 \\pm 2\\}, 3\\}", "\\{\\{3, -1\\}, 3\\}"),
+        ("2, \\{\\pm 1\\}", "2, \\{1, -1\\}"),
+    ] {
+        compare(a, b);
+    }
+    // Written out where a rule can: a set of `±` values inside a list.
+    assert_eq!(compare("2, \\{\\pm 1\\}", "2, \\{1, -1\\}")[0], Outcome::Equal);
+}
