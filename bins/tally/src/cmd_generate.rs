@@ -98,16 +98,6 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         args.random_seeds.as_deref(),
         args.starting_seed,
     )?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let conn = crate::signals::host_or_connect(
-        &rt,
-        &args.target.choice(),
-        &args.output_dir.join("generation-logs"),
-        ClientOptions::new(&settings),
-        &reporter,
-    )?;
     let spec = Spec {
         output_dir: args.output_dir.clone(),
         output_prefix: args.output_prefix.clone(),
@@ -121,9 +111,13 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         with_sandbox: args.with_sandbox,
         chunks: Chunks::parse(args.num_chunks, args.chunk_ids.as_deref())?,
     };
-    let result = generate(&rt, &conn.target, &spec, &reporter);
-    conn.close(&rt)?;
-    let generated = result?;
+    let generated = crate::signals::with_target(
+        &args.target.choice(),
+        &args.output_dir.join("generation-logs"),
+        ClientOptions::new(&settings),
+        &reporter,
+        |rt, target| generate(rt, target, &spec, &reporter),
+    )?;
     print_generated(&generated);
     Ok(crate::render::exit_code(generated.failures))
 }

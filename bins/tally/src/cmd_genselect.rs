@@ -98,19 +98,13 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let settings = job.settings()?;
     // Every input is read and checked before connecting: a bad record costs no server check.
     let problems = job.read_candidates()?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let conn = crate::signals::host_or_connect(
-        &rt,
+    let selected = crate::signals::with_target(
         &args.target.choice(),
         &job.output_dir().join("genselect-logs"),
         ClientOptions::new(&settings),
         &reporter,
+        |rt, target| tally_eval::genselect(rt, target, &job, &problems, &reporter),
     )?;
-    let result = tally_eval::genselect(&rt, &conn.target, &job, &problems, &reporter);
-    conn.close(&rt)?;
-    let selected = result?;
     crate::render::print_genselected(&selected);
     Ok(crate::render::exit_code(selected.failures))
 }

@@ -79,20 +79,6 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     }
     let reporter = TerminalReporter::new();
     let mut all = Overrides::parse(&args.overrides)?;
-    let path_of = |key: &str| all.get_str(key).map(PathBuf::from);
-    if all.get("input_file").is_some() || all.get("output_file").is_some() {
-        return Err("use ++input_dir / --output_dir (one file per seed) with `tally judge`".into());
-    }
-    let input_dir = args
-        .input_dir
-        .clone()
-        .or_else(|| path_of("input_dir"))
-        .ok_or("no input: give ++input_dir=<dir with graded output*.jsonl>")?;
-    let output_dir = args
-        .output_dir
-        .clone()
-        .or_else(|| path_of("output_dir"))
-        .ok_or("no output: give --output_dir=<dir>")?;
     if args.override_resume {
         all.push("resume_policy", json!("override"));
     }
@@ -104,29 +90,24 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         args.random_seeds.as_deref(),
         args.starting_seed,
     )?;
-    let mut job = JudgeJob::new(input_dir, output_dir.clone(), seeds.seeds, &all)?;
+    let mut job = JudgeJob::from_args(args.input_dir, args.output_dir, seeds.seeds, &all)?;
     job.when = args.judge_only_when.into();
-    job.cache = match (args.no_cache, &args.cache) {
+    job.cache = match (args.no_cache, args.cache) {
         (true, _) => None,
-        (false, Some(c)) => Some(c.clone()),
+        (false, Some(c)) => Some(c),
         (false, None) => job.cache,
     };
     let settings = job.settings()?;
     // Every input is read and checked before connecting: a bad record costs no server check.
     let inputs = job.read_inputs()?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let conn = crate::signals::host_or_connect(
-        &rt,
+    let log_dir = job.output_dir.join("generation-logs");
+    let judged = crate::signals::with_target(
         &args.target.choice(),
-        &output_dir.join("generation-logs"),
+        &log_dir,
         ClientOptions::new(&settings),
         &reporter,
+        |rt, target| judge(rt, target, &job, inputs, &reporter),
     )?;
-    let result = judge(&rt, &conn.target, &job, inputs, &reporter);
-    conn.close(&rt)?;
-    let judged = result?;
     crate::render::print_judged(&judged);
     Ok(crate::render::exit_code(judged.failures))
 }

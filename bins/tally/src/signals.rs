@@ -13,13 +13,13 @@ fn exit(code: i32) {
 
 pub const HOOKS: StopHooks = StopHooks { say, exit };
 
-/// `tally_eval::host_or_connect` with the stop handler installed first (not in a dry run).
-pub fn host_or_connect(
-    rt: &tokio::runtime::Runtime,
+/// Runs `f` against the model `server` names, hosted or connected, stopped on a signal.
+pub fn with_target<T>(
     server: &tally_eval::ServerChoice,
     log_dir: &std::path::Path,
     opts: tally_eval::ClientOptions,
     reporter: &crate::reporter::TerminalReporter,
-) -> Result<tally_eval::Connection, tally_eval::EvalError> {
-    tally_eval::stop::host_or_connect_stoppable(rt, server, log_dir, opts, reporter, HOOKS)
+    f: impl FnOnce(&tokio::runtime::Runtime, &tally_eval::Target) -> tally_eval::Result<T>,
+) -> tally_eval::Result<T> {
+    tally_eval::stop::with_target(server, log_dir, opts, reporter, HOOKS, f)
 }

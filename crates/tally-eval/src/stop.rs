@@ -84,6 +84,25 @@ pub fn host_or_connect_stoppable(
     })
 }
 
+/// Hosts or connects `server` (the stop handler installed first), runs `f` against it on a new
+/// runtime, and closes it whatever `f` returned.
+pub fn with_target<T>(
+    server: &ServerChoice,
+    log_dir: &std::path::Path,
+    opts: ClientOptions,
+    reporter: &dyn EvalReporter,
+    hooks: StopHooks,
+    f: impl FnOnce(&tokio::runtime::Runtime, &crate::target::Target) -> crate::Result<T>,
+) -> crate::Result<T> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let conn = host_or_connect_stoppable(&rt, server, log_dir, opts, reporter, hooks)?;
+    let result = f(&rt, &conn.target);
+    conn.close(&rt)?;
+    result
+}
+
 /// `scontrol requeue $SLURM_JOB_ID` when running as a Slurm job (submitted `--requeue`).
 fn requeue_slurm_job(hooks: StopHooks) {
     let Some(id) = crate::defaults::slurm_job_id() else {
