@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Resample problems only (not each problem's seeds) for pass@1.
-    #[arg(long = "problems-only", alias = "problems_only")]
+    #[arg(long = "problems-only")]
     problems_only: bool,
     #[arg(long, value_enum, default_value = "text")]
     format: CompareFormat,

@@ -9,43 +9,42 @@ use crate::AnyError;
 
 #[derive(clap::Args)]
 pub struct Args {
-    #[arg(long = "input_model", alias = "input-model")]
+    #[arg(long = "input_model")]
     input_model: PathBuf,
-    #[arg(long = "output_model", alias = "output-model")]
+    #[arg(long = "output_model")]
     output_model: PathBuf,
     /// `llama`, `qwen` or `deepseek_v3`.
-    #[arg(long = "model_type", alias = "model-type")]
+    #[arg(long = "model_type")]
     model_type: String,
-    #[arg(long = "convert_from", alias = "convert-from", default_value = "hf")]
+    #[arg(long = "convert_from", default_value = "hf")]
     convert_from: String,
-    #[arg(long = "convert_to", alias = "convert-to", default_value = "trtllm")]
+    #[arg(long = "convert_to", default_value = "trtllm")]
     convert_to: String,
-    #[arg(long = "num_gpus", alias = "num-gpus")]
+    #[arg(long = "num_gpus")]
     num_gpus: u32,
-    #[arg(long = "num_nodes", alias = "num-nodes", default_value_t = 1)]
+    #[arg(long = "num_nodes", default_value_t = 1)]
     num_nodes: u32,
     /// `bf16`, `fp16` or `fp32`.
     #[arg(long, default_value = "bf16")]
     dtype: String,
     /// Accepted for `ns convert` command lines (only needed for conversions to hf/nemo).
-    #[arg(long = "hf_model_name", alias = "hf-model-name")]
+    #[arg(long = "hf_model_name")]
     hf_model_name: Option<String>,
     /// Extra arguments for the checkpoint conversion script.
     #[arg(
         long = "trt_prepare_args",
-        alias = "trt-prepare-args",
         default_value = "",
         allow_hyphen_values = true
     )]
     trt_prepare_args: String,
     /// Reuse `<output_model>-tmp` when it holds a converted checkpoint.
-    #[arg(long = "trt_reuse_tmp_engine", alias = "trt-reuse-tmp-engine", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long = "trt_reuse_tmp_engine", default_value_t = true, action = clap::ArgAction::Set)]
     trt_reuse_tmp_engine: bool,
     /// TensorRT-LLM's `examples/` directory (it has the families' convert_checkpoint.py).
-    #[arg(long = "trtllm_examples_dir", alias = "trtllm-examples-dir", default_value = CONTAINER_EXAMPLES_DIR)]
+    #[arg(long = "trtllm_examples_dir", default_value = CONTAINER_EXAMPLES_DIR)]
     trtllm_examples_dir: PathBuf,
     /// Print the commands and exit.
-    #[arg(long = "dry_run", alias = "dry-run")]
+    #[arg(long = "dry_run")]
     dry_run: bool,
     #[arg(long, hide = true)]
     cluster: Option<String>,

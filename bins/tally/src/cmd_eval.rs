@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use tally_eval::{Chunks, EvalOptions, EvalPlan, JudgeOptions, RunContext, ServerChoice};
-use tally_generate::{output_file_name, passes, SeedDefaults};
 
 use crate::hosting::ServerFlags;
 use crate::reporter::TerminalReporter;
@@ -21,68 +20,59 @@ pub struct Args {
     /// With --plan: the part to run (`0`, `1`, …: a benchmark or chunk) or `summary`.
     #[arg(long, requires = "plan")]
     pub part: Option<String>,
-    #[arg(
-        long = "output_dir",
-        alias = "output-dir",
-        required_unless_present = "plan"
-    )]
+    #[arg(long = "output_dir", required_unless_present = "plan")]
     pub output_dir: Option<PathBuf>,
     /// `name:N[,name:N]` — N seeds per benchmark (0: greedy only).
     #[arg(long, required_unless_present = "plan")]
     pub benchmarks: Option<String>,
     /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp`, `generic`, or `local` (the embedded
     /// CPU model; `--model` a GGUF file, default the cached SmolLM2-135M).
-    #[arg(
-        long = "server_type",
-        alias = "server-type",
-        required_unless_present = "plan"
-    )]
+    #[arg(long = "server_type", required_unless_present = "plan")]
     pub server_type: Option<String>,
     /// A running server; without it Tally hosts `--model` itself (vllm, sglang, trtllm, llamacpp).
-    #[arg(long = "server_address", alias = "server-address")]
+    #[arg(long = "server_address")]
     pub server_address: Option<String>,
     #[arg(long)]
     pub model: Option<String>,
     #[command(flatten)]
     pub server: ServerFlags,
-    #[arg(long = "starting_seed", alias = "starting-seed", default_value_t = 0)]
+    #[arg(long = "starting_seed", default_value_t = 0)]
     pub starting_seed: u64,
     /// Dataset split (default: the benchmark's, e.g. `test`; `math` for hle).
     #[arg(long)]
     pub split: Option<String>,
     /// No greedy pass (`output.jsonl`), only the seeds.
-    #[arg(long = "skip_greedy", alias = "skip-greedy")]
+    #[arg(long = "skip_greedy")]
     pub skip_greedy: bool,
     /// Where prepared datasets are (missing ones are prepared from their canonical source).
-    #[arg(long = "data_dir", alias = "data-dir")]
+    #[arg(long = "data_dir")]
     pub data_dir: Option<PathBuf>,
     /// Print the plan (files, seeds, sampling, server command) and exit; nothing is written.
-    #[arg(long = "dry_run", alias = "dry-run")]
+    #[arg(long = "dry_run")]
     pub dry_run: bool,
-    #[arg(long = "override-resume", alias = "override_resume")]
+    #[arg(long = "override-resume")]
     pub override_resume: bool,
     /// The summary at the end: Tally's default, or NeMo-Skills' numbers byte for byte.
     #[arg(long, value_parser = ["nemo-skills"])]
     pub compat: Option<String>,
     /// `ns eval` job splitting: one process runs every command here, so it only changes nothing.
-    #[arg(long = "num_jobs", alias = "num-jobs", allow_negative_numbers = true)]
+    #[arg(long = "num_jobs", allow_negative_numbers = true)]
     pub num_jobs: Option<i64>,
     /// Split each benchmark's problems into N chunks (`<file>_chunk_<id>.jsonl`, merged when all
     /// are done); files are graded once merged.
-    #[arg(long = "num_chunks", alias = "num-chunks")]
+    #[arg(long = "num_chunks")]
     pub num_chunks: Option<usize>,
     /// The chunks this run generates ("0,2" or "0..3"; default all).
-    #[arg(long = "chunk_ids", alias = "chunk-ids", requires = "num_chunks")]
+    #[arg(long = "chunk_ids", requires = "num_chunks")]
     pub chunk_ids: Option<String>,
     #[arg(
         long = "extra_eval_args",
-        alias = "extra-eval-args",
         default_value = "",
         allow_hyphen_values = true
     )]
     pub extra_eval_args: String,
     /// Server log and manifest folder (default `<output_dir>/eval-logs`).
-    #[arg(long = "log_dir", alias = "log-dir")]
+    #[arg(long = "log_dir")]
     pub log_dir: Option<PathBuf>,
     /// `local` (default) or `slurm`: one sbatch job per benchmark (and chunk), then a summary job.
     #[arg(long)]
@@ -94,7 +84,7 @@ pub struct Args {
     #[arg(long)]
     pub partition: Option<String>,
     /// Slurm `--time-min`.
-    #[arg(long = "time_min", alias = "time-min")]
+    #[arg(long = "time_min")]
     pub time_min: Option<String>,
     /// With --cluster slurm: wait for the jobs and exit non-zero if one failed.
     #[arg(long)]
@@ -104,6 +94,8 @@ pub struct Args {
     pub no_summary: bool,
     #[command(flatten)]
     pub judge: JudgeFlags,
+    #[command(flatten)]
+    pub genselect: crate::cmd_genselect::EvalFlags,
     #[arg(long = "run_after", hide = true)]
     pub run_after: Option<String>,
     #[arg(long = "reuse_code", hide = true)]
@@ -115,7 +107,7 @@ pub struct Args {
     #[arg(long = "extra_datasets", hide = true)]
     pub extra_datasets: Option<String>,
     /// Slurm: do not ask for exclusive nodes.
-    #[arg(long = "not_exclusive", alias = "not-exclusive")]
+    #[arg(long = "not_exclusive")]
     pub not_exclusive: bool,
     /// `++key=value` generation settings, after the benchmark's defaults (later wins).
     #[arg(value_name = "++KEY=VALUE")]
@@ -127,37 +119,31 @@ pub struct Args {
 #[derive(clap::Args, Default)]
 pub struct JudgeFlags {
     /// The judge model (a running server's name, or the model to host).
-    #[arg(long = "judge_model", alias = "judge-model")]
+    #[arg(long = "judge_model")]
     pub judge_model: Option<String>,
     /// The judge's server type (as --server_type); turns the judge stage on.
-    #[arg(long = "judge_server_type", alias = "judge-server-type")]
+    #[arg(long = "judge_server_type")]
     pub judge_server_type: Option<String>,
     /// A running judge server; without it Tally hosts --judge_model.
-    #[arg(long = "judge_server_address", alias = "judge-server-address")]
+    #[arg(long = "judge_server_address")]
     pub judge_server_address: Option<String>,
-    #[arg(long = "judge_server_gpus", alias = "judge-server-gpus")]
+    #[arg(long = "judge_server_gpus")]
     pub judge_server_gpus: Option<u32>,
     /// Only `math_judge`.
-    #[arg(long = "judge_generation_type", alias = "judge-generation-type", value_parser = ["math_judge"])]
+    #[arg(long = "judge_generation_type", value_parser = ["math_judge"])]
     pub judge_generation_type: Option<String>,
     /// Ask the judge only where it can change the outcome (default: always, as NeMo-Skills).
-    #[arg(
-        long = "judge-only-when",
-        alias = "judge_only_when",
-        value_enum,
-        default_value = "always"
-    )]
+    #[arg(long = "judge-only-when", value_enum, default_value = "always")]
     pub judge_only_when: crate::cmd_judge::WhenArg,
     /// The judge's `++` settings, shell-quoted: "++prompt_template=qwen-instruct ++inference.…".
     #[arg(
         long = "extra_judge_args",
-        alias = "extra-judge-args",
         default_value = "",
         allow_hyphen_values = true
     )]
     pub extra_judge_args: String,
     /// Do not answer judgements from the cache.
-    #[arg(long = "judge-no-cache", alias = "judge_no_cache")]
+    #[arg(long = "judge-no-cache")]
     pub judge_no_cache: bool,
 }
 
@@ -225,6 +211,7 @@ fn options(args: &Args) -> Result<EvalOptions, AnyError> {
         chunks: Chunks::parse(args.num_chunks, args.chunk_ids.as_deref())?,
         overrides: args.overrides.clone(),
         judge: args.judge.options()?,
+        genselect: args.genselect.options()?,
     })
 }
 
@@ -253,7 +240,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         return crate::eval_slurm::submit(&args, &plan);
     }
     if args.dry_run {
-        print_plan(&plan)?;
+        print!("{}", tally_eval::describe(&plan)?);
         return Ok(ExitCode::SUCCESS);
     }
     execute(
@@ -266,35 +253,29 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
 }
 
 /// `--plan F --part P`: one part of a plan (a Slurm job), or its summary.
-fn run_plan_file(path: &std::path::Path, part: Option<&str>) -> Result<ExitCode, AnyError> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let plan = EvalPlan::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    match part {
-        None => execute(&plan, true, &plan.options.output_dir),
-        Some("summary") => {
-            let reporter = TerminalReporter::new();
-            match tally_eval::summarize(&plan, &[], &reporter)? {
-                Some(s) => crate::cmd_summarize::show(
-                    &s,
-                    &plan.options.output_dir.display().to_string(),
-                    tally_metrics::render::Format::Table,
-                    tally_metrics::render::Spread::Ci95,
-                    None,
-                ),
-                None => Ok(ExitCode::SUCCESS),
-            }
-        }
-        Some(p) => {
-            let parts = plan.parts();
-            let i: usize = p
-                .parse()
-                .map_err(|_| format!("--part {p}: a number below {} or `summary`", parts.len()))?;
-            let part = *parts.get(i).ok_or_else(|| {
-                format!("--part {i}: {} has {} parts", path.display(), parts.len())
-            })?;
-            execute(&plan.part(part)?, false, &plan.options.output_dir)
-        }
+fn run_plan_file(path: &Path, part: Option<&str>) -> Result<ExitCode, AnyError> {
+    let plan = EvalPlan::read(path)?;
+    let given = &plan.options.output_dir;
+    match part.map(|p| plan.named_part(p, path)).transpose()? {
+        None => execute(&plan, true, given),
+        Some(Some(part)) => execute(&part, false, given),
+        Some(None) => match tally_eval::summarize(&plan, &[], &TerminalReporter::new())? {
+            Some(s) => show(&s, given),
+            None => Ok(ExitCode::SUCCESS),
+        },
     }
+}
+
+/// The summary table of an evaluation, with metrics.json beside it.
+fn show(s: &tally_metrics::Summary, given: &Path) -> Result<ExitCode, AnyError> {
+    use tally_metrics::render::{Format, Spread};
+    crate::cmd_summarize::show(
+        s,
+        &given.display().to_string(),
+        Format::Table,
+        Spread::Ci95,
+        None,
+    )
 }
 
 /// Runs `plan` here; then the summary and the report unless `summary` is false (`given`: the
@@ -304,7 +285,7 @@ fn execute(plan: &EvalPlan, summary: bool, given: &Path) -> Result<ExitCode, Any
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let slot = crate::signals::install(&rt);
+    let slot = tally_eval::stop::install(&rt, crate::signals::HOOKS);
     let ctx = RunContext {
         rt: &rt,
         reporter: &reporter,
@@ -324,13 +305,7 @@ fn execute(plan: &EvalPlan, summary: bool, given: &Path) -> Result<ExitCode, Any
         let skip: Vec<&str> = outcome.all_failed.iter().map(|d| d.name.as_str()).collect();
         if let Some(s) = tally_eval::summarize(plan, &skip, &reporter)? {
             println!();
-            code = crate::cmd_summarize::show(
-                &s,
-                &given.display().to_string(),
-                tally_metrics::render::Format::Table,
-                tally_metrics::render::Spread::Ci95,
-                None,
-            )?;
+            code = show(&s, given)?;
             crate::cmd_report::after_eval(given);
         }
     }
@@ -353,112 +328,4 @@ fn execute(plan: &EvalPlan, summary: bool, given: &Path) -> Result<ExitCode, Any
     } else {
         code
     })
-}
-
-fn print_plan(plan: &EvalPlan) -> Result<(), AnyError> {
-    let server = &plan.options.server;
-    describe_server("server", server)?;
-    for b in &plan.benchmarks {
-        let settings = b.settings()?;
-        let overrides = b.overrides()?;
-        println!(
-            "{} (split {}): {}{}",
-            b.name,
-            b.split,
-            b.input.display(),
-            if b.input.exists() {
-                ""
-            } else {
-                " (missing: would be prepared)"
-            }
-        );
-        println!(
-            "  prompt: config {}, template {}",
-            settings.prompt_config.as_deref().unwrap_or(
-                tally_data::registry::lookup(&b.name).map_or("generic/math", |i| i.prompt_config)
-            ),
-            settings.prompt_template.as_deref().unwrap_or("none (chat)")
-        );
-        for (seed, pass) in
-            b.seeds
-                .iter()
-                .zip(passes(&b.seed_plan(), SeedDefaults::Eval, &overrides)?)
-        {
-            let p = &pass.params;
-            println!(
-                "  {}: random_seed={} temperature={} top_p={} top_k={} tokens_to_generate={}",
-                b.generated_dir
-                    .join(output_file_name("output", *seed))
-                    .display(),
-                p.seed.map_or("none".into(), |s| s.to_string()),
-                p.temperature,
-                p.top_p,
-                p.top_k,
-                p.max_tokens
-            );
-        }
-    }
-    let results = plan.options.output_dir.join("eval-results");
-    match &plan.options.judge {
-        None => println!(
-            "then: grade every file in place, summarize {}",
-            results.display()
-        ),
-        Some(j) => {
-            println!("then: grade every file in place");
-            describe_server("judge", &j.server)?;
-            let user = tally_core::overrides::Overrides::parse(&j.overrides)?;
-            for b in &plan.benchmarks {
-                let job = tally_eval::run::judge_job(b, j, &user)?;
-                println!(
-                    "  {} → {} (math_judge, prompt {}, judge-only-when {:?}{})",
-                    b.generated_dir.display(),
-                    b.out_dir.display(),
-                    job.overrides
-                        .get_str("prompt_config")
-                        .unwrap_or("judge/math"),
-                    j.when,
-                    if j.cache { ", cached" } else { "" }
-                );
-            }
-            println!("then: summarize {} with judge columns", results.display());
-        }
-    }
-    Ok(())
-}
-
-/// `server: host … → URL` with its command, a running server, or the embedded model.
-fn describe_server(what: &str, server: &ServerChoice) -> Result<(), AnyError> {
-    match &server.address {
-        _ if server.is_hosted() => {
-            let spec = tally_eval::server_spec(
-                &server.server_type,
-                server.model.as_deref(),
-                &server.host,
-            )?;
-            println!(
-                "{what}: host {} → {}\n  {}",
-                spec.kind,
-                spec.base_url(),
-                spec.command()?
-            );
-        }
-        Some(a) => println!(
-            "{what}: {} at {a}{}",
-            server.server_type,
-            server
-                .model
-                .as_deref()
-                .map(|m| format!(" (model {m})"))
-                .unwrap_or_default()
-        ),
-        None => println!(
-            "{what}: embedded (--server_type local), {}",
-            server
-                .model
-                .as_deref()
-                .unwrap_or("the cached SmolLM2-135M-Instruct Q4_1")
-        ),
-    }
-    Ok(())
 }

@@ -7,68 +7,50 @@ use tally_core::overrides::Overrides;
 use tally_eval::{generate, Chunks, ClientOptions, Spec};
 use tally_generate::{SeedDefaults, SeedPlan, Settings};
 
-use crate::hosting::ServerFlags;
+use crate::hosting::TargetFlags;
 use crate::render::print_generated;
 use crate::reporter::TerminalReporter;
 use crate::AnyError;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp` or `generic` (any OpenAI-compatible server).
-    #[arg(long = "server_type", alias = "server-type")]
-    server_type: String,
-    /// Base URL of a running server (e.g. http://127.0.0.1:5000); without it Tally hosts
-    /// `--model` itself (vllm, sglang, trtllm, llamacpp; see --server_gpus).
-    #[arg(long = "server_address", alias = "server-address")]
-    server_address: Option<String>,
     #[command(flatten)]
-    server: ServerFlags,
-    /// Model name as the server knows it; discovered from /v1/models when omitted.
-    #[arg(long)]
-    model: Option<String>,
-    #[arg(long = "output_dir", alias = "output-dir")]
+    target: TargetFlags,
+    #[arg(long = "output_dir")]
     output_dir: PathBuf,
     /// Output files are `<prefix>-rs<seed>.jsonl` (`<prefix>.jsonl` without seeds).
-    #[arg(
-        long = "output_prefix",
-        alias = "output-prefix",
-        default_value = "output"
-    )]
+    #[arg(long = "output_prefix", default_value = "output")]
     output_prefix: String,
     /// Seeds starting_seed..starting_seed+N, one output file each.
-    #[arg(long = "num_random_seeds", alias = "num-random-seeds")]
+    #[arg(long = "num_random_seeds")]
     num_random_seeds: Option<u64>,
     /// Explicit seeds: "0,1,5" or an inclusive range "0..63".
-    #[arg(long = "random_seeds", alias = "random-seeds")]
+    #[arg(long = "random_seeds")]
     random_seeds: Option<String>,
-    #[arg(long = "starting_seed", alias = "starting-seed", default_value_t = 0)]
+    #[arg(long = "starting_seed", default_value_t = 0)]
     starting_seed: u64,
     /// `generate`, or `math_judge` (= `tally judge`: ++input_dir=<graded samples>).
-    #[arg(
-        long = "generation_type",
-        alias = "generation-type",
-        default_value = "generate"
-    )]
+    #[arg(long = "generation_type", default_value = "generate")]
     generation_type: String,
     /// Show what would be generated and the first prompt; send and write nothing.
-    #[arg(long = "dry_run", alias = "dry-run")]
+    #[arg(long = "dry_run")]
     dry_run: bool,
     /// Discard partial or finished outputs made with other settings instead of refusing.
-    #[arg(long = "override-resume", alias = "override_resume")]
+    #[arg(long = "override-resume")]
     override_resume: bool,
     /// Where `++dataset=` files are (`<dir>/<benchmark>/<split>.jsonl`). Default: $TALLY_DATA_DIR,
     /// else ~/.local/share/tally/datasets.
-    #[arg(long = "data_dir", alias = "data-dir")]
+    #[arg(long = "data_dir")]
     data_dir: Option<PathBuf>,
     /// Split the problems into N contiguous chunks, one output `<file>_chunk_<id>.jsonl` each,
     /// merged into `<file>` once every chunk is done (NeMo-Skills' chunking).
-    #[arg(long = "num_chunks", alias = "num-chunks")]
+    #[arg(long = "num_chunks")]
     num_chunks: Option<usize>,
     /// The chunks this run generates: "0,2" or "0..3" (default: all).
-    #[arg(long = "chunk_ids", alias = "chunk-ids", requires = "num_chunks")]
+    #[arg(long = "chunk_ids", requires = "num_chunks")]
     chunk_ids: Option<String>,
     /// Start the isolated code-execution service inside this run (for ++code_execution=true).
-    #[arg(long = "with_sandbox", alias = "with-sandbox")]
+    #[arg(long = "with_sandbox")]
     with_sandbox: bool,
     /// `ns` infrastructure options, accepted for drop-in command lines (only `local` runs here).
     #[arg(long, hide = true)]
@@ -116,21 +98,6 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         args.random_seeds.as_deref(),
         args.starting_seed,
     )?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let server = args.server.choice(
-        &args.server_type,
-        args.server_address.as_deref(),
-        args.model.as_deref(),
-    );
-    let conn = crate::signals::host_or_connect(
-        &rt,
-        &server,
-        &args.output_dir.join("generation-logs"),
-        ClientOptions::new(&settings),
-        &reporter,
-    )?;
     let spec = Spec {
         output_dir: args.output_dir.clone(),
         output_prefix: args.output_prefix.clone(),
@@ -144,25 +111,22 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         with_sandbox: args.with_sandbox,
         chunks: Chunks::parse(args.num_chunks, args.chunk_ids.as_deref())?,
     };
-    let result = generate(&rt, &conn.target, &spec, &reporter);
-    conn.close(&rt)?;
-    let generated = result?;
+    let generated = crate::signals::with_target(
+        &args.target.choice(),
+        &args.output_dir.join("generation-logs"),
+        ClientOptions::new(&settings),
+        &reporter,
+        |rt, target| generate(rt, target, &spec, &reporter),
+    )?;
     print_generated(&generated);
-    Ok(if generated.failures > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::render::exit_code(generated.failures))
 }
 
 impl Args {
     /// `--generation_type=math_judge`: the same flags, as `tally judge` reads them.
     fn into_judge(self) -> crate::cmd_judge::Args {
         crate::cmd_judge::Args {
-            server_type: self.server_type,
-            server_address: self.server_address,
-            model: self.model,
-            server: self.server,
+            target: self.target,
             output_dir: Some(self.output_dir),
             num_random_seeds: self.num_random_seeds,
             random_seeds: self.random_seeds,

@@ -4,9 +4,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use tally_core::jsonl::read_jsonl;
 use tally_core::Reporter;
-use tally_grade::files::{grade_files, grade_pair_record, FileGradeOptions};
+use tally_grade::files::{grade_files, grade_pair_file, FileGradeOptions};
 use tally_grade::{Grader, Policy};
 
 use crate::render::failed_part;
@@ -34,10 +33,10 @@ pub struct Args {
     #[arg(long, value_parser = ["nemo-skills"])]
     compat: Option<String>,
     /// Re-grade records that already have `is_correct` (`++eval_config.ignore_cache=True`).
-    #[arg(long = "ignore-cache", alias = "ignore_cache")]
+    #[arg(long = "ignore-cache")]
     ignore_cache: bool,
     /// Drop a leading `<think>…</think>` reasoning block before extracting.
-    #[arg(long = "strip-think", alias = "strip_think")]
+    #[arg(long = "strip-think")]
     strip_think: bool,
     /// The file holds `{"gold", "pred"}` objects: write each back with `verdict` and `status`.
     #[arg(long)]
@@ -129,37 +128,19 @@ fn pairs(args: &Args, grader: &Grader) -> Result<ExitCode, AnyError> {
     let [file] = args.files.as_slice() else {
         return Err("--pairs takes exactly one file".into());
     };
-    let outcome = read_jsonl(file)?;
-    if let Some(t) = outcome.torn_tail {
-        return Err(format!("{}:{}: the last line is cut off", file.display(), t.line).into());
-    }
-    use rayon::prelude::*;
-    let mut lines = outcome.lines;
-    let errors = lines
-        .par_iter_mut()
-        .map(|l| {
-            grade_pair_record(&mut l.record, grader, args.extract)
-                .map(|e| e.map(|e| (l.number, e)))
-                .map_err(|m| format!("{}:{}: {m}", file.display(), l.number))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let (out, errors) = grade_pair_file(file, grader, args.extract)?;
     let reporter = TerminalReporter::new();
-    let mut grader_errors = 0;
-    for (line, e) in errors.into_iter().flatten() {
-        grader_errors += 1;
+    for e in &errors {
         reporter.warn(&format!(
-            "{}:{line}: {e} (pair marked `grader_error`)",
-            file.display()
+            "{}:{}: {} (pair marked `grader_error`)",
+            file.display(),
+            e.line,
+            e.error
         ));
-    }
-    let mut out = Vec::new();
-    for l in &lines {
-        serde_json::to_writer(&mut out, &l.record)?;
-        out.push(b'\n');
     }
     match &args.output {
         Some(p) => tally_core::atomic::atomic_write_bytes(p, &out)?,
         None => std::io::stdout().lock().write_all(&out)?,
     }
-    Ok(exit_code(false, grader_errors))
+    Ok(exit_code(false, errors.len()))
 }

@@ -29,44 +29,31 @@ pub enum WhenArg {
 
 #[derive(clap::Args, Default)]
 pub struct Args {
-    /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp` or `generic`.
-    #[arg(long = "server_type", alias = "server-type")]
-    pub server_type: String,
-    /// A running judge server; without it Tally hosts `--model` (see --server_gpus).
-    #[arg(long = "server_address", alias = "server-address")]
-    pub server_address: Option<String>,
     #[command(flatten)]
-    pub server: crate::hosting::ServerFlags,
-    #[arg(long)]
-    pub model: Option<String>,
+    pub target: crate::hosting::TargetFlags,
     /// Graded sample files: `output.jsonl` / `output-rs<seed>.jsonl` (or ++input_dir=).
-    #[arg(long = "input_dir", alias = "input-dir")]
+    #[arg(long = "input_dir")]
     pub input_dir: Option<PathBuf>,
     /// Judged copies are written here, same file names.
-    #[arg(long = "output_dir", alias = "output-dir")]
+    #[arg(long = "output_dir")]
     pub output_dir: Option<PathBuf>,
-    #[arg(long = "num_random_seeds", alias = "num-random-seeds")]
+    #[arg(long = "num_random_seeds")]
     pub num_random_seeds: Option<u64>,
-    #[arg(long = "random_seeds", alias = "random-seeds")]
+    #[arg(long = "random_seeds")]
     pub random_seeds: Option<String>,
-    #[arg(long = "starting_seed", alias = "starting-seed", default_value_t = 0)]
+    #[arg(long = "starting_seed", default_value_t = 0)]
     pub starting_seed: u64,
     /// Ask the judge only where it can change the outcome (default: always, as NeMo-Skills).
-    #[arg(
-        long = "judge-only-when",
-        alias = "judge_only_when",
-        value_enum,
-        default_value = "always"
-    )]
+    #[arg(long = "judge-only-when", value_enum, default_value = "always")]
     pub judge_only_when: WhenArg,
     /// The judgement cache (default: <output_dir>/.tally-judge-cache.jsonl).
     #[arg(long)]
     pub cache: Option<PathBuf>,
-    #[arg(long = "no-cache", alias = "no_cache")]
+    #[arg(long = "no-cache")]
     pub no_cache: bool,
-    #[arg(long = "dry_run", alias = "dry-run")]
+    #[arg(long = "dry_run")]
     pub dry_run: bool,
-    #[arg(long = "override-resume", alias = "override_resume")]
+    #[arg(long = "override-resume")]
     pub override_resume: bool,
     #[arg(long, hide = true)]
     pub cluster: Option<String>,
@@ -92,20 +79,6 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     }
     let reporter = TerminalReporter::new();
     let mut all = Overrides::parse(&args.overrides)?;
-    let path_of = |key: &str| all.get_str(key).map(PathBuf::from);
-    if all.get("input_file").is_some() || all.get("output_file").is_some() {
-        return Err("use ++input_dir / --output_dir (one file per seed) with `tally judge`".into());
-    }
-    let input_dir = args
-        .input_dir
-        .clone()
-        .or_else(|| path_of("input_dir"))
-        .ok_or("no input: give ++input_dir=<dir with graded output*.jsonl>")?;
-    let output_dir = args
-        .output_dir
-        .clone()
-        .or_else(|| path_of("output_dir"))
-        .ok_or("no output: give --output_dir=<dir>")?;
     if args.override_resume {
         all.push("resume_policy", json!("override"));
     }
@@ -117,38 +90,24 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         args.random_seeds.as_deref(),
         args.starting_seed,
     )?;
-    let mut job = JudgeJob::new(input_dir, output_dir.clone(), seeds.seeds, &all)?;
+    let mut job = JudgeJob::from_args(args.input_dir, args.output_dir, seeds.seeds, &all)?;
     job.when = args.judge_only_when.into();
-    job.cache = match (args.no_cache, &args.cache) {
+    job.cache = match (args.no_cache, args.cache) {
         (true, _) => None,
-        (false, Some(c)) => Some(c.clone()),
+        (false, Some(c)) => Some(c),
         (false, None) => job.cache,
     };
     let settings = job.settings()?;
     // Every input is read and checked before connecting: a bad record costs no server check.
     let inputs = job.read_inputs()?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    let server = args.server.choice(
-        &args.server_type,
-        args.server_address.as_deref(),
-        args.model.as_deref(),
-    );
-    let conn = crate::signals::host_or_connect(
-        &rt,
-        &server,
-        &output_dir.join("generation-logs"),
+    let log_dir = job.output_dir.join("generation-logs");
+    let judged = crate::signals::with_target(
+        &args.target.choice(),
+        &log_dir,
         ClientOptions::new(&settings),
         &reporter,
+        |rt, target| judge(rt, target, &job, inputs, &reporter),
     )?;
-    let result = judge(&rt, &conn.target, &job, inputs, &reporter);
-    conn.close(&rt)?;
-    let judged = result?;
     crate::render::print_judged(&judged);
-    Ok(if judged.failures > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::render::exit_code(judged.failures))
 }

@@ -23,7 +23,7 @@ pub struct Args {
     split: Option<String>,
     /// Where prepared files go (`<dir>/<benchmark>/<split>.jsonl`). Default: $TALLY_DATA_DIR,
     /// else ~/.local/share/tally/datasets.
-    #[arg(long = "data_dir", alias = "data-dir")]
+    #[arg(long = "data_dir")]
     data_dir: Option<PathBuf>,
 }
 

@@ -15,7 +15,7 @@ pub struct Args {
     #[arg(short, long, default_value = "report.html")]
     output: PathBuf,
     /// Megabytes of sample text embedded (later samples are listed, not embedded).
-    #[arg(long = "max-text-mb", alias = "max_text_mb", default_value_t = 8)]
+    #[arg(long = "max-text-mb", default_value_t = 8)]
     max_text_mb: usize,
 }
 

@@ -39,14 +39,14 @@ pub struct Args {
     /// Live sessions at most (each is one process, ~12 MiB); beyond that the least recently used
     /// idle session is evicted (it then answers `session_lost`). Set it to at least the number
     /// of samples in flight (`++max_concurrent_requests`). Default 1024.
-    #[arg(long = "max-sessions", alias = "max_sessions")]
+    #[arg(long = "max-sessions")]
     max_sessions: Option<usize>,
     /// Seconds a session may stay idle before it is dropped (default 900).
-    #[arg(long = "session-idle-timeout", alias = "session_idle_timeout")]
+    #[arg(long = "session-idle-timeout")]
     session_idle_timeout: Option<f64>,
     /// Where services lease their worker uids (as root). Must be shared by every sandbox service
     /// on the machine, containers included (default /run/tally-sandbox).
-    #[arg(long = "uid-lease-dir", alias = "uid_lease_dir")]
+    #[arg(long = "uid-lease-dir")]
     uid_lease_dir: Option<PathBuf>,
     /// The Python environment made by `scripts/sandbox-setup.sh`
     /// (default: $TALLY_CACHE_DIR/sandbox-venv, TALLY_CACHE_DIR defaulting to ~/.cache/tally).

@@ -11,7 +11,7 @@ use crate::AnyError;
 #[derive(clap::Args)]
 pub struct Args {
     /// `vllm`, `sglang`, `trtllm` (trtllm-serve) or `llamacpp`.
-    #[arg(long = "server_type", alias = "server-type")]
+    #[arg(long = "server_type")]
     server_type: String,
     /// Model path or name (llamacpp: a GGUF file; default: the cached SmolLM2-135M).
     #[arg(long)]
@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long)]
     log: Option<PathBuf>,
     /// Print the command line and exit.
-    #[arg(long = "dry_run", alias = "dry-run")]
+    #[arg(long = "dry_run")]
     dry_run: bool,
 }
 

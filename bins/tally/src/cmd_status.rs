@@ -16,7 +16,7 @@ pub struct Args {
     /// An `--output_dir` of `tally eval` (or of `tally generate`).
     pub output_dir: PathBuf,
     /// Where the Slurm submission was recorded (default: `<output_dir>/eval-logs`).
-    #[arg(long = "log_dir", alias = "log-dir")]
+    #[arg(long = "log_dir")]
     pub log_dir: Option<PathBuf>,
 }
 

@@ -43,10 +43,10 @@ pub struct Args {
     #[arg(long, alias = "benchmarks")]
     benchmarks: Option<String>,
     /// Only the first N problems (-1: all).
-    #[arg(long = "max_samples", alias = "max-samples", default_value_t = -1, allow_negative_numbers = true)]
+    #[arg(long = "max_samples", default_value_t = -1, allow_negative_numbers = true)]
     max_samples: i64,
     /// Metric calculator (`math`).
-    #[arg(long = "metric_type", alias = "metric-type")]
+    #[arg(long = "metric_type")]
     metric_type: Option<String>,
     /// Reproduce another tool's numbers and output exactly.
     #[arg(long, value_enum)]
@@ -60,7 +60,7 @@ pub struct Args {
     /// First move each greedy `output.jsonl` that sits beside seed files to
     /// `<output_dir>/greedy/eval-results/<bench>/` (newer NeMo-Skills' layout: it refuses a
     /// folder holding both).
-    #[arg(long = "split-greedy", alias = "split_greedy")]
+    #[arg(long = "split-greedy")]
     split_greedy: bool,
     /// Also draw pass@k / majority@k / pass@1 against k (`.svg` or `.png`).
     #[arg(long)]
@@ -69,13 +69,13 @@ pub struct Args {
     #[arg(long)]
     cluster: Option<String>,
     /// Accepted for NeMo-Skills compatibility (cluster configs are not used).
-    #[arg(long = "config_dir", alias = "config-dir")]
+    #[arg(long = "config_dir")]
     config_dir: Option<String>,
     /// Accepted for NeMo-Skills compatibility (remote clusters are not used).
-    #[arg(long = "remote_tar_dir", alias = "remote-tar-dir")]
+    #[arg(long = "remote_tar_dir")]
     remote_tar_dir: Option<String>,
     /// Accepted for NeMo-Skills compatibility (dataset modules are built in).
-    #[arg(long = "extra_datasets", alias = "extra-datasets")]
+    #[arg(long = "extra_datasets")]
     extra_datasets: Option<String>,
     /// Verbose logging (also `TALLY_LOG=debug`).
     #[arg(long)]
@@ -83,14 +83,14 @@ pub struct Args {
     /// Accepted for NeMo-Skills compatibility.
     #[arg(long, overrides_with = "no_verbose")]
     verbose: bool,
-    #[arg(long = "no-verbose", alias = "no_verbose")]
+    #[arg(long = "no-verbose")]
     no_verbose: bool,
     /// Not supported: Tally does not sync to Weights & Biases.
-    #[arg(long = "wandb_name", alias = "wandb-name")]
+    #[arg(long = "wandb_name")]
     wandb_name: Option<String>,
-    #[arg(long = "wandb_group", alias = "wandb-group", hide = true)]
+    #[arg(long = "wandb_group", hide = true)]
     wandb_group: Option<String>,
-    #[arg(long = "wandb_project", alias = "wandb-project", hide = true)]
+    #[arg(long = "wandb_project", hide = true)]
     wandb_project: Option<String>,
 }
 

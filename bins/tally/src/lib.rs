@@ -52,6 +52,31 @@ pub fn main_with(run: impl FnOnce() -> Result<ExitCode, AnyError>) -> ExitCode {
     }
 }
 
+/// Parses the command line with every long flag in both spellings: `--under_score` as `ns`
+/// writes them and `--dash-case` (flags declare one; the other is added here, hidden).
+pub fn parse<T: clap::Parser>() -> T {
+    let matches = both_spellings(T::command()).get_matches();
+    T::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+fn both_spellings(cmd: clap::Command) -> clap::Command {
+    cmd.mut_args(|a| {
+        let other = match a.get_long() {
+            Some(l) if l.contains('_') => l.replace('_', "-"),
+            Some(l) if l.contains('-') => l.replace('-', "_"),
+            _ => return a,
+        };
+        if a.get_all_aliases()
+            .is_some_and(|v| v.contains(&other.as_str()))
+        {
+            return a;
+        }
+        // Leaked once per flag at start-up: clap keeps `&'static str` names.
+        a.alias(&*Box::leak(other.into_boxed_str()))
+    })
+    .mut_subcommands(both_spellings)
+}
+
 /// A per-stage binary: `Args` of one command as the whole command line.
 #[macro_export]
 macro_rules! stage_main {
@@ -64,7 +89,7 @@ macro_rules! stage_main {
         }
 
         fn main() -> std::process::ExitCode {
-            let cli = <Cli as clap::Parser>::parse();
+            let cli: Cli = tally::parse();
             tally::main_with(|| tally::$cmd::run(cli.args))
         }
     };

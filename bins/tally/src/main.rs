@@ -56,7 +56,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = parse();
     main_with(|| match cli.command {
         Command::Prepare(args) => cmd_prepare::run(args),
         Command::Grade(args) => cmd_grade::run(args),

@@ -1,7 +1,7 @@
 //! How the pipeline's results look on a terminal: each generation pass, the totals, the graded
 //! files, the judge.
 
-use tally_eval::{Generated, Judged};
+use tally_eval::{Generated, Genselected, Judged};
 use tally_generate::tally_prompt::Filled;
 use tally_generate::{PassState, RunSummary};
 
@@ -82,5 +82,38 @@ pub fn print_judged(j: &Judged) {
             "{} judgements answered from the cache (no call)",
             j.cache_hits
         );
+    }
+}
+
+/// Each GenSelect seed's pass and what its choices were, then what the cache answered.
+pub fn print_genselected(g: &Genselected) {
+    for s in &g.seeds {
+        print_summary(&s.summary, s.problems);
+        if let Some(c) = &s.counts {
+            println!(
+                "{}: {} chosen by the model, {} with one candidate, {} without an index (a candidate drawn instead), {} without candidates, {} failed",
+                s.output.display(),
+                c.chosen,
+                c.settled,
+                c.fallback,
+                c.no_candidate,
+                c.failed
+            );
+        }
+    }
+    if g.cache_hits > 0 {
+        println!(
+            "{} selections answered from the cache (no call)",
+            g.cache_hits
+        );
+    }
+}
+
+/// 2 when some samples failed (a rerun retries them), else 0.
+pub fn exit_code(failures: u64) -> std::process::ExitCode {
+    if failures > 0 {
+        std::process::ExitCode::from(2)
+    } else {
+        std::process::ExitCode::SUCCESS
     }
 }

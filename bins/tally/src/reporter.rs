@@ -161,4 +161,7 @@ impl tally_eval::EvalReporter for TerminalReporter {
     fn judged(&self, j: &tally_eval::Judged) {
         crate::render::print_judged(j);
     }
+    fn genselected(&self, g: &tally_eval::Genselected) {
+        crate::render::print_genselected(g);
+    }
 }

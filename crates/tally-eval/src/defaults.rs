@@ -54,3 +54,8 @@ pub fn local_threads() -> usize {
         .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
         .unwrap_or(1)
 }
+
+/// The Slurm job this process runs in (`SLURM_JOB_ID`), to requeue it when it is told to stop.
+pub fn slurm_job_id() -> Option<String> {
+    env_nonempty("SLURM_JOB_ID")
+}

@@ -51,6 +51,7 @@ stage_errors!(
     tally_generate::tally_backend::BackendError,
     tally_grade::files::FileGradeError,
     tally_judge::JudgeError,
+    tally_genselect::GenSelectError,
     tally_launch::LaunchError,
     tally_cluster::ClusterError,
     tally_metrics::MetricsError,

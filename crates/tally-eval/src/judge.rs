@@ -69,6 +69,30 @@ impl JudgeJob {
         })
     }
 
+    /// `tally judge`'s job (`ns generate --generation_type=math_judge`): the folders from the
+    /// flags, else from `++input_dir` / `++output_dir`; one file per seed, so `++input_file` and
+    /// `++output_file` are refused.
+    pub fn from_args(
+        input_dir: Option<PathBuf>,
+        output_dir: Option<PathBuf>,
+        seeds: Vec<Option<u64>>,
+        all: &Overrides,
+    ) -> Result<JudgeJob> {
+        if all.get("input_file").is_some() || all.get("output_file").is_some() {
+            return Err(
+                "use ++input_dir / --output_dir (one file per seed) with `tally judge`".into(),
+            );
+        }
+        let path_of = |key: &str| all.get_str(key).map(PathBuf::from);
+        let input_dir = input_dir
+            .or_else(|| path_of("input_dir"))
+            .ok_or("no input: give ++input_dir=<dir with graded output*.jsonl>")?;
+        let output_dir = output_dir
+            .or_else(|| path_of("output_dir"))
+            .ok_or("no output: give --output_dir=<dir>")?;
+        JudgeJob::new(input_dir, output_dir, seeds, all)
+    }
+
     /// The run's settings (checked before anything connects).
     pub fn settings(&self) -> Result<Settings> {
         // Needs an input to parse; the real one is set per seed.

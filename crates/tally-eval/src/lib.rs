@@ -32,17 +32,22 @@
 //! are read in one module, [`defaults`].
 
 pub mod defaults;
+pub mod describe;
 pub mod error;
 pub mod generation;
+pub mod genselect;
 pub mod judge;
 pub mod manifest;
 pub mod plan;
 pub mod run;
 pub mod sandbox;
+pub mod stop;
 pub mod target;
 
+pub use describe::describe;
 pub use error::{EvalError, Result};
 pub use generation::{generate, resolve_input, Chunks, Generated, Spec};
+pub use genselect::{genselect, GenselectJob, GenselectOptions, Genselected};
 pub use judge::{judge, JudgeJob, JudgeWhen, Judged};
 pub use manifest::{JudgeManifest, Manifest, MANIFEST_FILE};
 pub use plan::{plan, BenchPlan, EvalOptions, EvalPlan, JudgeOptions, Part};
@@ -69,6 +74,8 @@ pub trait EvalReporter: Reporter {
     fn graded(&self, _report: &FileReport) {}
     /// A benchmark's judge run ended.
     fn judged(&self, _judged: &Judged) {}
+    /// A benchmark's GenSelect run ended.
+    fn genselected(&self, _genselected: &Genselected) {}
 }
 
 impl EvalReporter for NoopReporter {}

@@ -13,6 +13,7 @@ use tally_generate::{SeedPlan, Settings};
 use crate::defaults::dataset_path;
 use crate::error::Result;
 use crate::generation::Chunks;
+use crate::genselect::GenselectOptions;
 use crate::judge::JudgeWhen;
 use crate::target::ServerChoice;
 
@@ -38,6 +39,9 @@ pub struct EvalOptions {
     /// `++key=value` generation settings, after the benchmark's defaults.
     pub overrides: Vec<String>,
     pub judge: Option<JudgeOptions>,
+    /// GenSelect over each benchmark's seeds after grading (and judging), with the same model.
+    #[serde(default)]
+    pub genselect: Option<GenselectOptions>,
 }
 
 impl EvalOptions {
@@ -57,6 +61,7 @@ impl EvalOptions {
             chunks: None,
             overrides: Vec::new(),
             judge: None,
+            genselect: None,
         }
     }
 }
@@ -168,6 +173,28 @@ impl EvalPlan {
     pub fn from_json(text: &str) -> Result<EvalPlan> {
         Ok(serde_json::from_str(text)?)
     }
+
+    /// A plan written by [`EvalPlan::to_json`] (a Slurm job's); errors name the file.
+    pub fn read(path: &Path) -> Result<EvalPlan> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(EvalPlan::from_json(&text).map_err(|e| format!("{}: {e}", path.display()))?)
+    }
+
+    /// The plan of the part `--part` names (`0`, `1`, …), or `None` for `summary`; `path` is
+    /// where the plan was read from, for messages.
+    pub fn named_part(&self, name: &str, path: &Path) -> Result<Option<EvalPlan>> {
+        if name == "summary" {
+            return Ok(None);
+        }
+        let parts = self.parts();
+        let i: usize = name
+            .parse()
+            .map_err(|_| format!("--part {name}: a number below {} or `summary`", parts.len()))?;
+        let part = *parts
+            .get(i)
+            .ok_or_else(|| format!("--part {i}: {} has {} parts", path.display(), parts.len()))?;
+        Ok(Some(self.part(part)?))
+    }
 }
 
 /// Checks `options` and decides every benchmark's files, seeds and settings. Paths are made
@@ -185,6 +212,9 @@ pub fn plan(options: &EvalOptions) -> Result<EvalPlan> {
     let user = Overrides::parse(&options.overrides)?;
     if let Some(j) = &options.judge {
         Overrides::parse(&j.overrides)?;
+    }
+    if let Some(g) = &options.genselect {
+        Overrides::parse(&g.overrides)?;
     }
     if let Some(bare) = options.benchmarks.split(',').find(|b| !b.contains(':')) {
         return Err(format!("--benchmarks: `{bare}` needs a sample count, `{bare}:N` (N=0: greedy only), as `ns eval`").into());
@@ -212,6 +242,13 @@ pub fn plan(options: &EvalOptions) -> Result<EvalPlan> {
             return Err(format!(
                 "{}:0 with --skip_greedy leaves nothing to generate",
                 spec.name
+            )
+            .into());
+        }
+        if options.genselect.is_some() && spec.samples == 0 {
+            return Err(format!(
+                "--genselect selects among seeds: `{}:0` has none (give `{}:N`)",
+                spec.name, spec.name
             )
             .into());
         }
@@ -340,5 +377,36 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("nothing to generate"));
+    }
+
+    #[test]
+    fn genselect_needs_seeds_and_travels_with_the_plan() {
+        let mut o = options();
+        o.genselect = Some(GenselectOptions::default());
+        // gsm8k:0 is greedy only: nothing to select among.
+        let err = plan(&o).unwrap_err().to_string();
+        assert!(err.contains("`gsm8k:0` has none"), "{err}");
+        o.benchmarks = "aime24:2".into();
+        let p = plan(&o).unwrap();
+        let back = EvalPlan::from_json(&p.to_json().unwrap()).unwrap();
+        assert_eq!(back.options.genselect, o.genselect);
+        // A plan written before GenSelect existed still reads.
+        let mut old: serde_json::Value = serde_json::from_str(&p.to_json().unwrap()).unwrap();
+        old["options"].as_object_mut().unwrap().remove("genselect");
+        let old = EvalPlan::from_json(&old.to_string()).unwrap();
+        assert_eq!(old.options.genselect, None);
+    }
+
+    #[test]
+    fn a_part_is_named_by_its_number_or_summary() {
+        let p = plan(&options()).unwrap();
+        let at = Path::new("/logs/plan.json");
+        assert!(p.named_part("summary", at).unwrap().is_none());
+        let one = p.named_part("1", at).unwrap().unwrap();
+        assert_eq!(one.benchmarks[0].name, "gsm8k");
+        let err = p.named_part("2", at).unwrap_err().to_string();
+        assert_eq!(err, "--part 2: /logs/plan.json has 2 parts");
+        let err = p.named_part("x", at).unwrap_err().to_string();
+        assert_eq!(err, "--part x: a number below 2 or `summary`");
     }
 }

@@ -11,6 +11,7 @@ use tally_metrics::{SummarizeOptions, Summary, SummaryMode};
 
 use crate::error::Result;
 use crate::generation::{generate, Generated, Spec};
+use crate::genselect::{genselect, GenselectJob, GenselectOptions, Genselected};
 use crate::judge::{judge, JudgeJob, Judged};
 use crate::manifest::{JudgeManifest, Manifest};
 use crate::plan::{BenchPlan, EvalPlan};
@@ -47,6 +48,8 @@ pub struct EvalOutcome {
     pub address: Option<String>,
     /// The judge's runs, per benchmark judged.
     pub judged: Vec<(String, Judged)>,
+    /// GenSelect's runs, per benchmark.
+    pub genselected: Vec<(String, Genselected)>,
 }
 
 impl EvalOutcome {
@@ -141,10 +144,31 @@ pub fn run_plan(plan: &EvalPlan, ctx: &RunContext) -> Result<EvalOutcome> {
         ..EvalOutcome::default()
     };
     let ran = generate_and_grade(plan, &conn, ctx, &mut outcome);
+    let genselect_options = plan.options.genselect.as_ref();
+    // Without a judge GenSelect reads the graded files at once, with the model still up; with
+    // one it reads the judged copies, so the model is connected again after the judge.
+    let selected = match (&ran, genselect_options, &plan.options.judge) {
+        (Ok(r), Some(g), None) => genselect_stage(plan, g, r, &conn, ctx, &mut outcome),
+        _ => Ok(()),
+    };
     conn.close(ctx.rt)?;
     let mut ran = ran?;
+    selected?;
     if let Some(j) = &plan.options.judge {
         judge_stage(plan, j, &mut ran, ctx, &mut outcome)?;
+        if let Some(g) = genselect_options {
+            let conn = host_or_connect(
+                ctx.rt,
+                server,
+                &server_log_dir(plan),
+                client,
+                ctx.reporter,
+                ctx.on_server_start,
+            )?;
+            let selected = genselect_stage(plan, g, &ran, &conn, ctx, &mut outcome);
+            conn.close(ctx.rt)?;
+            selected?;
+        }
     }
     for (b, r) in plan.benchmarks.iter().zip(&ran) {
         r.manifest.write(&b.out_dir)?;
@@ -252,6 +276,47 @@ fn generate_and_grade(
     Ok(out)
 }
 
+/// Whether a benchmark's files are all generated, merged and hold results (ready for the judge
+/// and GenSelect).
+fn ready(b: &BenchPlan, r: &Ran, outcome: &EvalOutcome) -> bool {
+    r.generated.waiting.is_empty()
+        && !r.generated.complete.is_empty()
+        && !outcome.all_failed.iter().any(|f| f.name == b.name)
+}
+
+/// GenSelect over every ready benchmark's results (graded, or judged with a judge), with the
+/// run's model; its files go to `<bench>/genselect/`, where the summary finds them.
+fn genselect_stage(
+    plan: &EvalPlan,
+    options: &GenselectOptions,
+    ran: &[Ran],
+    conn: &Connection,
+    ctx: &RunContext,
+    outcome: &mut EvalOutcome,
+) -> Result<()> {
+    let mut extra = tally_core::overrides::Overrides::default();
+    if plan.options.override_resume {
+        extra.push("resume_policy", serde_json::json!("override"));
+    }
+    for (b, r) in plan.benchmarks.iter().zip(ran) {
+        if !ready(b, r, outcome) {
+            continue;
+        }
+        let job = GenselectJob::new(b.out_dir.clone(), options.clone(), &extra)?;
+        ctx.reporter.note(&format!(
+            "== {}: genselect → {}",
+            b.name,
+            job.output_dir().display()
+        ));
+        let problems = job.read_candidates()?;
+        let selected = genselect(ctx.rt, &conn.target, &job, &problems, ctx.reporter)?;
+        ctx.reporter.genselected(&selected);
+        outcome.failures += selected.failures;
+        outcome.genselected.push((b.name.clone(), selected));
+    }
+    Ok(())
+}
+
 /// Judges every benchmark whose generated files are all complete and hold results.
 fn judge_stage(
     plan: &EvalPlan,
@@ -263,10 +328,7 @@ fn judge_stage(
     let user = tally_core::overrides::Overrides::parse(&options.overrides)?;
     let mut jobs = Vec::new();
     for (b, r) in plan.benchmarks.iter().zip(ran.iter()) {
-        let ready = r.generated.waiting.is_empty()
-            && !r.generated.complete.is_empty()
-            && !outcome.all_failed.iter().any(|f| f.name == b.name);
-        if ready {
+        if ready(b, r, outcome) {
             jobs.push((b, judge_job(b, options, &user)?));
         }
     }

@@ -533,6 +533,45 @@ fn strip_math_delimiters(s: &str) -> &str {
     t
 }
 
+/// `--pairs` over one file: every pair graded (rayon), the file's objects written back as JSONL
+/// bytes with their verdicts, and the pairs the grader failed on (marked `grader_error`).
+pub fn grade_pair_file(
+    path: &Path,
+    grader: &Grader,
+    extract: bool,
+) -> Result<(Vec<u8>, Vec<RecordGraderError>), FileGradeError> {
+    let outcome = read_jsonl(path)?;
+    let record_error = |line: usize, message: String| FileGradeError::Record {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    if let Some(t) = outcome.torn_tail {
+        return Err(record_error(t.line, "the last line is cut off".into()));
+    }
+    let mut lines = outcome.lines;
+    let errors = lines
+        .par_iter_mut()
+        .map(|l| {
+            grade_pair_record(&mut l.record, grader, extract)
+                .map(|e| {
+                    e.map(|error| RecordGraderError {
+                        line: l.number,
+                        error,
+                    })
+                })
+                .map_err(|m| record_error(l.number, m))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+    for l in &lines {
+        serde_json::to_writer(&mut out, &l.record)
+            .map_err(|e| record_error(l.number, e.to_string()))?;
+        out.push(b'\n');
+    }
+    Ok((out, errors.into_iter().flatten().collect()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,46 +144,53 @@ impl Row {
     }
 }
 
-#[derive(Deserialize)]
-struct RawRow<'a> {
+/// The fields of a sample record that summaries and the viewer read, decoded in one pass (the
+/// long texts are skipped without being copied). [`Row`] is what summaries make of them.
+#[derive(Debug, Deserialize)]
+pub struct RecordFields<'a> {
     #[serde(default)]
-    predicted_answer: Field<Value>,
+    pub predicted_answer: Field<Value>,
     #[serde(default)]
-    is_correct: Field<Value>,
+    pub is_correct: Field<Value>,
     #[serde(default)]
-    symbolic_correct: Field<Value>,
+    pub symbolic_correct: Field<Value>,
     #[serde(default)]
-    judgement: Field<Value>,
+    pub judgement: Field<Value>,
     #[serde(default)]
-    reward_model_score: Field<f64>,
+    pub reward_model_score: Field<f64>,
     #[serde(default, borrow)]
-    subset_for_metrics: Option<Cow<'a, str>>,
+    pub subset_for_metrics: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    status: Option<Cow<'a, str>>,
+    pub status: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    judge_status: Option<Cow<'a, str>>,
+    pub judge_status: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    answer_canonical: Option<Cow<'a, str>>,
+    pub answer_canonical: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    grade_status: Option<Cow<'a, str>>,
+    pub grade_status: Option<Cow<'a, str>>,
     #[serde(default)]
-    id: Option<Value>,
+    pub id: Option<Value>,
     #[serde(default)]
-    problem_id: Option<Value>,
+    pub problem_id: Option<Value>,
     #[serde(default, borrow)]
-    problem: Option<Cow<'a, str>>,
+    pub problem: Option<Cow<'a, str>>,
     #[serde(default)]
-    num_generated_tokens: Option<f64>,
+    pub num_generated_tokens: Option<f64>,
     #[serde(default)]
-    num_reasoning_tokens: Option<f64>,
+    pub num_reasoning_tokens: Option<f64>,
     #[serde(default)]
-    num_answer_tokens: Option<f64>,
+    pub num_answer_tokens: Option<f64>,
     #[serde(default)]
-    generation_start_time: Option<f64>,
+    pub generation_start_time: Option<f64>,
     #[serde(default)]
-    generation_end_time: Option<f64>,
+    pub generation_end_time: Option<f64>,
     #[serde(default)]
-    num_solutions: Option<u64>,
+    pub num_solutions: Option<u64>,
+    /// Read by the viewer only.
+    #[serde(default)]
+    pub expected_answer: Option<Value>,
+    #[serde(default)]
+    pub generation_time: Option<f64>,
 }
 
 /// The rows of one sample file.
@@ -211,7 +218,7 @@ pub fn read_file(path: &Path) -> Result<SampleFile, MetricsError> {
         if chunk.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match serde_json::from_slice::<RawRow>(chunk) {
+        match serde_json::from_slice::<RecordFields>(chunk) {
             Ok(raw) => rows.push(convert(raw, path, line_no)?),
             Err(e) => {
                 let last_unterminated = !ends_with_newline && line_no == total_lines;
@@ -259,7 +266,7 @@ fn diagnose(
     }
 }
 
-fn convert(raw: RawRow<'_>, path: &Path, line: usize) -> Result<Row, MetricsError> {
+fn convert(raw: RecordFields<'_>, path: &Path, line: usize) -> Result<Row, MetricsError> {
     let bad = |message: String| MetricsError::Record {
         path: path.to_path_buf(),
         line,

@@ -7,10 +7,10 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde::Deserialize;
 use serde_json::Value;
 use tally_core::judgement::{parse_verdict, ParseMode, Verdict};
 use tally_metrics::layout::{self, BenchmarkFiles};
+use tally_metrics::load::RecordFields;
 
 use crate::error::ViewError;
 use crate::outcome::{classify, Outcome, Verdicts};
@@ -185,40 +185,6 @@ fn index_benchmark(b: &BenchmarkFiles) -> Result<BenchIndex, ViewError> {
     })
 }
 
-#[derive(Deserialize)]
-struct Light<'a> {
-    #[serde(default)]
-    predicted_answer: Option<Value>,
-    #[serde(default)]
-    expected_answer: Option<Value>,
-    #[serde(default)]
-    is_correct: Option<Value>,
-    #[serde(default)]
-    symbolic_correct: Option<Value>,
-    #[serde(default, borrow)]
-    judgement: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    status: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    judge_status: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    grade_status: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    answer_canonical: Option<Cow<'a, str>>,
-    #[serde(default)]
-    num_generated_tokens: Option<f64>,
-    #[serde(default)]
-    generation_time: Option<f64>,
-    #[serde(default, borrow)]
-    subset_for_metrics: Option<Cow<'a, str>>,
-    #[serde(default)]
-    id: Option<Value>,
-    #[serde(default)]
-    problem_id: Option<Value>,
-    #[serde(default, borrow)]
-    problem: Option<Cow<'a, str>>,
-}
-
 /// A JSON scalar as text (`"70"`, `70`, `true` → `70`, `70`, `True`).
 pub fn value_text(v: &Value) -> Option<String> {
     match v {
@@ -230,7 +196,7 @@ pub fn value_text(v: &Value) -> Option<String> {
     }
 }
 
-fn as_bool(v: &Option<Value>) -> Option<bool> {
+fn as_bool(v: Option<&Value>) -> Option<bool> {
     match v {
         Some(Value::Bool(b)) => Some(*b),
         Some(Value::Number(n)) => n.as_f64().map(|f| f != 0.0),
@@ -256,15 +222,16 @@ fn index_file(path: &Path, greedy: bool) -> Result<(FileIndex, Vec<ProblemInfo>)
             line: n + 1,
             message,
         };
-        let r: Light = serde_json::from_slice(line).map_err(|e| bad(e.to_string()))?;
-        let answer = r.predicted_answer.as_ref().and_then(value_text);
-        let rule = as_bool(&r.is_correct).or_else(|| as_bool(&r.symbolic_correct));
+        let r: RecordFields = serde_json::from_slice(line).map_err(|e| bad(e.to_string()))?;
+        let answer = r.predicted_answer.get().and_then(value_text);
+        let rule = as_bool(r.is_correct.get()).or_else(|| as_bool(r.symbolic_correct.get()));
+        let judgement = r.judgement.get().and_then(Value::as_str);
         let outcome = classify(&Verdicts {
             status: r.status.as_deref(),
             judge_status: r.judge_status.as_deref(),
             grade_status: r.grade_status.as_deref(),
             rule,
-            judgement: r.judgement.as_deref(),
+            judgement,
             has_answer: answer.is_some(),
         });
         let vote_key = r
@@ -283,12 +250,10 @@ fn index_file(path: &Path, greedy: bool) -> Result<(FileIndex, Vec<ProblemInfo>)
             tokens: r.num_generated_tokens,
             time: r.generation_time,
             status: r.status.as_deref().and_then(tally_core::Status::parse),
-            judge: r.judgement.as_deref().and_then(|j| {
-                match parse_verdict(j, ParseMode::Default) {
-                    Verdict::Yes => Some(true),
-                    Verdict::No => Some(false),
-                    _ => None,
-                }
+            judge: judgement.and_then(|j| match parse_verdict(j, ParseMode::Default) {
+                Verdict::Yes => Some(true),
+                Verdict::No => Some(false),
+                _ => None,
             }),
         });
         let key =

@@ -4,6 +4,7 @@
 mod chunks;
 mod common;
 mod eval;
+mod eval_genselect;
 mod eval_judge;
 mod fail_fast;
 mod genselect;

@@ -1,0 +1,234 @@
+//! GenSelect as a stage (newer NeMo-Skills' offline GenSelect): tally-genselect's candidates
+//! and windows sent through the generation engine (resume, concurrency) with the judge's cache
+//! in front, each answer turned into a choice in `<input_dir>/genselect/output-rs<seed>.jsonl`.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tally_core::overrides::Overrides;
+use tally_generate::{load_prompt, sampling_params, Job, Pass, RunSummary, SeedPlan, Settings};
+use tally_genselect::{CandidateOptions, FinalizeCounts, ProblemCandidates, WindowOptions};
+use tally_judge::{CachedBackend, JudgeCache};
+
+use crate::error::Result;
+use crate::generation::run_job;
+use crate::target::Target;
+use crate::EvalReporter;
+
+/// GenSelect's settings (NeMo-Skills' defaults: a window of 8, solutions over 16,384 characters
+/// and incomplete ones left out, one selection seed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenselectOptions {
+    /// Selections per problem, each with its own seed and window.
+    pub num_seeds: u64,
+    pub starting_seed: u64,
+    /// Candidate solutions per selection request.
+    pub window_size: usize,
+    /// Longer solutions are not candidates (`None`: no cap).
+    pub solution_length_cap: Option<usize>,
+    /// Leave out failed, unfinished-reasoning and empty solutions.
+    pub filter_incomplete: bool,
+    pub end_reasoning_string: String,
+    /// `++` settings of the selection requests (prompt, `++inference.*`, concurrency).
+    pub overrides: Vec<String>,
+    /// Answer selections from the cache (`<input_dir>/genselect/.tally-genselect-cache.jsonl`).
+    pub cache: bool,
+}
+
+impl Default for GenselectOptions {
+    fn default() -> Self {
+        GenselectOptions {
+            num_seeds: 1,
+            starting_seed: 0,
+            window_size: 8,
+            solution_length_cap: Some(16_384),
+            filter_incomplete: true,
+            end_reasoning_string: "</think>".into(),
+            overrides: Vec::new(),
+            cache: true,
+        }
+    }
+}
+
+/// One GenSelect run over a benchmark folder of graded seed files.
+#[derive(Debug, Clone)]
+pub struct GenselectJob {
+    /// Graded `output-rs<seed>.jsonl`.
+    pub input_dir: PathBuf,
+    pub options: GenselectOptions,
+    /// The selection cache; `None` with `options.cache` off.
+    pub cache: Option<PathBuf>,
+    /// `genselect/math` and the generation key first, then the user's `++` settings.
+    pub overrides: Overrides,
+}
+
+impl GenselectJob {
+    /// The job for `input_dir`; `extra` (`resume_policy`, `dry_run`) after the user's settings.
+    pub fn new(input_dir: PathBuf, options: GenselectOptions, extra: &Overrides) -> Result<Self> {
+        let mut overrides = Overrides::default();
+        overrides.push(
+            "prompt_config",
+            json!(tally_genselect::DEFAULT_PROMPT_CONFIG),
+        );
+        overrides.push("generation_key", json!(tally_genselect::GENERATION_KEY));
+        for o in Overrides::parse(&options.overrides)?
+            .iter()
+            .chain(extra.iter())
+        {
+            overrides.push_arg(&o.raw)?;
+        }
+        let cache = options
+            .cache
+            .then(|| out_dir(&input_dir).join(".tally-genselect-cache.jsonl"));
+        Ok(GenselectJob {
+            input_dir,
+            options,
+            cache,
+            overrides,
+        })
+    }
+
+    /// The run's settings (checked before anything connects).
+    pub fn settings(&self) -> Result<Settings> {
+        let mut probe = self.overrides.clone();
+        probe.push("input_file", json!("-"));
+        Ok(Settings::from_overrides(&probe)?)
+    }
+
+    /// Every seed file read and checked, before any server is asked.
+    pub fn read_candidates(&self) -> Result<Vec<ProblemCandidates>> {
+        let o = &self.options;
+        let opts = CandidateOptions {
+            solution_length_cap: o.solution_length_cap,
+            filter_incomplete: o.filter_incomplete,
+            end_reasoning_string: o.end_reasoning_string.clone(),
+        };
+        Ok(tally_genselect::read_candidates(&self.input_dir, &opts)?)
+    }
+
+    pub fn output_dir(&self) -> PathBuf {
+        out_dir(&self.input_dir)
+    }
+}
+
+fn out_dir(input_dir: &std::path::Path) -> PathBuf {
+    input_dir.join(tally_genselect::OUTPUT_DIR)
+}
+
+/// One GenSelect seed: the engine's summary and, unless a dry run, what the choices were.
+#[derive(Debug)]
+pub struct GenselectSeed {
+    pub seed: u64,
+    pub problems: usize,
+    pub summary: RunSummary,
+    pub output: PathBuf,
+    pub counts: Option<FinalizeCounts>,
+}
+
+/// What a GenSelect run did.
+#[derive(Debug, Default)]
+pub struct Genselected {
+    pub seeds: Vec<GenselectSeed>,
+    pub failures: u64,
+    pub cache_hits: u64,
+    pub cache_write_errors: u64,
+}
+
+/// Runs `job` over `problems` (from [`GenselectJob::read_candidates`]) with `target`'s model.
+pub fn genselect(
+    rt: &tokio::runtime::Runtime,
+    target: &Target,
+    job: &GenselectJob,
+    problems: &[ProblemCandidates],
+    reporter: &dyn EvalReporter,
+) -> Result<Genselected> {
+    let settings = job.settings()?;
+    let out_dir = job.output_dir();
+    reporter.note(&format!(
+        "{}: {} problems, {} candidates, {} samples left out (incomplete or over {} characters)",
+        job.input_dir.display(),
+        problems.len(),
+        problems.iter().map(|p| p.candidates.len()).sum::<usize>(),
+        problems.iter().map(|p| p.left_out).sum::<usize>(),
+        job.options.solution_length_cap.unwrap_or(0)
+    ));
+    let backend = match &job.cache {
+        Some(path) if !settings.dry_run => {
+            std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+            Some(CachedBackend::new(
+                &*target.backend,
+                target.model.clone(),
+                JudgeCache::open(path)?,
+            ))
+        }
+        _ => None,
+    };
+    let o = &job.options;
+    let window = WindowOptions {
+        window_size: o.window_size.max(1),
+    };
+    let seeds = SeedPlan::from_flags(Some(o.num_seeds), None, o.starting_seed)?;
+    let mut out = Genselected::default();
+    for seed in seeds.seeds.iter().map(|s| s.unwrap_or(0)) {
+        let inputs = tally_genselect::build_inputs(problems, seed, window);
+        let prefilled: Vec<Option<String>> =
+            inputs.iter().map(|i| i.settled.then(String::new)).collect();
+        let records: Vec<_> = inputs.into_iter().map(|i| i.record).collect();
+        let asked = prefilled.iter().filter(|p| p.is_none()).count();
+        // NeMo-Skills' GenSelect samples at temperature 0.6 with the run's seed; the user's
+        // `++inference.*` come after and win.
+        let mut ov = Overrides::default();
+        ov.push("inference.random_seed", json!(seed));
+        ov.push("inference.temperature", json!(0.6));
+        ov.extend(&job.overrides);
+        let pass = Pass {
+            seed: Some(seed),
+            params: sampling_params(&ov)?,
+        };
+        let mut gen = Job::new(
+            &settings,
+            records,
+            load_prompt(&settings, None)?,
+            vec![pass],
+            target.model.clone(),
+            target.server_type,
+            &out_dir,
+        );
+        gen.prefilled = prefilled;
+        let n = gen.inputs.len();
+        reporter.note(&format!(
+            "genselect seed {seed}: {n} problems, {asked} selection requests"
+        ));
+        let summary = match &backend {
+            Some(b) => run_job(rt, &gen, b, None, reporter)?,
+            None => run_job(rt, &gen, &*target.backend, None, reporter)?,
+        };
+        out.failures += summary.failures;
+        let output = gen.output_path(Some(seed));
+        let counts = if settings.dry_run {
+            None
+        } else {
+            Some(tally_genselect::finalize_file(&output, seed)?)
+        };
+        out.seeds.push(GenselectSeed {
+            seed,
+            problems: n,
+            summary,
+            output,
+            counts,
+        });
+    }
+    if let Some(b) = &backend {
+        b.sync()?;
+        out.cache_hits = b.hits();
+        out.cache_write_errors = b.write_errors();
+        if b.write_errors() > 0 {
+            reporter.warn(&format!(
+                "{} selections could not be written to the cache",
+                b.write_errors()
+            ));
+        }
+    }
+    Ok(out)
+}
