@@ -483,7 +483,8 @@ impl Cmp<'_> {
             (Expr::Union(x), Expr::Union(y)) => self.unordered(x, y),
             // `\{(1, 2)\}` against `(1, 2)`: a solution set of one, and the solution.
             (Expr::Set(x), other) | (other, Expr::Set(x))
-                if x.len() == 1 && !matches!(other, Expr::Set(_) | Expr::List(_) | Expr::Union(_)) =>
+                if x.len() == 1
+                    && !matches!(other, Expr::Set(_) | Expr::List(_) | Expr::Union(_)) =>
             {
                 if matches!(a, Expr::Set(_)) {
                     self.eq(&x[0], other)
@@ -858,8 +859,21 @@ fn branch_free(e: &Expr) -> bool {
             },
             Expr::Func(f, _) => matches!(
                 f.as_str(),
-                "abs" | "sin" | "cos" | "tan" | "cot" | "sec" | "csc" | "exp" | "floor" | "ceil"
-                    | "sinh" | "cosh" | "tanh" | "max" | "min"
+                "abs"
+                    | "sin"
+                    | "cos"
+                    | "tan"
+                    | "cot"
+                    | "sec"
+                    | "csc"
+                    | "exp"
+                    | "floor"
+                    | "ceil"
+                    | "sinh"
+                    | "cosh"
+                    | "tanh"
+                    | "max"
+                    | "min"
             ),
             _ => true,
         }
@@ -938,9 +952,7 @@ fn permutations(n: usize) -> Vec<Vec<usize>> {
 fn is_fraction(e: &Expr) -> bool {
     match e {
         Expr::Neg(a) => is_fraction(a),
-        Expr::Div(a, b) => {
-            matches!(**a, Expr::Num { .. }) && matches!(**b, Expr::Num { .. })
-        }
+        Expr::Div(a, b) => matches!(**a, Expr::Num { .. }) && matches!(**b, Expr::Num { .. }),
         _ => false,
     }
 }

@@ -372,7 +372,10 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     // `no` / `yes` followed by a reason.
     if short.len() == 1 && matches!(short[0].as_str(), "yes" | "no") {
         // "Yes, because …" restates; "Yes if n is even" answers another question.
-        if long.iter().any(|w| CONDITION_WORDS.contains(&w.as_str()) || w == "unless") {
+        if long
+            .iter()
+            .any(|w| CONDITION_WORDS.contains(&w.as_str()) || w == "unless")
+        {
             return None;
         }
         if long[0] == short[0] {

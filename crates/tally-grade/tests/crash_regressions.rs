@@ -384,5 +384,8 @@ fn a_plus_minus_no_rule_writes_out_does_not_recurse_forever() {
         compare(a, b);
     }
     // Written out where a rule can: a set of `±` values inside a list.
-    assert_eq!(compare("2, \\{\\pm 1\\}", "2, \\{1, -1\\}")[0], Outcome::Equal);
+    assert_eq!(
+        compare("2, \\{\\pm 1\\}", "2, \\{1, -1\\}")[0],
+        Outcome::Equal
+    );
 }
