@@ -39,6 +39,20 @@ pub struct JobInfo {
 }
 
 impl JobInfo {
+    /// One word for a status table: queued, requeued (queued again after a stop), running,
+    /// done, failed, cancelled, unknown.
+    pub fn label(&self) -> &'static str {
+        match self.state {
+            JobState::Pending if self.restarts > 0 => "requeued",
+            JobState::Pending => "queued",
+            JobState::Running => "running",
+            JobState::Completed => "done",
+            JobState::Failed(_) => "failed",
+            JobState::Cancelled => "cancelled",
+            JobState::Unknown => "unknown",
+        }
+    }
+
     pub(crate) fn from_tasks(tasks: &[TaskState], source: StateSource) -> JobInfo {
         let mut nodes: Vec<&str> = tasks.iter().filter_map(|t| t.nodes.as_deref()).collect();
         nodes.dedup();
@@ -249,6 +263,9 @@ mod tests {
         assert_eq!(info.state, JobState::Running);
         assert_eq!(info.restarts, 1);
         assert_eq!(info.nodes.as_deref(), Some("node3,node2"));
+        assert_eq!(info.label(), "running");
+        let again = JobInfo::from_tasks(&parse_sacct("5|REQUEUED|0:0|node1\n5|PENDING|0:0|None assigned\n"), StateSource::Sacct);
+        assert_eq!((again.label(), again.restarts), ("requeued", 1));
         let cancelled = parse_sacct("9|CANCELLED by 0|0:15|node2\n");
         assert_eq!(aggregate(&cancelled), JobState::Cancelled);
         assert!(parse_sacct("").is_empty());
