@@ -23,7 +23,12 @@ pub struct Args {
     pub part: Option<String>,
     /// With --plan, in a Slurm array task: each task's parts (`0,6/1,7/…`), this task's picked
     /// by `SLURM_ARRAY_TASK_ID`.
-    #[arg(long = "task_parts", requires = "plan", conflicts_with = "part", hide = true)]
+    #[arg(
+        long = "task_parts",
+        requires = "plan",
+        conflicts_with = "part",
+        hide = true
+    )]
     pub task_parts: Option<String>,
     #[arg(
         long = "output_dir",
@@ -241,9 +246,17 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
                 let task = std::env::var("SLURM_ARRAY_TASK_ID")
                     .ok()
                     .and_then(|t| t.parse().ok())
-                    .ok_or("--task_parts: SLURM_ARRAY_TASK_ID is not set (run as a Slurm array task)")?;
+                    .ok_or(
+                        "--task_parts: SLURM_ARRAY_TASK_ID is not set (run as a Slurm array task)",
+                    )?;
                 let parts = tally_eval::task_parts(spec, task)?;
-                Some(parts.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(","))
+                Some(
+                    parts
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
             }
             None => args.part.clone(),
         };

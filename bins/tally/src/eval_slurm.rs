@@ -92,7 +92,8 @@ pub fn submit(args: &Args, plan: &EvalPlan) -> Result<ExitCode, AnyError> {
         out.flush()?;
         shown = lines;
         // Only this submission's jobs (an array task `A_k` is its array `A`'s).
-        let ours = |id: &str| mine.contains(id) || mine.contains(id.split('_').next().unwrap_or(id));
+        let ours =
+            |id: &str| mine.contains(id) || mine.contains(id.split('_').next().unwrap_or(id));
         let pending = status
             .submissions
             .iter()
@@ -106,7 +107,9 @@ pub fn submit(args: &Args, plan: &EvalPlan) -> Result<ExitCode, AnyError> {
     let failed: Vec<String> = status
         .failed_jobs()
         .into_iter()
-        .filter(|j| mine.contains(j.id.as_str()) || mine.contains(j.id.split('_').next().unwrap_or("")))
+        .filter(|j| {
+            mine.contains(j.id.as_str()) || mine.contains(j.id.split('_').next().unwrap_or(""))
+        })
         .map(|j| format!("{} (Slurm job {}, log {})", j.name, j.id, j.log.display()))
         .collect();
     if failed.is_empty() {

@@ -281,7 +281,10 @@ mod tests {
             .after(&JobId::new("8").task(2))
             .after_any();
         let any = sbatch_script(&any, &config).unwrap();
-        assert!(any.contains("\n#SBATCH --dependency=afterany:7:8_2\n"), "{any}");
+        assert!(
+            any.contains("\n#SBATCH --dependency=afterany:7:8_2\n"),
+            "{any}"
+        );
         assert!(!any.contains("kill-on-invalid-dep"), "{any}");
     }
 

@@ -75,7 +75,11 @@ pub(crate) fn parse_sacct(output: &str) -> Vec<TaskState> {
             continue;
         };
         // `CANCELLED by 0`: the state is the first word.
-        let state = state.split_whitespace().next().unwrap_or_default().to_string();
+        let state = state
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
         let exit = fields.next().and_then(parse_exit);
         let nodes = fields
             .next()
@@ -264,7 +268,10 @@ mod tests {
         assert_eq!(info.restarts, 1);
         assert_eq!(info.nodes.as_deref(), Some("node3,node2"));
         assert_eq!(info.label(), "running");
-        let again = JobInfo::from_tasks(&parse_sacct("5|REQUEUED|0:0|node1\n5|PENDING|0:0|None assigned\n"), StateSource::Sacct);
+        let again = JobInfo::from_tasks(
+            &parse_sacct("5|REQUEUED|0:0|node1\n5|PENDING|0:0|None assigned\n"),
+            StateSource::Sacct,
+        );
         assert_eq!((again.label(), again.restarts), ("requeued", 1));
         let cancelled = parse_sacct("9|CANCELLED by 0|0:15|node2\n");
         assert_eq!(aggregate(&cancelled), JobState::Cancelled);

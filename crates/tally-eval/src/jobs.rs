@@ -65,9 +65,10 @@ impl EvalPlan {
         indices
             .iter()
             .map(|&i| {
-                parts.get(i).copied().ok_or_else(|| {
-                    format!("part {i}: the plan has {} parts", parts.len()).into()
-                })
+                parts
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| format!("part {i}: the plan has {} parts", parts.len()).into())
             })
             .collect()
     }
@@ -204,7 +205,11 @@ mod tests {
         assert_eq!(p.part_name(p.parts()[4]), "gsm8k-chunk1");
         let g = p.group(&p.parts_at(&[0, 3]).unwrap()).unwrap();
         assert_eq!(g.parts().len(), 2);
-        assert!(p.parts_at(&[6]).unwrap_err().to_string().contains("6 parts"));
+        assert!(p
+            .parts_at(&[6])
+            .unwrap_err()
+            .to_string()
+            .contains("6 parts"));
     }
 
     #[test]
@@ -218,7 +223,10 @@ mod tests {
         assert_eq!(arg, "0,3/1,4/2");
         assert_eq!(task_parts(&arg, 1).unwrap(), [1, 4]);
         assert_eq!(task_parts(&arg, 2).unwrap(), [2]);
-        assert!(task_parts(&arg, 3).unwrap_err().to_string().contains("3 tasks"));
+        assert!(task_parts(&arg, 3)
+            .unwrap_err()
+            .to_string()
+            .contains("3 tasks"));
         assert!(parse_part_list("1,x").is_err());
     }
 

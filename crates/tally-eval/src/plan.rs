@@ -332,7 +332,13 @@ mod tests {
         let one = p.part(parts[4]).unwrap();
         assert_eq!(one.benchmarks.len(), 1);
         assert_eq!(one.benchmarks[0].name, "gsm8k");
-        assert_eq!(one.parts(), [Part { benchmark: 0, chunk: Some(1) }]);
+        assert_eq!(
+            one.parts(),
+            [Part {
+                benchmark: 0,
+                chunk: Some(1)
+            }]
+        );
         let b = &one.benchmarks[0];
         assert_eq!(b.chunks(&one.options.chunks).unwrap().ids, [1]);
         // Two chunks of one benchmark and one of the other: one plan, each its own chunks.

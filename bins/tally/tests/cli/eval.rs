@@ -474,7 +474,10 @@ fn an_eval_on_slurm_runs_one_job_per_benchmark_then_the_summary() {
     let outputs = status.lines().filter(|l| l.contains(".jsonl")).filter(done);
     assert_eq!(outputs.count(), 3, "{status}");
     assert!(
-        status.lines().filter(|l| l.contains("t-gsm8k ")).any(|l| done(&l)),
+        status
+            .lines()
+            .filter(|l| l.contains("t-gsm8k "))
+            .any(|l| done(&l)),
         "{status}"
     );
     assert_eq!(

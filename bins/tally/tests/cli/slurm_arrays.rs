@@ -45,7 +45,10 @@ fn assert_same_as_local(d: &Path, out: &str) {
             let unique: BTreeSet<String> = ids(&got).into_iter().collect();
             assert_eq!(unique.len(), got.len(), "{out}/{b}/{f}: a problem twice");
             assert_eq!(ids(&got), ids(&want), "{out}/{b}/{f}");
-            assert_eq!(got, want, "{out}/{b}/{f}: records differ from the local run's");
+            assert_eq!(
+                got, want,
+                "{out}/{b}/{f}: records differ from the local run's"
+            );
         }
     }
     let metrics = |p: &str| -> serde_json::Value {
@@ -108,7 +111,12 @@ fn num_jobs_arrays_spread_over_nodes_resume_and_report_what_did_not_finish() {
     assert!(local.status.success(), "{}", stderr(&local));
 
     // --num_jobs=1 with 3 chunks: 3 array tasks, task i running chunk i of both benchmarks.
-    let grouped = ["--cluster=slurm", "--expname=nj", "--output_dir=grouped", "--num_jobs=1"];
+    let grouped = [
+        "--cluster=slurm",
+        "--expname=nj",
+        "--output_dir=grouped",
+        "--num_jobs=1",
+    ];
     let first = eval(d, &model, &grouped);
     let text = stdout(&first);
     assert!(first.status.success(), "{text}\n{}", stderr(&first));
@@ -126,7 +134,11 @@ fn num_jobs_arrays_spread_over_nodes_resume_and_report_what_did_not_finish() {
     }
     let running = running_tasks("nj-parts", 3);
     let nodes: BTreeSet<&str> = running.iter().map(|(_, n)| n.as_str()).collect();
-    assert_eq!(nodes.len(), 3, "the tasks did not spread over the nodes: {running:?}");
+    assert_eq!(
+        nodes.len(),
+        3,
+        "the tasks did not spread over the nodes: {running:?}"
+    );
     // The time-limit warning: the task stops, requeues itself and resumes.
     let warned = &running[0].0;
     assert!(Command::new("scancel")
@@ -141,7 +153,11 @@ fn num_jobs_arrays_spread_over_nodes_resume_and_report_what_did_not_finish() {
     let again = eval(d, &model, &with_wait);
     let text = stdout(&again);
     assert!(again.status.success(), "{text}\n{}", stderr(&again));
-    assert_eq!(text.matches("submitted nj-").count(), 1, "only the summary:\n{text}");
+    assert_eq!(
+        text.matches("submitted nj-").count(),
+        1,
+        "only the summary:\n{text}"
+    );
     assert!(text.contains("every job completed"), "{text}");
     assert!(text.contains("Slurm jobs ("), "no status table:\n{text}");
     assert_same_as_local(d, "grouped");
@@ -156,7 +172,12 @@ fn num_jobs_arrays_spread_over_nodes_resume_and_report_what_did_not_finish() {
 
     // --num_jobs=-1: one task per benchmark. aime24's task is cancelled outright: the summary
     // (afterany) runs, names it and fails instead of summarizing gsm8k alone.
-    let per_bench = ["--cluster=slurm", "--expname=nb", "--output_dir=perbench", "--num_jobs=-1"];
+    let per_bench = [
+        "--cluster=slurm",
+        "--expname=nb",
+        "--output_dir=perbench",
+        "--num_jobs=-1",
+    ];
     let first = eval(d, &model, &per_bench);
     let text = stdout(&first);
     assert!(first.status.success(), "{text}\n{}", stderr(&first));
@@ -168,7 +189,11 @@ fn num_jobs_arrays_spread_over_nodes_resume_and_report_what_did_not_finish() {
         .unwrap_or_else(|| panic!("{text}"))
         .to_string();
     running_tasks("nb-parts", 2);
-    assert!(Command::new("scancel").arg(&aime).status().unwrap().success());
+    assert!(Command::new("scancel")
+        .arg(&aime)
+        .status()
+        .unwrap()
+        .success());
     let t0 = Instant::now();
     while !gone("nb-") {
         assert!(t0.elapsed() < Duration::from_secs(300), "{:?}", jobs("nb-"));
