@@ -239,3 +239,73 @@ impl Executor for SlurmExecutor {
         self.config.poll_interval
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Which program answers, with stand-in Slurm programs in `bin_dir` (the real cluster's
+    //! answers are in tests/slurm_real.rs, on whichever path that cluster has).
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn program(dir: &std::path::Path, name: &str, body: &str) {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn executor(dir: &std::path::Path) -> SlurmExecutor {
+        SlurmExecutor::new(SlurmConfig {
+            bin_dir: Some(dir.to_path_buf()),
+            ..SlurmConfig::new(dir.join("scripts"))
+        })
+    }
+
+    #[tokio::test]
+    async fn sacct_answers_where_accounting_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        program(
+            d,
+            "sacct",
+            "printf '7_1|PREEMPTED|0:15|node1\\n7_1|RUNNING|0:0|node2\\n'",
+        );
+        for p in ["squeue", "scontrol"] {
+            program(d, p, "echo should not be asked >&2; exit 9");
+        }
+        let exec = executor(d);
+        assert_eq!(exec.has_accounting(), None);
+        let id = JobId::new("7").task(1);
+        assert_eq!(exec.state(&id).await.unwrap(), JobState::Running);
+        let info = exec.describe(&id).await.unwrap();
+        assert_eq!(exec.has_accounting(), Some(true));
+        assert_eq!(info.source, StateSource::Sacct);
+        assert_eq!((info.restarts, info.nodes.as_deref()), (1, Some("node2")));
+        assert_eq!(info.label(), "running");
+    }
+
+    #[tokio::test]
+    async fn without_accounting_squeue_and_scontrol_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        program(
+            d,
+            "sacct",
+            "echo 'Slurm accounting storage is disabled' >&2; exit 1",
+        );
+        program(d, "squeue", "exit 0");
+        program(
+            d,
+            "scontrol",
+            "echo 'JobId=8 JobState=PENDING Reason=BeginTime Restarts=1 NodeList=(null) ExitCode=0:0'",
+        );
+        let exec = executor(d);
+        let id = JobId::new("8");
+        let info = exec.describe(&id).await.unwrap();
+        assert_eq!(exec.has_accounting(), Some(false));
+        assert_eq!(info.source, StateSource::Scontrol);
+        assert_eq!((info.label(), info.nodes.as_deref()), ("requeued", None));
+        // sacct is not asked again (it would now say the job completed).
+        program(d, "sacct", "echo '8|COMPLETED|0:0|node1'");
+        assert_eq!(exec.state(&id).await.unwrap(), JobState::Pending);
+    }
+}
