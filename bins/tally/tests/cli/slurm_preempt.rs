@@ -49,6 +49,32 @@ pub(crate) fn jobs(prefix: &str) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
+/// Slurm's time-limit warning by hand: SIGUSR1 to the batch shell (tally, after `exec`).
+/// slurmctld answers "Job can not be altered now, try again later" to a task still being launched
+/// (and scancel then retries for minutes, even after the task took the signal and requeued
+/// itself): bounded tries, until the signal is taken or the task restarted.
+pub(crate) fn time_limit_warning(id: &str) {
+    for _ in 0..40 {
+        let out = Command::new("timeout")
+            .args(["5", "scancel", "--batch", "--signal=USR1", id])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return;
+        }
+        let show = Command::new("scontrol")
+            .args(["-o", "show", "job", id])
+            .output()
+            .unwrap();
+        let show = String::from_utf8_lossy(&show.stdout);
+        if !show.contains("Restarts=0 ") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("SIGUSR1 never reached Slurm job {id}");
+}
+
 fn eval(d: &Path, model: &Path, cluster: &str, out: &str, wait: bool) -> std::process::Output {
     let mut cmd = tally();
     cmd.current_dir(d).args([
@@ -111,7 +137,7 @@ fn a_preempted_multi_node_eval_ends_exactly_once_and_as_a_local_run() {
             .collect();
         if r.len() >= 3 {
             // Past the batch shell's `exec`: the signal reaches tally.
-            std::thread::sleep(Duration::from_millis(500));
+            std::thread::sleep(Duration::from_secs(2));
             break r;
         }
         assert!(
@@ -122,11 +148,7 @@ fn a_preempted_multi_node_eval_ends_exactly_once_and_as_a_local_run() {
         std::thread::sleep(Duration::from_millis(200));
     };
     for id in &running[..2] {
-        let s = Command::new("scancel")
-            .args(["--batch", "--signal=USR1", id])
-            .status()
-            .unwrap();
-        assert!(s.success());
+        time_limit_warning(id);
     }
     assert!(Command::new("scancel")
         .arg(&running[2])
