@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use tally_cluster::{JobInfo, SlurmExecutor, Submission};
+use tally_generate::progress::PassState;
 use tally_generate::{pass_progress, PassProgress};
 
 use crate::error::Result;
@@ -96,6 +97,23 @@ fn outputs_in(dir: &Path) -> Vec<PathBuf> {
     names.into_iter().map(|n| dir.join(n)).collect()
 }
 
+/// A file merged from chunks has no run record or journal of its own (its chunks had them), only
+/// its `.done` marker: it is done, with one sample per line.
+fn merged_or(progress: PassProgress, path: &Path) -> PassProgress {
+    if progress.state != PassState::Missing || !tally_cluster::is_done(path) {
+        return progress;
+    }
+    let lines = std::fs::read(path)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .unwrap_or(0);
+    PassProgress {
+        state: PassState::Done,
+        done: lines,
+        total: Some(lines),
+        ..progress
+    }
+}
+
 /// The progress of every output under `output_dir` (its `eval-results/*`, or the folder itself
 /// for `tally generate`), and — when `executor` is given and `log_dir` (default
 /// `<output_dir>/eval-logs`) holds submission records — the state of each recorded job.
@@ -122,7 +140,7 @@ pub async fn status(
     for dir in dirs {
         let mut outputs = Vec::new();
         for path in outputs_in(&dir) {
-            let progress = pass_progress(&path)?;
+            let progress = merged_or(pass_progress(&path)?, &path);
             outputs.push(OutputStatus { path, progress });
         }
         if !outputs.is_empty() {
@@ -169,4 +187,32 @@ pub async fn status(
     }
     out.accounting = executor.has_accounting();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_file_merged_from_chunks_reads_done() {
+        let dir = tempfile::tempdir().unwrap();
+        let bench = dir.path().join("eval-results/gsm8k");
+        std::fs::create_dir_all(&bench).unwrap();
+        let merged = bench.join("output.jsonl");
+        std::fs::write(&merged, "{}\n{}\n{}\n").unwrap();
+        let pending = bench.join("output-rs0.jsonl");
+        std::fs::write(&pending, "{}\n").unwrap();
+        tally_cluster::mark_done(&merged).unwrap();
+        let st = status(dir.path(), None, None).await.unwrap();
+        let outputs = &st.dirs[0].outputs;
+        assert_eq!(outputs[0].path, pending);
+        assert_eq!(outputs[0].progress.state, PassState::Missing);
+        assert_eq!(outputs[1].path, merged);
+        assert_eq!(outputs[1].progress.state, PassState::Done);
+        assert_eq!(
+            (outputs[1].progress.done, outputs[1].progress.total),
+            (3, Some(3))
+        );
+        assert!(st.submissions.is_empty() && st.jobs_finished());
+    }
 }

@@ -158,6 +158,14 @@ fn num_jobs_arrays_spread_over_nodes_resume_and_report_what_did_not_finish() {
     assert!(text.contains("Slurm jobs ("), "no status table:\n{text}");
     assert_same_as_local(d, "grouped");
     let status = stdout(&run(tally().current_dir(d).args(["status", "grouped"])));
+    let outputs: Vec<&str> = status.lines().filter(|l| l.contains(".jsonl")).collect();
+    assert_eq!(outputs.len(), 4, "{status}");
+    assert!(
+        outputs
+            .iter()
+            .all(|l| l.contains(" done ") && l.contains("6/6")),
+        "{status}"
+    );
     assert!(
         status.contains("requeued 1x"),
         "the warned task's requeue is not shown:\n{status}"
