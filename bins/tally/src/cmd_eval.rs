@@ -17,9 +17,13 @@ pub struct Args {
     /// Run (a part of) a plan written by `--cluster slurm` instead of flags.
     #[arg(long, conflicts_with_all = ["output_dir", "benchmarks", "server_type"])]
     pub plan: Option<PathBuf>,
-    /// With --plan: the part to run (`0`, `1`, …: a benchmark or chunk) or `summary`.
+    /// With --plan: the part(s) to run (`0`, `1,5`, …: benchmarks or chunks) or `summary`.
     #[arg(long, requires = "plan")]
     pub part: Option<String>,
+    /// With --plan, in a Slurm array task: each task's parts (`0,6/1,7/…`), this task's picked
+    /// by `SLURM_ARRAY_TASK_ID`.
+    #[arg(long = "task_parts", requires = "plan", conflicts_with = "part", hide = true)]
+    pub task_parts: Option<String>,
     #[arg(long = "output_dir", required_unless_present = "plan")]
     pub output_dir: Option<PathBuf>,
     /// `name:N[,name:N]` — N seeds per benchmark (0: greedy only).
@@ -55,7 +59,9 @@ pub struct Args {
     /// The summary at the end: Tally's default, or NeMo-Skills' numbers byte for byte.
     #[arg(long, value_parser = ["nemo-skills"])]
     pub compat: Option<String>,
-    /// `ns eval` job splitting: one process runs every command here, so it only changes nothing.
+    /// With --cluster slurm: group the parts (benchmarks, chunks) into N jobs (N × num_chunks, as
+    /// `ns eval`), or -1 for one job per benchmark; default one job per part. Locally one
+    /// process runs everything, so it changes nothing.
     #[arg(long = "num_jobs", allow_negative_numbers = true)]
     pub num_jobs: Option<i64>,
     /// Split each benchmark's problems into N chunks (`<file>_chunk_<id>.jsonl`, merged when all
@@ -217,7 +223,26 @@ fn options(args: &Args) -> Result<EvalOptions, AnyError> {
 
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     if let Some(path) = &args.plan {
-        return run_plan_file(path, args.part.as_deref());
+        let part = match &args.task_parts {
+            Some(spec) => {
+                let task = std::env::var("SLURM_ARRAY_TASK_ID")
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .ok_or(
+                        "--task_parts: SLURM_ARRAY_TASK_ID is not set (run as a Slurm array task)",
+                    )?;
+                let parts = tally_eval::task_parts(spec, task)?;
+                Some(
+                    parts
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                )
+            }
+            None => args.part.clone(),
+        };
+        return run_plan_file(path, part.as_deref());
     }
     let slurm = match args.cluster.as_deref() {
         None | Some("local") => false,
@@ -256,13 +281,31 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
 fn run_plan_file(path: &Path, part: Option<&str>) -> Result<ExitCode, AnyError> {
     let plan = EvalPlan::read(path)?;
     let given = &plan.options.output_dir;
-    match part.map(|p| plan.named_part(p, path)).transpose()? {
+    match part {
         None => execute(&plan, true, given),
-        Some(Some(part)) => execute(&part, false, given),
-        Some(None) => match tally_eval::summarize(&plan, &[], &TerminalReporter::new())? {
-            Some(s) => show(&s, given),
-            None => Ok(ExitCode::SUCCESS),
-        },
+        Some("summary") => {
+            // Run after every part ended, however it ended: one that did not finish is named
+            // here rather than left out of the numbers.
+            let missing = plan.unfinished();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "not summarized: {} did not finish (a job failed or was cancelled); \
+                     run the same `tally eval --cluster slurm` command again to finish it",
+                    missing.join(", ")
+                )
+                .into());
+            }
+            match tally_eval::summarize(&plan, &[], &TerminalReporter::new())? {
+                Some(s) => show(&s, given),
+                None => Ok(ExitCode::SUCCESS),
+            }
+        }
+        Some(p) => {
+            let parts = tally_eval::parse_part_list(p)
+                .and_then(|i| plan.parts_at(&i))
+                .map_err(|e| format!("--part {p} of {}: {e} (or `summary`)", path.display()))?;
+            execute(&plan.group(&parts)?, false, given)
+        }
     }
 }
 

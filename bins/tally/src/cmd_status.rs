@@ -1,13 +1,12 @@
-//! `tally status OUTPUT_DIR`: where an evaluation (or a generation) stands, from its files and,
-//! when it was submitted to Slurm, from the scheduler.
+//! `tally status OUTPUT_DIR`: where an evaluation (or a generation) stands — the rendering of
+//! `tally_eval::status`, also drawn live by `tally eval --cluster slurm --wait`.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tally_cluster::{Executor, SlurmConfig, SlurmExecutor, Submission};
-use tally_generate::{pass_progress, PassProgress};
+use tally_cluster::{JobState, SlurmConfig, SlurmExecutor};
+use tally_eval::{EvalStatus, JobStatus, OutputStatus};
 
 use crate::AnyError;
 
@@ -20,31 +19,12 @@ pub struct Args {
     pub log_dir: Option<PathBuf>,
 }
 
-/// The output files under `dir` (directly), by the names their side files share.
-fn outputs_in(dir: &Path) -> Vec<PathBuf> {
-    let mut names = BTreeSet::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let base = [".tally-journal", ".tally-run.json", ".tally-lock", ".done"]
-            .iter()
-            .fold(name.clone(), |n, s| {
-                n.strip_suffix(s).unwrap_or(&n).to_string()
-            });
-        if base.starts_with("output") && base.ends_with(".jsonl") {
-            names.insert(base);
-        }
-    }
-    names.into_iter().map(|n| dir.join(n)).collect()
-}
-
-fn line(path: &Path, p: &PassProgress) -> String {
+fn output_line(o: &OutputStatus) -> String {
+    let p = &o.progress;
     let total = p.total.map_or("?".to_string(), |t| t.to_string());
     let mut s = format!(
         "  {:<32} {:<12} {:>6}/{:<6}",
-        path.file_name().unwrap_or_default().to_string_lossy(),
+        o.path.file_name().unwrap_or_default().to_string_lossy(),
         p.state.as_str(),
         p.done,
         total
@@ -58,69 +38,71 @@ fn line(path: &Path, p: &PassProgress) -> String {
     s
 }
 
-pub fn run(args: Args) -> Result<ExitCode, AnyError> {
-    let results = args.output_dir.join("eval-results");
-    let mut dirs: Vec<PathBuf> = match std::fs::read_dir(&results) {
-        Ok(entries) => entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect(),
-        Err(_) => vec![args.output_dir.clone()],
+fn job_line(j: &JobStatus) -> String {
+    let (state, nodes, restarts) = match &j.info {
+        Ok(i) => {
+            let state = match i.state {
+                JobState::Failed(code) => format!("failed ({code})"),
+                _ => i.label().to_string(),
+            };
+            let restarts = if i.restarts > 0 {
+                format!("requeued {}x", i.restarts)
+            } else {
+                String::new()
+            };
+            (state, i.nodes.clone().unwrap_or_default(), restarts)
+        }
+        Err(e) => (format!("unknown ({e})"), String::new(), String::new()),
     };
-    dirs.sort();
-    let mut any = false;
-    for dir in &dirs {
-        let outputs = outputs_in(dir);
-        if outputs.is_empty() {
-            continue;
-        }
-        any = true;
-        println!("{}", dir.display());
-        for o in outputs {
-            println!("{}", line(&o, &pass_progress(&o)?));
-        }
-    }
-    if !any {
-        println!("{}: no outputs yet", args.output_dir.display());
-    }
+    format!(
+        "  {:<32} {:>10}  {:<10} {:<8} {:<12} {}",
+        j.name,
+        j.id,
+        state,
+        nodes,
+        restarts,
+        j.log.display()
+    )
+}
 
+/// The status as lines: per benchmark each output (and chunk) with its progress, then each
+/// recorded Slurm job with its id, state, node, requeues and log.
+pub fn lines(status: &EvalStatus) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in &status.dirs {
+        out.push(d.dir.display().to_string());
+        out.extend(d.outputs.iter().map(output_line));
+    }
+    let source = match status.accounting {
+        Some(true) => "states from sacct",
+        _ => "states from squeue/scontrol",
+    };
+    for s in &status.submissions {
+        out.push(format!("Slurm jobs ({}; {source})", s.record.display()));
+        out.extend(s.jobs.iter().map(job_line));
+    }
+    out
+}
+
+pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let log_dir = args
         .log_dir
         .clone()
         .unwrap_or_else(|| args.output_dir.join("eval-logs"));
-    let mut records: Vec<PathBuf> = std::fs::read_dir(&log_dir)
-        .map(|e| {
-            e.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.to_string_lossy().ends_with("-slurm-jobs.json"))
-                .collect()
-        })
-        .unwrap_or_default();
-    records.sort();
-    if records.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let executor = SlurmExecutor::new(SlurmConfig::new(log_dir.join("scripts")));
-    for r in records {
-        let submission = Submission::read(&r)?;
-        println!("\nSlurm jobs ({})", r.display());
-        for (name, job) in &submission.jobs {
-            let state = match rt.block_on(executor.state(&job.job_id())) {
-                Ok(s) => format!("{s:?}").to_lowercase(),
-                Err(e) => format!("unknown ({e})"),
-            };
-            println!(
-                "  {:<32} {:>8}  {:<12} {}",
-                name,
-                job.id,
-                state,
-                job.log_file(name).display()
-            );
-        }
+    let status = rt.block_on(tally_eval::status(
+        &args.output_dir,
+        Some(&log_dir),
+        Some(&executor),
+    ))?;
+    if status.dirs.is_empty() {
+        println!("{}: no outputs yet", args.output_dir.display());
+    }
+    for l in lines(&status) {
+        println!("{l}");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -24,8 +24,12 @@ pub struct Job {
     /// Where stdout and stderr go (created, with its directory; truncated on start).
     pub log_path: PathBuf,
     /// Jobs that must have completed successfully (Slurm `afterok`) before this one starts; if
-    /// one fails or is cancelled, this job never runs and ends `Cancelled`.
+    /// one fails or is cancelled, this job never runs and ends `Cancelled`. With `after_any`,
+    /// they only have to have ended, however.
     pub depends_on: Vec<JobId>,
+    /// Slurm `afterany` instead of `afterok`: the job runs once its dependencies ended, so it can
+    /// itself report which of them did not complete (a summary naming the missing chunk).
+    pub after_any: bool,
     /// `Some(n)`: a job array of tasks `0..n`, each told its index in `SLURM_ARRAY_TASK_ID`.
     pub array: Option<u32>,
     /// Working directory; `None` runs where the executor's process runs (as sbatch does).
@@ -44,6 +48,7 @@ impl Job {
             env: Vec::new(),
             log_path: log_path.into(),
             depends_on: Vec::new(),
+            after_any: false,
             array: None,
             current_dir: None,
         }
@@ -56,6 +61,12 @@ impl Job {
 
     pub fn after(mut self, id: &JobId) -> Self {
         self.depends_on.push(id.clone());
+        self
+    }
+
+    /// Run once the dependencies ended, whether or not they completed (Slurm `afterany`).
+    pub fn after_any(mut self) -> Self {
+        self.after_any = true;
         self
     }
 
@@ -109,8 +120,8 @@ fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"_.-+:@".contains(&b)
 }
 
-/// What an executor calls a submitted job: Slurm's job id (the array job id for arrays), or the
-/// local executor's own `local-<n>`.
+/// What an executor calls a submitted job: Slurm's job id (the array job id for arrays, or
+/// `<array id>_<task>` for one task of an array), or the local executor's own `local-<n>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct JobId(String);
 
@@ -121,6 +132,20 @@ impl JobId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Task `task` of this array job (`<id>_<task>`, as Slurm names it).
+    pub fn task(&self, task: u32) -> JobId {
+        JobId(format!("{}_{task}", self.0))
+    }
+
+    /// A Slurm job id: digits, or `<digits>_<digits>` for one array task.
+    pub fn is_slurm_id(&self) -> bool {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        match self.0.split_once('_') {
+            Some((job, task)) => digits(job) && digits(task),
+            None => digits(&self.0),
+        }
     }
 }
 

@@ -11,8 +11,8 @@
 //!   its own process group; a job whose dependency failed never runs;
 //! - [`SlurmExecutor`] writes a batch script per job ([`sbatch_script`], with NeMo-Skills'
 //!   `--partition`, `--time`, `--time-min`, `--nodes`, `--exclusive` unless `--not_exclusive`),
-//!   submits it with `sbatch --parsable`, and reads states from `squeue` and `scontrol` (never
-//!   `sacct`, which needs slurmdbd);
+//!   submits it with `sbatch --parsable`, and reads states from `sacct` where accounting runs,
+//!   else from `squeue` and `scontrol` ([`SlurmExecutor::describe`] adds requeues and nodes);
 //! - [`chunk_range`], [`chunk_path`] and [`parse_chunk_ids`] are `--num_chunks` / `--chunk_ids`:
 //!   contiguous chunks, the first `n % C` one larger, written to `<base>_chunk_<id>.jsonl`;
 //!   [`merge_chunks`] joins finished chunks (`.done` markers) into the merged file, crash-safely.
@@ -91,4 +91,5 @@ pub use local::LocalExecutor;
 pub use merge::{merge_chunks, MergeOutcome};
 pub use sbatch_script::{sbatch_script, SlurmConfig};
 pub use slurm::{SlurmExecutor, SLURM_HINT};
+pub use slurm_state::{JobInfo, StateSource};
 pub use submission::{decide, Decision, Submission, SubmittedJob};

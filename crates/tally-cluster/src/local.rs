@@ -210,6 +210,7 @@ async fn run_job(inner: &Inner, id: &JobId, job: &Job) {
         let failed_dependency = job
             .depends_on
             .iter()
+            .filter(|_| !job.after_any)
             .find(|d| jobs.get(d).map(|e| e.state) != Some(JobState::Completed))
             .cloned();
         let Some(entry) = jobs.get_mut(id) else {

@@ -110,13 +110,17 @@ pub fn sbatch_script(job: &Job, config: &SlurmConfig) -> Result<String> {
     }
     if !job.depends_on.is_empty() {
         for id in &job.depends_on {
-            if id.as_str().is_empty() || !id.as_str().bytes().all(|b| b.is_ascii_digit()) {
+            if !id.is_slurm_id() {
                 return Err(invalid(job, &format!("`{id}` is not a Slurm job id")));
             }
         }
         let ids: Vec<&str> = job.depends_on.iter().map(|id| id.as_str()).collect();
-        directives.push(format!("--dependency=afterok:{}", ids.join(":")));
-        directives.push("--kill-on-invalid-dep=yes".to_string());
+        if job.after_any {
+            directives.push(format!("--dependency=afterany:{}", ids.join(":")));
+        } else {
+            directives.push(format!("--dependency=afterok:{}", ids.join(":")));
+            directives.push("--kill-on-invalid-dep=yes".to_string());
+        }
     }
     if let Some(n) = job.array {
         directives.push(format!("--array=0-{}", n - 1));
@@ -272,6 +276,16 @@ mod tests {
         );
         let exclusive = sbatch_script(&job, &SlurmConfig::new("/s")).unwrap();
         assert!(exclusive.contains("\n#SBATCH --exclusive\n"));
+        let any = job
+            .after(&JobId::new("7"))
+            .after(&JobId::new("8").task(2))
+            .after_any();
+        let any = sbatch_script(&any, &config).unwrap();
+        assert!(
+            any.contains("\n#SBATCH --dependency=afterany:7:8_2\n"),
+            "{any}"
+        );
+        assert!(!any.contains("kill-on-invalid-dep"), "{any}");
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! The Slurm executor: one `sbatch` per job, states from `squeue` / `scontrol`, `scancel`.
+//! The Slurm executor: one `sbatch` per job, states from `sacct` where accounting runs and from
+//! `squeue` / `scontrol` otherwise, `scancel`.
 
 use std::path::PathBuf;
 use std::process::Output;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,7 +12,9 @@ use crate::error::{ClusterError, Result};
 use crate::executor::Executor;
 use crate::job::{Job, JobId, JobState};
 use crate::sbatch_script::{log_dir, sbatch_script, script_path, SlurmConfig};
-use crate::slurm_state::{active_from_squeue, aggregate, parse_scontrol};
+use crate::slurm_state::{
+    active_from_squeue, aggregate, parse_sacct, parse_scontrol, JobInfo, StateSource,
+};
 
 /// How to get the Slurm client programs.
 pub const SLURM_HINT: &str =
@@ -22,13 +25,17 @@ pub const SLURM_HINT: &str =
 /// Submits jobs to Slurm with `sbatch`.
 ///
 /// Each job becomes a batch script (see [`sbatch_script`]) written to the configured script
-/// directory and submitted with `sbatch --parsable`. States come from `squeue` while the job is
-/// queued or running and from `scontrol show job` after it ended; a job Slurm has forgotten
-/// (`MinJobAge` after its end) reads [`JobState::Unknown`]. `sacct` is never used.
+/// directory and submitted with `sbatch --parsable`. States come from `sacct` where the cluster
+/// keeps accounting (it knows every job for good); elsewhere from `squeue` while the job is
+/// queued or running and from `scontrol show job` after it ended, and a job Slurm has forgotten
+/// (`MinJobAge` after its end) reads [`JobState::Unknown`]. Whether `sacct` answers is learnt on
+/// its first call and remembered.
 #[derive(Debug)]
 pub struct SlurmExecutor {
     config: SlurmConfig,
     next_script: AtomicU64,
+    /// 0: not asked yet, 1: sacct answers, 2: no accounting.
+    accounting: AtomicU8,
 }
 
 impl SlurmExecutor {
@@ -36,7 +43,81 @@ impl SlurmExecutor {
         SlurmExecutor {
             config,
             next_script: AtomicU64::new(0),
+            accounting: AtomicU8::new(0),
         }
+    }
+
+    /// Whether `sacct` answered (`None`: not asked yet).
+    pub fn has_accounting(&self) -> Option<bool> {
+        match self.accounting.load(Ordering::Relaxed) {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The job's tasks as `sacct` knows them; `None` without accounting, or while sacct does not
+    /// list the job yet (slurmdbd learns of a new job a moment after sbatch).
+    async fn sacct(&self, id: &JobId) -> Result<Option<Vec<crate::slurm_state::TaskState>>> {
+        if self.has_accounting() == Some(false) {
+            return Ok(None);
+        }
+        let args = [
+            "-n",
+            "-P",
+            "-D",
+            "-X",
+            "-o",
+            "JobID,State,ExitCode,NodeList",
+            "-j",
+            id.as_str(),
+        ];
+        let out = match self.run("sacct", &args).await {
+            Ok(out) => out,
+            // A cluster's login node may lack sacct while having the rest.
+            Err(ClusterError::ProgramNotFound { .. }) => {
+                self.accounting.store(2, Ordering::Relaxed);
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        if !out.status.success() {
+            // "Slurm accounting storage is disabled", or slurmdbd unreachable: fall back.
+            tracing::debug!(stderr = %text(&out.stderr), "sacct does not answer; using squeue and scontrol");
+            self.accounting.store(2, Ordering::Relaxed);
+            return Ok(None);
+        }
+        self.accounting.store(1, Ordering::Relaxed);
+        let tasks = parse_sacct(&text(&out.stdout));
+        Ok((!tasks.is_empty()).then_some(tasks))
+    }
+
+    /// State, requeues and nodes of a job (or array task): from `sacct` where accounting runs,
+    /// else from `scontrol show job`; a job neither knows reads [`JobState::Unknown`].
+    pub async fn describe(&self, id: &JobId) -> Result<JobInfo> {
+        if let Some(tasks) = self.sacct(id).await? {
+            return Ok(JobInfo::from_tasks(&tasks, StateSource::Sacct));
+        }
+        let tasks = self.scontrol(id).await?;
+        Ok(JobInfo::from_tasks(&tasks, StateSource::Scontrol))
+    }
+
+    async fn scontrol(&self, id: &JobId) -> Result<Vec<crate::slurm_state::TaskState>> {
+        let show = self
+            .run("scontrol", &["-o", "show", "job", id.as_str()])
+            .await?;
+        if !show.status.success() {
+            let stderr = text(&show.stderr);
+            if is_unknown_job(&stderr) {
+                return Ok(Vec::new());
+            }
+            return Err(ClusterError::Command {
+                command: format!("scontrol -o show job {id}"),
+                status: show.status.to_string(),
+                stderr,
+            });
+        }
+        Ok(parse_scontrol(&text(&show.stdout)))
     }
 
     pub fn config(&self) -> &SlurmConfig {
@@ -119,6 +200,9 @@ impl Executor for SlurmExecutor {
     }
 
     async fn state(&self, id: &JobId) -> Result<JobState> {
+        if let Some(tasks) = self.sacct(id).await? {
+            return Ok(aggregate(&tasks));
+        }
         let squeue = self
             .run("squeue", &["-h", "-j", id.as_str(), "-o", "%T"])
             .await?;
@@ -133,21 +217,7 @@ impl Executor for SlurmExecutor {
                 stderr: text(&squeue.stderr),
             });
         }
-        let show = self
-            .run("scontrol", &["-o", "show", "job", id.as_str()])
-            .await?;
-        if !show.status.success() {
-            let stderr = text(&show.stderr);
-            if is_unknown_job(&stderr) {
-                return Ok(JobState::Unknown);
-            }
-            return Err(ClusterError::Command {
-                command: format!("scontrol -o show job {id}"),
-                status: show.status.to_string(),
-                stderr,
-            });
-        }
-        Ok(aggregate(&parse_scontrol(&text(&show.stdout))))
+        Ok(aggregate(&self.scontrol(id).await?))
     }
 
     async fn cancel(&self, id: &JobId) -> Result<()> {
@@ -167,5 +237,75 @@ impl Executor for SlurmExecutor {
 
     fn poll_interval(&self) -> Duration {
         self.config.poll_interval
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Which program answers, with stand-in Slurm programs in `bin_dir` (the real cluster's
+    //! answers are in tests/slurm_real.rs, on whichever path that cluster has).
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn program(dir: &std::path::Path, name: &str, body: &str) {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    fn executor(dir: &std::path::Path) -> SlurmExecutor {
+        SlurmExecutor::new(SlurmConfig {
+            bin_dir: Some(dir.to_path_buf()),
+            ..SlurmConfig::new(dir.join("scripts"))
+        })
+    }
+
+    #[tokio::test]
+    async fn sacct_answers_where_accounting_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        program(
+            d,
+            "sacct",
+            "printf '7_1|PREEMPTED|0:15|node1\\n7_1|RUNNING|0:0|node2\\n'",
+        );
+        for p in ["squeue", "scontrol"] {
+            program(d, p, "echo should not be asked >&2; exit 9");
+        }
+        let exec = executor(d);
+        assert_eq!(exec.has_accounting(), None);
+        let id = JobId::new("7").task(1);
+        assert_eq!(exec.state(&id).await.unwrap(), JobState::Running);
+        let info = exec.describe(&id).await.unwrap();
+        assert_eq!(exec.has_accounting(), Some(true));
+        assert_eq!(info.source, StateSource::Sacct);
+        assert_eq!((info.restarts, info.nodes.as_deref()), (1, Some("node2")));
+        assert_eq!(info.label(), "running");
+    }
+
+    #[tokio::test]
+    async fn without_accounting_squeue_and_scontrol_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        program(
+            d,
+            "sacct",
+            "echo 'Slurm accounting storage is disabled' >&2; exit 1",
+        );
+        program(d, "squeue", "exit 0");
+        program(
+            d,
+            "scontrol",
+            "echo 'JobId=8 JobState=PENDING Reason=BeginTime Restarts=1 NodeList=(null) ExitCode=0:0'",
+        );
+        let exec = executor(d);
+        let id = JobId::new("8");
+        let info = exec.describe(&id).await.unwrap();
+        assert_eq!(exec.has_accounting(), Some(false));
+        assert_eq!(info.source, StateSource::Scontrol);
+        assert_eq!((info.label(), info.nodes.as_deref()), ("requeued", None));
+        // sacct is not asked again (it would now say the job completed).
+        program(d, "sacct", "echo '8|COMPLETED|0:0|node1'");
+        assert_eq!(exec.state(&id).await.unwrap(), JobState::Pending);
     }
 }

@@ -1,18 +1,106 @@
-//! Reading job states from `squeue` and `scontrol show job`.
+//! Reading job states from `sacct`, `squeue` and `scontrol show job`.
 //!
-//! `sacct` is not used: it needs slurmdbd, which many clusters (and a one-machine test cluster)
-//! lack, and without it it still exits 0. squeue knows jobs while they are queued or running;
-//! `scontrol show job` still knows them for `MinJobAge` seconds (300 by default) after they end,
-//! with their final state and exit code.
+//! `sacct` answers only where accounting (slurmdbd) runs; there it knows every job for good,
+//! with each requeue as a record of its own. Elsewhere it fails ("Slurm accounting storage is
+//! disabled") and the states come from squeue, which knows jobs while they are queued or
+//! running, and `scontrol show job`, which still knows them for `MinJobAge` seconds (300 by
+//! default) after they end, with their final state and exit code.
 
 use crate::job::JobState;
 
 /// One task's state as Slurm names it, e.g. `RUNNING`, `FAILED`, `CANCELLED`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) struct TaskState {
     pub state: String,
     /// `ExitCode=<status>:<signal>` from scontrol.
     pub exit: Option<(i32, i32)>,
+    /// How often the task was requeued.
+    pub restarts: u32,
+    /// The nodes it runs (or ran) on; `None` before it started.
+    pub nodes: Option<String>,
+}
+
+/// Which Slurm program a [`JobInfo`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StateSource {
+    Sacct,
+    Scontrol,
+}
+
+/// What Slurm says about one job (or array task) beyond its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobInfo {
+    pub state: JobState,
+    /// How often it was requeued (preempted, or requeued itself before its time limit).
+    pub restarts: u32,
+    /// The node list it runs or ran on.
+    pub nodes: Option<String>,
+    pub source: StateSource,
+}
+
+impl JobInfo {
+    /// One word for a status table: queued, requeued (queued again after a stop), running,
+    /// done, failed, cancelled, unknown.
+    pub fn label(&self) -> &'static str {
+        match self.state {
+            JobState::Pending if self.restarts > 0 => "requeued",
+            JobState::Pending => "queued",
+            JobState::Running => "running",
+            JobState::Completed => "done",
+            JobState::Failed(_) => "failed",
+            JobState::Cancelled => "cancelled",
+            JobState::Unknown => "unknown",
+        }
+    }
+
+    pub(crate) fn from_tasks(tasks: &[TaskState], source: StateSource) -> JobInfo {
+        let mut nodes: Vec<&str> = tasks.iter().filter_map(|t| t.nodes.as_deref()).collect();
+        nodes.dedup();
+        JobInfo {
+            state: aggregate(tasks),
+            restarts: tasks.iter().map(|t| t.restarts).max().unwrap_or(0),
+            nodes: (!nodes.is_empty()).then(|| nodes.join(",")),
+            source,
+        }
+    }
+}
+
+/// The tasks in `sacct -n -P -D -X -o JobID,State,ExitCode,NodeList` output: with `-D` a
+/// requeued job has a record per run, the last one current; the earlier ones count as restarts.
+pub(crate) fn parse_sacct(output: &str) -> Vec<TaskState> {
+    let mut tasks: Vec<(String, TaskState)> = Vec::new();
+    for line in output.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let mut fields = line.split('|');
+        let (Some(id), Some(state)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        // `CANCELLED by 0`: the state is the first word.
+        let state = state
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let exit = fields.next().and_then(parse_exit);
+        let nodes = fields
+            .next()
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && *n != "None assigned" && *n != "(null)")
+            .map(str::to_string);
+        let task = TaskState {
+            state,
+            exit,
+            restarts: 0,
+            nodes,
+        };
+        match tasks.iter_mut().find(|(i, _)| i == id) {
+            Some((_, t)) => {
+                let restarts = t.restarts + 1;
+                *t = TaskState { restarts, ..task };
+            }
+            None => tasks.push((id.to_string(), task)),
+        }
+    }
+    tasks.into_iter().map(|(_, t)| t).collect()
 }
 
 enum Kind {
@@ -61,7 +149,17 @@ pub(crate) fn parse_scontrol(output: &str) -> Vec<TaskState> {
             // Comment), and job names never contain spaces (Job::validate).
             let mut state = None;
             let mut exit = None;
+            let mut restarts = 0;
+            let mut nodes = None;
             for token in line.split_whitespace() {
+                if let Some(r) = token.strip_prefix("Restarts=") {
+                    restarts = r.parse().unwrap_or(0);
+                }
+                if let Some(n) = token.strip_prefix("NodeList=") {
+                    if !n.is_empty() && n != "(null)" && nodes.is_none() {
+                        nodes = Some(n.to_string());
+                    }
+                }
                 if state.is_none() {
                     if let Some(s) = token.strip_prefix("JobState=") {
                         state = Some(s.to_string());
@@ -76,6 +174,8 @@ pub(crate) fn parse_scontrol(output: &str) -> Vec<TaskState> {
             Some(TaskState {
                 state: state?,
                 exit,
+                restarts,
+                nodes,
             })
         })
         .collect()
@@ -140,7 +240,8 @@ mod tests {
             tasks,
             vec![TaskState {
                 state: "FAILED".into(),
-                exit: Some((3, 0))
+                exit: Some((3, 0)),
+                ..TaskState::default()
             }]
         );
         assert_eq!(aggregate(&tasks), JobState::Failed(3));
@@ -150,7 +251,40 @@ mod tests {
         TaskState {
             state: state.into(),
             exit: Some(exit),
+            ..TaskState::default()
         }
+    }
+
+    #[test]
+    fn sacct_records_give_the_current_run_and_the_requeues() {
+        let out = "7_0|REQUEUED|0:0|node1\n7_0|RUNNING|0:0|node3\n7_1|COMPLETED|0:0|node2\n\
+                   7_[2-3]|PENDING|0:0|None assigned\n";
+        let tasks = parse_sacct(out);
+        assert_eq!(tasks.len(), 3);
+        assert_eq!(tasks[0].restarts, 1);
+        assert_eq!(tasks[0].nodes.as_deref(), Some("node3"));
+        let info = JobInfo::from_tasks(&tasks, StateSource::Sacct);
+        assert_eq!(info.state, JobState::Running);
+        assert_eq!(info.restarts, 1);
+        assert_eq!(info.nodes.as_deref(), Some("node3,node2"));
+        assert_eq!(info.label(), "running");
+        let again = JobInfo::from_tasks(
+            &parse_sacct("5|REQUEUED|0:0|node1\n5|PENDING|0:0|None assigned\n"),
+            StateSource::Sacct,
+        );
+        assert_eq!((again.label(), again.restarts), ("requeued", 1));
+        let cancelled = parse_sacct("9|CANCELLED by 0|0:15|node2\n");
+        assert_eq!(aggregate(&cancelled), JobState::Cancelled);
+        assert!(parse_sacct("").is_empty());
+    }
+
+    #[test]
+    fn scontrol_gives_restarts_and_nodes() {
+        let line = "JobId=8 ArrayJobId=7 ArrayTaskId=1 JobState=PENDING Reason=BeginTime \
+                    Requeue=1 Restarts=2 ReqNodeList=(null) ExcNodeList=(null) NodeList=node2 \
+                    ExitCode=0:0";
+        let t = &parse_scontrol(line)[0];
+        assert_eq!((t.restarts, t.nodes.as_deref()), (2, Some("node2")));
     }
 
     #[test]

@@ -28,13 +28,16 @@ impl SubmittedJob {
         JobId::new(self.id.clone())
     }
 
-    /// The log file of this job (`%j`, `%A`, `%x` replaced).
+    /// The log file of this job (`%j`, `%A`, `%a`, `%x` replaced; for an array task `A_a`, `%A`
+    /// and `%a` are the array's id and the task's index).
     pub fn log_file(&self, name: &str) -> PathBuf {
+        let (job, task) = self.id.split_once('_').unwrap_or((&self.id, ""));
         let s = self
             .log
             .to_string_lossy()
             .replace("%j", &self.id)
-            .replace("%A", &self.id)
+            .replace("%A", job)
+            .replace("%a", task)
             .replace("%x", name);
         PathBuf::from(s)
     }
@@ -120,6 +123,11 @@ mod tests {
             s.jobs["eval-gsm8k-chunk0"].log_file("eval-gsm8k-chunk0"),
             dir.path().join("eval-gsm8k-chunk0_42.log")
         );
+        let task = SubmittedJob {
+            id: "42_3".into(),
+            log: dir.path().join("eval-jobs_%A_%a.log"),
+        };
+        assert_eq!(task.log_file("x"), dir.path().join("eval-jobs_42_3.log"));
         std::fs::write(&path, r#"{"jobs": ["1", "2"], "summarize": "3"}"#).unwrap();
         assert_eq!(Submission::read(&path).unwrap(), Submission::default());
     }

@@ -173,6 +173,45 @@ async fn dependencies_arrays_failures_and_cancel_on_real_slurm() {
     assert_eq!(wait(&exec, &[never]).await, vec![JobState::Cancelled]);
     assert!(!d.join("never.txt").exists());
 
+    // afterany: runs after the failed job all the same (a summary that reports what failed).
+    let any = exec
+        .submit(
+            &sh(
+                "tally-afterany",
+                &format!("touch {}/afterany.txt", d.display()),
+                &d.join("logs/afterany.log"),
+            )
+            .after(&failing)
+            .after(&array.task(2))
+            .after_any(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(wait(&exec, &[any]).await, vec![JobState::Completed]);
+    assert!(d.join("afterany.txt").exists());
+
+    // One array task on its own: its state and node, from sacct where accounting runs, else
+    // from scontrol; which one is what the cluster's configuration says.
+    let task = exec.describe(&array.task(1)).await.unwrap();
+    assert_eq!(task.state, JobState::Completed);
+    assert!(task.nodes.is_some(), "{task:?}");
+    let config = std::process::Command::new("scontrol")
+        .args(["show", "config"])
+        .output()
+        .unwrap();
+    let accounting = !String::from_utf8_lossy(&config.stdout)
+        .lines()
+        .any(|l| l.starts_with("AccountingStorageType") && l.contains("accounting_storage/none"));
+    assert_eq!(exec.has_accounting(), Some(accounting));
+    assert_eq!(
+        task.source,
+        if accounting {
+            tally_cluster::StateSource::Sacct
+        } else {
+            tally_cluster::StateSource::Scontrol
+        }
+    );
+
     // Cancel a running job; its pending dependent goes with it.
     let long = exec
         .submit(&sh(

@@ -3,7 +3,9 @@
 //!
 //! - [`plan()`] turns typed [`EvalOptions`] into an [`EvalPlan`]: per benchmark its problems file,
 //!   output folder, seeds and `++` settings. A plan is serde data; [`EvalPlan::part`] cuts out one
-//!   benchmark (and chunk), which is how Slurm jobs get their work.
+//!   benchmark (and chunk), which is how Slurm jobs get their work; [`NumJobs`] groups parts
+//!   into jobs (`--num_jobs`), [`SlurmRun`] submits them as one job array and a summary job,
+//!   sending again only what is unfinished, and [`status()`] reads where a run stands.
 //! - [`run_plan`] runs one: prepares missing data, hosts or connects the model
 //!   ([`host_or_connect`]), generates with chunks and merging ([`generate`]), grades, judges
 //!   ([`judge()`]) and writes each benchmark's [`Manifest`]; [`summarize`] reads the results with
@@ -36,22 +38,28 @@ pub mod describe;
 pub mod error;
 pub mod generation;
 pub mod genselect;
+pub mod jobs;
 pub mod judge;
 pub mod manifest;
 pub mod plan;
 pub mod run;
 pub mod sandbox;
 pub mod stop;
+pub mod slurm;
+pub mod status;
 pub mod target;
 
 pub use describe::describe;
 pub use error::{EvalError, Result};
 pub use generation::{generate, resolve_input, Chunks, Generated, Spec};
 pub use genselect::{genselect, GenselectJob, GenselectOptions, Genselected};
+pub use jobs::{parse_part_list, task_parts, NumJobs};
 pub use judge::{judge, JudgeJob, JudgeWhen, Judged};
 pub use manifest::{JudgeManifest, Manifest, MANIFEST_FILE};
 pub use plan::{plan, BenchPlan, EvalOptions, EvalPlan, JudgeOptions, Part};
 pub use run::{prepare_missing, run_plan, summarize, AllFailed, EvalOutcome, RunContext};
+pub use slurm::{PartOutcome, SlurmRun, SubmitReport};
+pub use status::{status, DirStatus, EvalStatus, JobStatus, OutputStatus, SubmissionStatus};
 pub use target::{
     connect, host_or_connect, server_spec, ClientOptions, Connection, HostOptions, ServerChoice,
     Target,

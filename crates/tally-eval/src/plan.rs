@@ -91,6 +91,10 @@ pub struct BenchPlan {
     pub seeds: Vec<Option<u64>>,
     /// Dataset and split, the benchmark's defaults, then the user's (Hydra order).
     pub overrides: Vec<String>,
+    /// The chunks of this benchmark a part of the plan generates (a Slurm job of several
+    /// parts); `None`: those of `options.chunks`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_ids: Option<Vec<usize>>,
 }
 
 impl BenchPlan {
@@ -106,6 +110,15 @@ impl BenchPlan {
 
     pub fn settings(&self) -> Result<Settings> {
         Ok(Settings::from_overrides(&self.overrides()?)?)
+    }
+
+    /// The chunking of this benchmark: `chunks` with this benchmark's own chunk ids, if any.
+    pub fn chunks(&self, chunks: &Option<Chunks>) -> Option<Chunks> {
+        let mut c = chunks.clone()?;
+        if let Some(ids) = &self.chunk_ids {
+            c.ids = ids.clone();
+        }
+        Some(c)
     }
 }
 
@@ -126,12 +139,12 @@ pub struct Part {
 }
 
 impl EvalPlan {
-    /// Every part: per benchmark, each chunk of `options.chunks` (or the whole benchmark).
+    /// Every part: per benchmark, each of its chunks (or the whole benchmark).
     pub fn parts(&self) -> Vec<Part> {
         let mut out = Vec::new();
-        for b in 0..self.benchmarks.len() {
-            match &self.options.chunks {
-                Some(c) => out.extend((0..c.num_chunks).map(|i| Part {
+        for (b, bench) in self.benchmarks.iter().enumerate() {
+            match bench.chunks(&self.options.chunks) {
+                Some(c) => out.extend(c.ids.iter().map(|&i| Part {
                     benchmark: b,
                     chunk: Some(i),
                 })),
@@ -146,17 +159,38 @@ impl EvalPlan {
 
     /// The plan of one part: its benchmark alone, its chunk alone.
     pub fn part(&self, part: Part) -> Result<EvalPlan> {
-        let bench = self.benchmarks.get(part.benchmark).ok_or_else(|| {
-            format!(
+        self.group(&[part])
+    }
+
+    /// The plan of several parts (one Slurm job of `--num_jobs`): their benchmarks, in plan
+    /// order, each with only the chunks of these parts. One run, one server, for all of them.
+    pub fn group(&self, parts: &[Part]) -> Result<EvalPlan> {
+        let mut plan = self.clone();
+        plan.benchmarks.clear();
+        for (b, bench) in self.benchmarks.iter().enumerate() {
+            let mine: Vec<&Part> = parts.iter().filter(|p| p.benchmark == b).collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let mut bench = bench.clone();
+            if self.options.chunks.is_some() {
+                let mut ids: Vec<usize> = mine.iter().filter_map(|p| p.chunk).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                bench.chunk_ids = Some(ids);
+            }
+            plan.benchmarks.push(bench);
+        }
+        if let Some(p) = parts.iter().find(|p| p.benchmark >= self.benchmarks.len()) {
+            return Err(format!(
                 "part {}: the plan has {} benchmarks",
-                part.benchmark,
+                p.benchmark,
                 self.benchmarks.len()
             )
-        })?;
-        let mut plan = self.clone();
-        plan.benchmarks = vec![bench.clone()];
-        if let (Some(c), Some(id)) = (&mut plan.options.chunks, part.chunk) {
-            c.ids = vec![id];
+            .into());
+        }
+        if plan.benchmarks.is_empty() {
+            return Err("a group of no parts".into());
         }
         Ok(plan)
     }
@@ -278,6 +312,7 @@ pub fn plan(options: &EvalOptions) -> Result<EvalPlan> {
             out_dir: results,
             seeds,
             overrides: ov.iter().map(|o| o.raw.clone()).collect(),
+            chunk_ids: None,
         });
     }
     Ok(EvalPlan {
@@ -334,7 +369,22 @@ mod tests {
         let one = p.part(parts[4]).unwrap();
         assert_eq!(one.benchmarks.len(), 1);
         assert_eq!(one.benchmarks[0].name, "gsm8k");
-        assert_eq!(one.options.chunks.as_ref().unwrap().ids, [1]);
+        assert_eq!(
+            one.parts(),
+            [Part {
+                benchmark: 0,
+                chunk: Some(1)
+            }]
+        );
+        let b = &one.benchmarks[0];
+        assert_eq!(b.chunks(&one.options.chunks).unwrap().ids, [1]);
+        // Two chunks of one benchmark and one of the other: one plan, each its own chunks.
+        let two = p.group(&[parts[5], parts[0], parts[3]]).unwrap();
+        assert_eq!(two.benchmarks.len(), 2);
+        assert_eq!(two.benchmarks[0].chunk_ids, Some(vec![0]));
+        assert_eq!(two.benchmarks[1].chunk_ids, Some(vec![0, 2]));
+        assert_eq!(two.parts().len(), 3);
+        assert_eq!(EvalPlan::from_json(&two.to_json().unwrap()).unwrap(), two);
         assert!(p
             .part(Part {
                 benchmark: 2,

@@ -213,7 +213,7 @@ fn generate_and_grade(
             user: &overrides,
             data_dir: options.data_dir.clone(),
             with_sandbox,
-            chunks: options.chunks.clone(),
+            chunks: b.chunks(&options.chunks),
         };
         let generated = generate(ctx.rt, target, &spec, ctx.reporter)?;
         ctx.reporter.generated(&generated);

@@ -1,7 +1,7 @@
 //! The model to evaluate: a running server (checked before anything is sent), one this process
 //! hosts (vLLM, SGLang, trtllm-serve, llama.cpp's server), or the embedded CPU model.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -185,7 +185,7 @@ pub fn connect(
 #[cfg(feature = "local")]
 fn local_target(model: Option<&str>) -> Result<Target> {
     let path = model
-        .map(PathBuf::from)
+        .map(std::path::PathBuf::from)
         .unwrap_or_else(|| llama_cache::smollm2_model(&cache_dir()));
     if !path.exists() {
         return Err(format!(

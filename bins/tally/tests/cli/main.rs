@@ -12,6 +12,7 @@ mod grade;
 mod judge;
 mod prepare;
 mod sandbox;
+mod slurm_arrays;
 mod slurm_preempt;
 mod stages;
 mod summarize_compat;

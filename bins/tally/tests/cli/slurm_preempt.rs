@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::{missing_service, read_records, run, shared, stderr, stdout, tally};
 
-fn idle_nodes() -> usize {
+pub(crate) fn idle_nodes() -> usize {
     Command::new("sinfo")
         .args(["-h", "-t", "idle", "-o", "%D"])
         .output()
@@ -20,7 +20,7 @@ fn idle_nodes() -> usize {
         .unwrap_or(0)
 }
 
-fn model() -> Option<PathBuf> {
+pub(crate) fn model() -> Option<PathBuf> {
     let cache = std::env::var_os("TALLY_CACHE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/tally"));
@@ -28,20 +28,51 @@ fn model() -> Option<PathBuf> {
     m.exists().then_some(m)
 }
 
-/// (job id, state, name) of this expname's jobs.
-fn jobs(prefix: &str) -> Vec<(String, String, String)> {
+/// (job id, state, name, node) of this expname's jobs (an array task's id is `<array>_<k>`).
+pub(crate) fn jobs(prefix: &str) -> Vec<(String, String, String, String)> {
     let o = Command::new("squeue")
-        .args(["-h", "-o", "%i %T %j"])
+        .args(["-h", "-o", "%i %T %j %N"])
         .output()
         .unwrap();
     String::from_utf8_lossy(&o.stdout)
         .lines()
         .filter_map(|l| {
             let mut p = l.split_whitespace();
-            Some((p.next()?.into(), p.next()?.into(), p.next()?.into()))
+            Some((
+                p.next()?.into(),
+                p.next()?.into(),
+                p.next()?.into(),
+                p.next().unwrap_or_default().into(),
+            ))
         })
-        .filter(|(_, _, n): &(String, String, String)| n.starts_with(prefix))
+        .filter(|(_, _, n, _): &(String, String, String, String)| n.starts_with(prefix))
         .collect()
+}
+
+/// Slurm's time-limit warning by hand: SIGUSR1 to the batch shell (tally, after `exec`).
+/// slurmctld answers "Job can not be altered now, try again later" to a task still being launched
+/// (and scancel then retries for minutes, even after the task took the signal and requeued
+/// itself): bounded tries, until the signal is taken or the task restarted.
+pub(crate) fn time_limit_warning(id: &str) {
+    for _ in 0..40 {
+        let out = Command::new("timeout")
+            .args(["5", "scancel", "--batch", "--signal=USR1", id])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return;
+        }
+        let show = Command::new("scontrol")
+            .args(["-o", "show", "job", id])
+            .output()
+            .unwrap();
+        let show = String::from_utf8_lossy(&show.stdout);
+        if !show.contains("Restarts=0 ") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("SIGUSR1 never reached Slurm job {id}");
 }
 
 fn eval(d: &Path, model: &Path, cluster: &str, out: &str, wait: bool) -> std::process::Output {
@@ -93,6 +124,7 @@ fn a_preempted_multi_node_eval_ends_exactly_once_and_as_a_local_run() {
 
     let first = eval(d, &model, "slurm", "slurm", false);
     assert!(first.status.success(), "{}", stderr(&first));
+    // 12 parts, one array task each, and the summary.
     assert_eq!(stdout(&first).matches("submitted pre-").count(), 13);
 
     // Three running chunk jobs: two warned (SIGUSR1 → requeue), one cancelled outright.
@@ -100,12 +132,12 @@ fn a_preempted_multi_node_eval_ends_exactly_once_and_as_a_local_run() {
     let running = loop {
         let r: Vec<String> = jobs("pre-")
             .into_iter()
-            .filter(|(_, s, n)| s == "RUNNING" && n.contains("chunk"))
-            .map(|(id, _, _)| id)
+            .filter(|(_, s, n, _)| s == "RUNNING" && n == "pre-parts")
+            .map(|(id, _, _, _)| id)
             .collect();
         if r.len() >= 3 {
             // Past the batch shell's `exec`: the signal reaches tally.
-            std::thread::sleep(Duration::from_millis(500));
+            std::thread::sleep(Duration::from_secs(2));
             break r;
         }
         assert!(
@@ -116,11 +148,7 @@ fn a_preempted_multi_node_eval_ends_exactly_once_and_as_a_local_run() {
         std::thread::sleep(Duration::from_millis(200));
     };
     for id in &running[..2] {
-        let s = Command::new("scancel")
-            .args(["--batch", "--signal=USR1", id])
-            .status()
-            .unwrap();
-        assert!(s.success());
+        time_limit_warning(id);
     }
     assert!(Command::new("scancel")
         .arg(&running[2])
