@@ -22,7 +22,12 @@ pub struct Args {
     pub part: Option<String>,
     /// With --plan, in a Slurm array task: each task's parts (`0,6/1,7/…`), this task's picked
     /// by `SLURM_ARRAY_TASK_ID`.
-    #[arg(long = "task_parts", requires = "plan", conflicts_with = "part", hide = true)]
+    #[arg(
+        long = "task_parts",
+        requires = "plan",
+        conflicts_with = "part",
+        hide = true
+    )]
     pub task_parts: Option<String>,
     #[arg(long = "output_dir", required_unless_present = "plan")]
     pub output_dir: Option<PathBuf>,

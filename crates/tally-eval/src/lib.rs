@@ -44,9 +44,9 @@ pub mod manifest;
 pub mod plan;
 pub mod run;
 pub mod sandbox;
-pub mod stop;
 pub mod slurm;
 pub mod status;
+pub mod stop;
 pub mod target;
 
 pub use describe::describe;
