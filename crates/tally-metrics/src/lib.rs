@@ -41,6 +41,13 @@ pub mod stats;
 pub mod summarize;
 pub mod table_compat;
 
+#[cfg(test)]
+mod compat_tests;
+#[cfg(test)]
+mod default_mode_tests;
+#[cfg(test)]
+mod test_files;
+
 pub use error::MetricsError;
 pub use summarize::{
     metrics_json_display, metrics_json_path, summarize, Skipped, SummarizeOptions, Summary,
