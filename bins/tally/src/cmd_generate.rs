@@ -16,7 +16,7 @@ use crate::AnyError;
 pub struct Args {
     /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp` or `generic` (any OpenAI-compatible server).
     #[arg(long = "server_type", alias = "server-type")]
-    server_type: String,
+    server_type: tally_core::ServerType,
     /// Base URL of a running server (e.g. http://127.0.0.1:5000); without it Tally hosts
     /// `--model` itself (vllm, sglang, trtllm, llamacpp; see --server_gpus).
     #[arg(long = "server_address", alias = "server-address")]
@@ -111,6 +111,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     }
     // Checked before connecting: a typo costs no connection attempt.
     let settings = Settings::from_overrides(&user)?;
+    settings.require_input()?;
     let seeds = SeedPlan::from_flags(
         args.num_random_seeds,
         args.random_seeds.as_deref(),
@@ -120,7 +121,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         .enable_all()
         .build()?;
     let server = args.server.choice(
-        &args.server_type,
+        args.server_type,
         args.server_address.as_deref(),
         args.model.as_deref(),
     );

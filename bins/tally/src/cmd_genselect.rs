@@ -21,7 +21,7 @@ use tally_eval::ClientOptions;
 pub struct Args {
     /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp` or `generic`.
     #[arg(long = "server_type", alias = "server-type")]
-    pub server_type: String,
+    pub server_type: tally_core::ServerType,
     /// A running server; without it Tally hosts `--model` (see --server_gpus).
     #[arg(long = "server_address", alias = "server-address")]
     pub server_address: Option<String>,
@@ -113,9 +113,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     if args.dry_run {
         user.push("dry_run", json!(true));
     }
-    let mut probe = user.clone();
-    probe.push("input_file", json!("-"));
-    let settings = Settings::from_overrides(&probe)?;
+    let settings = Settings::from_overrides(&user)?;
     let seeds = SeedPlan::from_flags(Some(args.num_random_seeds), None, args.starting_seed)?;
 
     let out_dir = args.input_dir.join(tally_genselect::OUTPUT_DIR);
@@ -123,7 +121,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         .enable_all()
         .build()?;
     let server = args.server.choice(
-        &args.server_type,
+        args.server_type,
         args.server_address.as_deref(),
         args.model.as_deref(),
     );
@@ -167,16 +165,14 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
             seed: Some(seed),
             params: sampling_params(&ov)?,
         };
-        let mut job = Job::new(
-            &settings,
-            records,
-            prompt,
-            vec![pass],
-            target.model.clone(),
-            target.server_type,
-            &out_dir,
-        );
-        job.prefilled = prefilled;
+        let job = Job::builder(&settings)
+            .inputs(records)
+            .prompt(prompt)
+            .passes(vec![pass])
+            .model(target.model.clone(), target.server_type)
+            .output_dir(&out_dir)
+            .prefilled(prefilled)
+            .build()?;
         let n = job.inputs.len();
         eprintln!("genselect seed {seed}: {n} problems, {asked} selection requests");
         let summary = match &backend {

@@ -35,12 +35,12 @@ impl ServerFlags {
     /// The server a command talks to: `address` when given, else one hosted with these flags.
     pub fn choice(
         &self,
-        server_type: &str,
+        server_type: tally_core::ServerType,
         address: Option<&str>,
         model: Option<&str>,
     ) -> ServerChoice {
         ServerChoice {
-            server_type: server_type.to_string(),
+            server_type,
             address: address.map(str::to_string),
             model: model.map(str::to_string),
             host: self.host_options(),
