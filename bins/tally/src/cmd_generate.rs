@@ -160,7 +160,7 @@ impl Args {
     /// `--generation_type=math_judge`: the same flags, as `tally judge` reads them.
     fn into_judge(self) -> crate::cmd_judge::Args {
         crate::cmd_judge::Args {
-            server_type: self.server_type,
+            server_type: self.server_type.to_string(),
             server_address: self.server_address,
             model: self.model,
             server: self.server,

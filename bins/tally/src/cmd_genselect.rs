@@ -21,7 +21,7 @@ use tally_eval::ClientOptions;
 pub struct Args {
     /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp` or `generic`.
     #[arg(long = "server_type", alias = "server-type")]
-    pub server_type: tally_core::ServerType,
+    pub server_type: String,
     /// A running server; without it Tally hosts `--model` (see --server_gpus).
     #[arg(long = "server_address", alias = "server-address")]
     pub server_address: Option<String>,
@@ -121,7 +121,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         .enable_all()
         .build()?;
     let server = args.server.choice(
-        args.server_type,
+        args.server_type.parse()?,
         args.server_address.as_deref(),
         args.model.as_deref(),
     );

@@ -20,7 +20,9 @@
 //! as a shell line that runs exactly the same argument vector (for `--dry-run`).
 //!
 //! The crate never prints, exits, reads configuration from the environment or installs signal
-//! handlers on its own; [`stop_on_ctrl_c`] is the explicit opt-in for a binary.
+//! handlers on its own; [`stop_on_ctrl_c`] is the explicit opt-in for a binary. (The one variable
+//! it reads is `PATH`, in [`find_program`]: the lookup the spawn itself is about to do, done first
+//! so that a missing program is an error saying what to install.)
 //!
 //! # Example
 //!
