@@ -1,7 +1,9 @@
 //! The model to evaluate: a running server (checked before anything is sent), one this process
 //! hosts (vLLM, SGLang, trtllm-serve, llama.cpp's server), or the embedded CPU model.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+#[cfg(feature = "local")]
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
