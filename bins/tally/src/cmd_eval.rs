@@ -37,7 +37,7 @@ pub struct Args {
     /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp`, `generic`, or `local` (the embedded
     /// CPU model; `--model` a GGUF file, default the cached SmolLM2-135M).
     #[arg(long = "server_type", required_unless_present = "plan")]
-    pub server_type: Option<String>,
+    pub server_type: Option<tally_core::ServerType>,
     /// A running server; without it Tally hosts `--model` itself (vllm, sglang, trtllm, llamacpp).
     #[arg(long = "server_address")]
     pub server_address: Option<String>,
@@ -134,7 +134,7 @@ pub struct JudgeFlags {
     pub judge_model: Option<String>,
     /// The judge's server type (as --server_type); turns the judge stage on.
     #[arg(long = "judge_server_type")]
-    pub judge_server_type: Option<String>,
+    pub judge_server_type: Option<tally_core::ServerType>,
     /// A running judge server; without it Tally hosts --judge_model.
     #[arg(long = "judge_server_address")]
     pub judge_server_address: Option<String>,
@@ -160,7 +160,7 @@ pub struct JudgeFlags {
 
 impl JudgeFlags {
     fn options(&self) -> Result<Option<JudgeOptions>, AnyError> {
-        let Some(server_type) = self.judge_server_type.clone() else {
+        let Some(server_type) = self.judge_server_type else {
             if self.judge_model.is_some() || self.judge_server_address.is_some() {
                 return Err(
                     "--judge_server_type is required with --judge_model / --judge_server_address"
@@ -204,7 +204,7 @@ fn options(args: &Args) -> Result<EvalOptions, AnyError> {
         output_dir: output_dir.clone(),
         benchmarks: benchmarks.clone(),
         server: ServerChoice {
-            server_type: server_type.clone(),
+            server_type: *server_type,
             address: args.server_address.clone(),
             model: args.model.clone(),
             host: args.server.host_options(),

@@ -93,6 +93,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     }
     // Checked before connecting: a typo costs no connection attempt.
     let settings = Settings::from_overrides(&user)?;
+    settings.require_input()?;
     let seeds = SeedPlan::from_flags(
         args.num_random_seeds,
         args.random_seeds.as_deref(),
@@ -112,7 +113,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
         chunks: Chunks::parse(args.num_chunks, args.chunk_ids.as_deref())?,
     };
     let generated = crate::signals::with_target(
-        &args.target.choice(),
+        &args.target.choice()?,
         &args.output_dir.join("generation-logs"),
         ClientOptions::new(&settings),
         &reporter,

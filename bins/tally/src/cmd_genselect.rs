@@ -99,7 +99,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     // Every input is read and checked before connecting: a bad record costs no server check.
     let problems = job.read_candidates()?;
     let selected = crate::signals::with_target(
-        &args.target.choice(),
+        &args.target.choice()?,
         &job.output_dir().join("genselect-logs"),
         ClientOptions::new(&settings),
         &reporter,

@@ -102,7 +102,7 @@ pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let inputs = job.read_inputs()?;
     let log_dir = job.output_dir.join("generation-logs");
     let judged = crate::signals::with_target(
-        &args.target.choice(),
+        &args.target.choice()?,
         &log_dir,
         ClientOptions::new(&settings),
         &reporter,

@@ -12,7 +12,7 @@ use crate::AnyError;
 pub struct Args {
     /// `vllm`, `sglang`, `trtllm` (trtllm-serve) or `llamacpp`.
     #[arg(long = "server_type")]
-    server_type: String,
+    server_type: tally_core::ServerType,
     /// Model path or name (llamacpp: a GGUF file; default: the cached SmolLM2-135M).
     #[arg(long)]
     model: Option<String>,
@@ -28,7 +28,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let host = args.server.host_options();
-    let spec = tally_eval::server_spec(&args.server_type, args.model.as_deref(), &host)?;
+    let spec = tally_eval::server_spec(args.server_type, args.model.as_deref(), &host)?;
     let command = spec.command()?;
     if args.dry_run {
         println!("{command}");

@@ -26,12 +26,12 @@ impl ServerFlags {
     /// The server a command talks to: `address` when given, else one hosted with these flags.
     pub fn choice(
         &self,
-        server_type: &str,
+        server_type: tally_core::ServerType,
         address: Option<&str>,
         model: Option<&str>,
     ) -> ServerChoice {
         ServerChoice {
-            server_type: server_type.to_string(),
+            server_type,
             address: address.map(str::to_string),
             model: model.map(str::to_string),
             host: self.host_options(),
@@ -68,11 +68,13 @@ pub struct TargetFlags {
 }
 
 impl TargetFlags {
-    pub fn choice(&self) -> ServerChoice {
-        self.server.choice(
-            &self.server_type,
+    /// The server `--server_type` names (checked here: the stages' flag structs keep it a string
+    /// so that they can be built with `Default`).
+    pub fn choice(&self) -> Result<ServerChoice, tally_core::UnknownServerType> {
+        Ok(self.server.choice(
+            self.server_type.parse()?,
             self.server_address.as_deref(),
             self.model.as_deref(),
-        )
+        ))
     }
 }

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use mini_http::{completion_json, MiniServer, Reply, Request};
-use tally_backend::{Backend, GenerationRequest, OpenAiCompatBackend, SamplingParams, ServerKind};
+use tally_backend::{Backend, GenerationRequest, OpenAiCompatBackend, SamplingParams, ServerType};
 
 /// Counts heap bytes while `COUNTING` is on, for the memory-per-request figure. Off during the
 /// throughput runs: a shared atomic per allocation would tax exactly what is being measured.
@@ -78,7 +78,7 @@ fn request() -> GenerationRequest {
 }
 
 fn client(url: &str) -> OpenAiCompatBackend {
-    OpenAiCompatBackend::builder(url, ServerKind::Vllm)
+    OpenAiCompatBackend::builder(url, ServerType::Vllm)
         .model("bench")
         .max_connections(1024)
         .request_timeout(Duration::from_secs(60))
@@ -329,7 +329,7 @@ fn throughput(c: &mut Criterion) {
         pin_self("0");
     }
     let b = client(&external.url());
-    let b_reqwest = OpenAiCompatBackend::builder(external.url(), ServerKind::Vllm)
+    let b_reqwest = OpenAiCompatBackend::builder(external.url(), ServerType::Vllm)
         .model("bench")
         .max_connections(1024)
         .request_timeout(Duration::from_secs(60))
@@ -373,7 +373,7 @@ fn throughput(c: &mut Criterion) {
     // bytes: the HTTP stack's cost, and the floor (the kernel's share of loopback TCP).
     let body = serde_json::to_vec(
         &tally_backend::params::build_body(
-            ServerKind::Vllm,
+            ServerType::Vllm,
             "bench",
             &req.prompt,
             &req.params,

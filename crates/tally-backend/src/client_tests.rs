@@ -23,7 +23,7 @@ fn fast_retry(max_retries: u32) -> RetryPolicy {
     }
 }
 
-fn backend(url: &str, kind: ServerKind, retries: u32) -> OpenAiCompatBackend {
+fn backend(url: &str, kind: ServerType, retries: u32) -> OpenAiCompatBackend {
     OpenAiCompatBackend::builder(url, kind)
         .model("m")
         .retry(fast_retry(retries))
@@ -57,7 +57,7 @@ fn ok_reply() -> Reply {
 #[tokio::test]
 async fn vllm_completion_request_and_response() {
     let (server, seen) = scripted(vec![ok_reply()]).await;
-    let b = backend(&server.url(), ServerKind::Vllm, 0);
+    let b = backend(&server.url(), ServerType::Vllm, 0);
     let req = GenerationRequest::text("2+3=").with_params(SamplingParams {
         stop: vec!["\n".into()],
         seed: Some(11),
@@ -89,7 +89,7 @@ async fn chat_goes_to_chat_endpoint_with_bearer_key() {
     let chat = json!({"choices":[{"message":{"role":"assistant","content":"hi"},"finish_reason":"length"}],
                       "usage":{"completion_tokens":1}});
     let (server, seen) = scripted(vec![Reply::json(200, &chat)]).await;
-    let b = OpenAiCompatBackend::builder(format!("{}/v1/", server.url()), ServerKind::OpenAi)
+    let b = OpenAiCompatBackend::builder(format!("{}/v1/", server.url()), ServerType::OpenAi)
         .model("gpt")
         .api_key(ApiKey::new("sk-test-abcdefghijklmnop"))
         .build()
@@ -130,7 +130,7 @@ async fn model_is_discovered_once_and_must_be_unique() {
         }
     })
     .await;
-    let b = OpenAiCompatBackend::builder(server.url(), ServerKind::LlamaCpp)
+    let b = OpenAiCompatBackend::builder(server.url(), ServerType::LlamaCpp)
         .build()
         .unwrap();
     assert_eq!(b.model_name().await.unwrap(), "smol");
@@ -143,7 +143,7 @@ async fn model_is_discovered_once_and_must_be_unique() {
         &json!({"data":[{"id":"a"},{"id":"b"}]}),
     )])
     .await;
-    let b = OpenAiCompatBackend::builder(two.url(), ServerKind::Vllm)
+    let b = OpenAiCompatBackend::builder(two.url(), ServerType::Vllm)
         .build()
         .unwrap();
     let e = b.model_name().await.unwrap_err();
@@ -159,7 +159,7 @@ async fn retries_5xx_then_succeeds() {
         ok_reply(),
     ])
     .await;
-    let r = backend(&server.url(), ServerKind::Vllm, 3)
+    let r = backend(&server.url(), ServerType::Vllm, 3)
         .generate(&GenerationRequest::text("x"))
         .await
         .unwrap();
@@ -170,7 +170,7 @@ async fn retries_5xx_then_succeeds() {
 #[tokio::test]
 async fn gives_up_after_max_retries_with_a_typed_error() {
     let (server, seen) = scripted(vec![Reply::raw(502, "bad gateway")]).await;
-    let e = backend(&server.url(), ServerKind::Vllm, 2)
+    let e = backend(&server.url(), ServerType::Vllm, 2)
         .generate(&GenerationRequest::text("x"))
         .await
         .unwrap_err();
@@ -198,7 +198,7 @@ async fn honours_retry_after_on_429() {
     ])
     .await;
     let started = Instant::now();
-    let r = backend(&server.url(), ServerKind::OpenAi, 3)
+    let r = backend(&server.url(), ServerType::OpenAi, 3)
         .generate(&GenerationRequest::chat(vec![ChatMessage::user("x")]))
         .await;
     // A canned *completion* answer to a chat request still has `text`; only timing matters here.
@@ -213,7 +213,7 @@ async fn client_errors_are_not_retried() {
         r#"{"error":{"message":"no such model"}}"#,
     )])
     .await;
-    let e = backend(&server.url(), ServerKind::Vllm, 3)
+    let e = backend(&server.url(), ServerType::Vllm, 3)
         .generate(&GenerationRequest::text("x"))
         .await
         .unwrap_err();
@@ -235,7 +235,7 @@ async fn connection_resets_and_cut_bodies_are_retried() {
         ok_reply(),
     ])
     .await;
-    let r = backend(&server.url(), ServerKind::Vllm, 3)
+    let r = backend(&server.url(), ServerType::Vllm, 3)
         .generate(&GenerationRequest::text("x"))
         .await
         .unwrap();
@@ -243,7 +243,7 @@ async fn connection_resets_and_cut_bodies_are_retried() {
     assert_eq!(seen.lock().unwrap().len(), 4);
 
     let (server, _) = scripted(vec![Reply::Reset]).await;
-    let e = backend(&server.url(), ServerKind::Vllm, 1)
+    let e = backend(&server.url(), ServerType::Vllm, 1)
         .generate(&GenerationRequest::text("x"))
         .await
         .unwrap_err();
@@ -263,7 +263,7 @@ async fn unreachable_server_is_a_connect_error() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
-    let e = backend(&url, ServerKind::Vllm, 1)
+    let e = backend(&url, ServerType::Vllm, 1)
         .generate(&GenerationRequest::text("x"))
         .await
         .unwrap_err();
@@ -276,7 +276,7 @@ async fn a_hang_becomes_a_timeout_without_retry() {
     let (server, seen) = scripted(vec![Reply::Hang]).await;
     let started = Instant::now();
     let req = GenerationRequest::text("x").with_timeout(Duration::from_millis(300));
-    let e = backend(&server.url(), ServerKind::Vllm, 3)
+    let e = backend(&server.url(), ServerType::Vllm, 3)
         .generate(&req)
         .await
         .unwrap_err();
@@ -297,7 +297,7 @@ async fn context_exceeded_retries_once_with_fewer_tokens() {
         max_tokens: 4000,
         ..SamplingParams::default()
     });
-    let r = backend(&server.url(), ServerKind::OpenAi, 0)
+    let r = backend(&server.url(), ServerType::OpenAi, 0)
         .generate(&req)
         .await
         .unwrap();
@@ -315,7 +315,7 @@ async fn context_exceeded_twice_or_unfixable_is_typed() {
         max_tokens: 4000,
         ..SamplingParams::default()
     });
-    let e = backend(&server.url(), ServerKind::Vllm, 3)
+    let e = backend(&server.url(), ServerType::Vllm, 3)
         .generate(&req)
         .await
         .unwrap_err();
@@ -324,7 +324,7 @@ async fn context_exceeded_twice_or_unfixable_is_typed() {
 
     let llama = json!({"error":{"code":400,"message":"the request exceeds the available context size, try increasing it","type":"exceed_context_size_error","n_prompt_tokens":5000,"n_ctx":4096}});
     let (server, seen) = scripted(vec![Reply::json(400, &llama)]).await;
-    let e = backend(&server.url(), ServerKind::LlamaCpp, 3)
+    let e = backend(&server.url(), ServerType::LlamaCpp, 3)
         .generate(&GenerationRequest::text("x"))
         .await
         .unwrap_err();
@@ -348,13 +348,13 @@ async fn api_key_never_appears_in_errors_or_debug_output() {
         )
     })
     .await;
-    let b = OpenAiCompatBackend::builder(server.url(), ServerKind::OpenAi)
+    let b = OpenAiCompatBackend::builder(server.url(), ServerType::OpenAi)
         .api_key(ApiKey::new(KEY))
         .retry(fast_retry(1))
         .build()
         .unwrap();
     let discovery = b.model_name().await.unwrap_err();
-    let b2 = OpenAiCompatBackend::builder(server.url(), ServerKind::OpenAi)
+    let b2 = OpenAiCompatBackend::builder(server.url(), ServerType::OpenAi)
         .model("gpt")
         .api_key(ApiKey::new(KEY))
         .retry(fast_retry(1))
@@ -401,7 +401,7 @@ async fn in_flight_requests_are_bounded() {
         }
     })
     .await;
-    let b = OpenAiCompatBackend::builder(server.url(), ServerKind::Vllm)
+    let b = OpenAiCompatBackend::builder(server.url(), ServerType::Vllm)
         .model("m")
         .max_connections(3)
         .build()
@@ -427,7 +427,7 @@ async fn openai_rejects_top_k_before_sending() {
         top_k: 20,
         ..SamplingParams::default()
     });
-    let e = backend(&server.url(), ServerKind::OpenAi, 0)
+    let e = backend(&server.url(), ServerType::OpenAi, 0)
         .generate(&req)
         .await
         .unwrap_err();
@@ -451,7 +451,7 @@ async fn the_reqwest_transport_behaves_the_same() {
         Reply::Hang,
     ])
     .await;
-    let b = OpenAiCompatBackend::builder(server.url(), ServerKind::Vllm)
+    let b = OpenAiCompatBackend::builder(server.url(), ServerType::Vllm)
         .model("m")
         .retry(fast_retry(3))
         .api_key(ApiKey::new("sk-test-abcdefghijklmnop"))
@@ -486,7 +486,7 @@ async fn both_transports_send_the_same_request() {
     let (server, seen) = scripted(vec![ok_reply()]).await;
     let req = GenerationRequest::text("2+3=");
     for force in [false, true] {
-        OpenAiCompatBackend::builder(format!("{}/v1", server.url()), ServerKind::Vllm)
+        OpenAiCompatBackend::builder(format!("{}/v1", server.url()), ServerType::Vllm)
             .model("m")
             .api_key(ApiKey::new("sk-k"))
             .force_reqwest(force)
@@ -511,7 +511,7 @@ async fn both_transports_send_the_same_request() {
 #[tokio::test]
 async fn a_key_that_is_no_header_value_is_a_configuration_error_not_an_injected_header() {
     let (server, seen) = scripted(vec![ok_reply()]).await;
-    let e = OpenAiCompatBackend::builder(server.url(), ServerKind::OpenAi)
+    let e = OpenAiCompatBackend::builder(server.url(), ServerType::OpenAi)
         .model("gpt")
         .api_key(ApiKey::new("sk-abc\r\nx-injected: 1"))
         .build()

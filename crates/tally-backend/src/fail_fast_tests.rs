@@ -65,7 +65,7 @@ fn retries(n: u32, first: Duration) -> RetryPolicy {
 #[tokio::test]
 async fn a_model_listing_passes_the_check_and_names_the_model() {
     let (srv, seen) = server(listing(&["only-model"]), vec![ok()]).await;
-    let b = OpenAiCompatBackend::builder(srv.url(), ServerKind::Vllm)
+    let b = OpenAiCompatBackend::builder(srv.url(), ServerType::Vllm)
         .build()
         .unwrap();
     b.check().await.unwrap();
@@ -81,7 +81,7 @@ async fn without_a_models_endpoint_one_token_is_asked_for() {
         vec![ok()],
     )
     .await;
-    let b = OpenAiCompatBackend::builder(srv.url(), ServerKind::Sglang)
+    let b = OpenAiCompatBackend::builder(srv.url(), ServerType::Sglang)
         .model("m")
         .build()
         .unwrap();
@@ -99,7 +99,7 @@ async fn without_a_models_endpoint_one_token_is_asked_for() {
 #[tokio::test]
 async fn an_http_error_fails_the_check_with_the_url_and_status() {
     let (srv, _) = server(Reply::json(401, &json!({"error": "no key"})), vec![ok()]).await;
-    let b = OpenAiCompatBackend::builder(srv.url(), ServerKind::Vllm)
+    let b = OpenAiCompatBackend::builder(srv.url(), ServerType::Vllm)
         .build()
         .unwrap();
     let e = b.check().await.unwrap_err();
@@ -110,7 +110,7 @@ async fn an_http_error_fails_the_check_with_the_url_and_status() {
 #[tokio::test]
 async fn a_server_that_never_answers_fails_the_check_within_its_deadline() {
     let (srv, _) = server(Reply::Hang, vec![ok()]).await;
-    let b = OpenAiCompatBackend::builder(srv.url(), ServerKind::Vllm)
+    let b = OpenAiCompatBackend::builder(srv.url(), ServerType::Vllm)
         .build()
         .unwrap();
     let started = Instant::now();
@@ -122,7 +122,7 @@ async fn a_server_that_never_answers_fails_the_check_within_its_deadline() {
 #[tokio::test]
 async fn consecutive_connection_failures_trip_the_breaker_and_nothing_more_is_sent() {
     let (srv, seen) = server(listing(&["m"]), vec![Reply::Reset]).await;
-    let b = OpenAiCompatBackend::builder(srv.url(), ServerKind::Vllm)
+    let b = OpenAiCompatBackend::builder(srv.url(), ServerType::Vllm)
         .model("m")
         .retry(retries(10, Duration::from_millis(5)))
         .max_connection_failures(3)
@@ -147,7 +147,7 @@ async fn consecutive_connection_failures_trip_the_breaker_and_nothing_more_is_se
 async fn http_errors_and_answers_in_between_do_not_trip_it() {
     // 500s are answers: the server is there.
     let (srv, seen) = server(listing(&["m"]), vec![Reply::json(500, &json!({}))]).await;
-    let b = OpenAiCompatBackend::builder(srv.url(), ServerKind::Vllm)
+    let b = OpenAiCompatBackend::builder(srv.url(), ServerType::Vllm)
         .model("m")
         .retry(retries(3, Duration::from_millis(5)))
         .max_connection_failures(2)
@@ -168,7 +168,7 @@ async fn http_errors_and_answers_in_between_do_not_trip_it() {
         ok(),
     ];
     let (srv, _) = server(listing(&["m"]), script).await;
-    let b = OpenAiCompatBackend::builder(srv.url(), ServerKind::Vllm)
+    let b = OpenAiCompatBackend::builder(srv.url(), ServerType::Vllm)
         .model("m")
         .retry(retries(5, Duration::from_millis(5)))
         .max_connection_failures(3)
@@ -183,7 +183,7 @@ async fn http_errors_and_answers_in_between_do_not_trip_it() {
 async fn a_request_waiting_to_retry_gives_up_when_the_breaker_trips() {
     let (srv, seen) = server(listing(&["m"]), vec![Reply::Reset]).await;
     // A minute between retries: only the trip can end the first request's wait early.
-    let b = OpenAiCompatBackend::builder(srv.url(), ServerKind::Vllm)
+    let b = OpenAiCompatBackend::builder(srv.url(), ServerType::Vllm)
         .model("m")
         .retry(retries(3, Duration::from_secs(60)))
         .max_connection_failures(2)

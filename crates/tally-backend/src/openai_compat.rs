@@ -15,7 +15,7 @@ use crate::breaker::{CircuitBreaker, Halted};
 use crate::context::{error_message, is_context_error, reduced_max_tokens, snippet};
 use crate::error::BackendError;
 use crate::http1::{self, Http1};
-use crate::params::{write_body, BodyOptions, ServerKind};
+use crate::params::{write_body, BodyOptions, ServerType};
 use crate::request::{FinishReason, GenerationRequest, GenerationResponse, Prompt};
 use crate::retry::{parse_retry_after, RetryPolicy};
 use crate::secret::ApiKey;
@@ -28,16 +28,16 @@ mod check;
 ///
 /// ```
 /// use std::time::Duration;
-/// use tally_backend::{ApiKey, OpenAiCompatBackend, RetryPolicy, ServerKind};
+/// use tally_backend::{ApiKey, OpenAiCompatBackend, RetryPolicy, ServerType};
 ///
-/// let backend = OpenAiCompatBackend::builder("http://127.0.0.1:8000", ServerKind::Vllm)
+/// let backend = OpenAiCompatBackend::builder("http://127.0.0.1:8000", ServerType::Vllm)
 ///     .model("Qwen/Qwen2.5-Math-7B-Instruct")
 ///     .request_timeout(Duration::from_secs(600))
 ///     .retry(RetryPolicy { max_retries: 5, ..RetryPolicy::default() })
 ///     .max_connections(1024)
 ///     .build()?;
 /// # let _ = backend;
-/// let openai = OpenAiCompatBackend::builder("https://api.openai.com/v1", ServerKind::OpenAi)
+/// let openai = OpenAiCompatBackend::builder("https://api.openai.com/v1", ServerType::OpenAi)
 ///     .model("gpt-4o-mini")
 ///     .api_key(ApiKey::new("sk-...")) // the caller reads it from wherever it keeps secrets
 ///     .build()?;
@@ -47,7 +47,7 @@ mod check;
 #[derive(Debug, Clone)]
 pub struct OpenAiCompatBuilder {
     base_url: String,
-    kind: ServerKind,
+    kind: ServerType,
     model: Option<String>,
     api_key: Option<ApiKey>,
     connect_timeout: Duration,
@@ -56,6 +56,7 @@ pub struct OpenAiCompatBuilder {
     max_connections: usize,
     body_options: BodyOptions,
     force_reqwest: bool,
+    proxied: bool,
     max_connection_failures: u32,
 }
 
@@ -119,7 +120,22 @@ impl OpenAiCompatBuilder {
         self
     }
 
+    /// Says that the process environment configures an HTTP proxy (`HTTP_PROXY`/`ALL_PROXY`):
+    /// then plain `http://` requests also go through reqwest, which applies it (with its
+    /// `NO_PROXY` rules). The crate reads no environment variable itself, so the caller says so;
+    /// without it, plain `http://` goes direct. Default false.
+    pub fn proxied(mut self, on: bool) -> Self {
+        self.proxied = on;
+        self
+    }
+
     pub fn build(self) -> Result<OpenAiCompatBackend, BackendError> {
+        if !self.kind.is_remote() {
+            return Err(BackendError::Config(format!(
+                "{}: server type `{}` is the embedded model, which has no HTTP API",
+                self.base_url, self.kind
+            )));
+        }
         let base = normalise_base_url(&self.base_url)?;
         let base_url = reqwest::Url::parse(&base)
             .map_err(|e| BackendError::Config(format!("base URL {base:?} is not a URL: {e}")))?;
@@ -127,7 +143,7 @@ impl OpenAiCompatBuilder {
         // A key that is no valid header value stays with reqwest, which refuses it per request
         // (a configuration error) instead of writing it into the request head.
         let key_ok = bearer.is_none_or(|k| HeaderValue::from_str(&format!("Bearer {k}")).is_ok());
-        let lean = !self.force_reqwest && key_ok && lean_http_applies(&base_url);
+        let lean = !self.force_reqwest && !self.proxied && key_ok && lean_http_applies(&base_url);
         let transport = if lean {
             let host = base_url.host_str().unwrap_or_default();
             let port = base_url.port_or_known_default().unwrap_or(80);
@@ -176,18 +192,13 @@ impl OpenAiCompatBuilder {
 
 const USER_AGENT: &str = concat!("tally-backend/", env!("CARGO_PKG_VERSION"));
 
-/// The built-in HTTP/1.1 client takes plain `http://` URLs without credentials in them, unless a
-/// proxy is configured in the environment: reqwest would honour it (with its `NO_PROXY` rules),
-/// so such set-ups stay with reqwest and behave exactly as before.
+/// The built-in HTTP/1.1 client takes plain `http://` URLs without credentials in them (unless a
+/// proxy is configured: [`OpenAiCompatBuilder::proxied`]).
 fn lean_http_applies(url: &reqwest::Url) -> bool {
-    let proxied = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
     url.scheme() == "http"
         && url.username().is_empty()
         && url.password().is_none()
         && url.host_str().is_some()
-        && !proxied
 }
 
 /// Accepts `http://host:port`, `http://host:port/`, `…/v1` and `…/v1/`.
@@ -257,7 +268,7 @@ struct Inner {
     completions_url: Endpoint,
     chat_url: Endpoint,
     models_url: Endpoint,
-    kind: ServerKind,
+    kind: ServerType,
     model: OnceCell<String>,
     /// `ApiKey`'s `Debug` is redacted, so deriving `Debug` here is safe.
     api_key: Option<ApiKey>,
@@ -315,7 +326,7 @@ enum AttemptError {
 }
 
 impl OpenAiCompatBackend {
-    pub fn builder(base_url: impl Into<String>, kind: ServerKind) -> OpenAiCompatBuilder {
+    pub fn builder(base_url: impl Into<String>, kind: ServerType) -> OpenAiCompatBuilder {
         OpenAiCompatBuilder {
             base_url: base_url.into(),
             kind,
@@ -327,6 +338,7 @@ impl OpenAiCompatBackend {
             max_connections: 1024,
             body_options: BodyOptions::default(),
             force_reqwest: false,
+            proxied: false,
             max_connection_failures: 0,
         }
     }
@@ -336,7 +348,7 @@ impl OpenAiCompatBackend {
         &self.inner.base
     }
 
-    pub fn server_kind(&self) -> ServerKind {
+    pub fn server_kind(&self) -> ServerType {
         self.inner.kind
     }
 

@@ -6,78 +6,21 @@
 //! llama.cpp calls the repetition penalty `repeat_penalty` and defaults `min_p` to 0.05 unless told
 //! otherwise. This module is the one place that knows.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::BackendError;
 use crate::request::{Prompt, SamplingParams};
 
-/// The kind of server behind an OpenAI-compatible URL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ServerKind {
-    /// vLLM's OpenAI server (`vllm serve`).
-    Vllm,
-    /// SGLang (`sglang.launch_server`).
-    Sglang,
-    /// TensorRT-LLM's `trtllm-serve` (its OpenAI API, not NeMo-Skills' legacy `/generate`).
-    Trtllm,
-    /// llama.cpp's `llama-server`.
-    LlamaCpp,
-    /// The OpenAI API itself (and strict clones such as api.nvidia.com).
-    OpenAi,
-    /// Any other OpenAI-compatible server: only standard fields, plus the extras the caller set.
-    Generic,
-}
+pub use tally_core::ServerType;
 
-impl ServerKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServerKind::Vllm => "vllm",
-            ServerKind::Sglang => "sglang",
-            ServerKind::Trtllm => "trtllm",
-            ServerKind::LlamaCpp => "llamacpp",
-            ServerKind::OpenAi => "openai",
-            ServerKind::Generic => "generic",
-        }
-    }
-
-    /// NeMo-Skills' greedy rewrite applies to all its servers but OpenAI; for llama.cpp it is
-    /// equivalent to temperature 0; an unknown server may not know `top_k`, so it gets raw values.
-    fn normalises_greedy(self) -> bool {
-        matches!(
-            self,
-            ServerKind::Vllm | ServerKind::Sglang | ServerKind::Trtllm | ServerKind::LlamaCpp
-        )
-    }
-}
-
-impl fmt::Display for ServerKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ServerKind {
-    type Err = BackendError;
-    /// Accepts NeMo-Skills' `server_type` names.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.to_ascii_lowercase().as_str() {
-            "vllm" => ServerKind::Vllm,
-            "sglang" => ServerKind::Sglang,
-            "trtllm" | "trtllm-serve" => ServerKind::Trtllm,
-            "llamacpp" | "llama.cpp" | "llama-cpp" | "llama_cpp" => ServerKind::LlamaCpp,
-            "openai" => ServerKind::OpenAi,
-            "generic" | "openai-compatible" | "openai_compatible" => ServerKind::Generic,
-            other => {
-                return Err(BackendError::Config(format!(
-                    "unknown server type {other:?} (expected vllm, sglang, trtllm, llamacpp, openai or generic)"
-                )))
-            }
-        })
-    }
+/// NeMo-Skills' greedy rewrite applies to all its servers but OpenAI; for llama.cpp it is
+/// equivalent to temperature 0; an unknown server may not know `top_k`, so it gets raw values.
+fn normalises_greedy(kind: ServerType) -> bool {
+    matches!(
+        kind,
+        ServerType::Vllm | ServerType::Sglang | ServerType::Trtllm | ServerType::LlamaCpp
+    )
 }
 
 /// Options that change the body beyond the sampling parameters.
@@ -91,7 +34,7 @@ pub struct BodyOptions {
 
 /// Builds the JSON body of one request. `url` is only used to name the endpoint in errors.
 pub fn build_body(
-    kind: ServerKind,
+    kind: ServerType,
     model: &str,
     prompt: &Prompt,
     p: &SamplingParams,
@@ -107,7 +50,7 @@ pub fn build_body(
 /// intermediate `Value` (which copies the prompt and allocates every key): the client's hot path.
 pub(crate) fn write_body(
     out: &mut Vec<u8>,
-    kind: ServerKind,
+    kind: ServerType,
     model: &str,
     prompt: &Prompt,
     p: &SamplingParams,
@@ -160,7 +103,7 @@ impl BodySink for JsonWriter<'_> {
 
 fn emit_body(
     b: &mut impl BodySink,
-    kind: ServerKind,
+    kind: ServerType,
     model: &str,
     prompt: &Prompt,
     p: &SamplingParams,
@@ -173,7 +116,12 @@ fn emit_body(
         parameter,
     };
     // Checked before anything is written, so a failed `write_body` leaves nothing behind.
-    if kind == ServerKind::OpenAi {
+    if kind == ServerType::Local {
+        return Err(BackendError::Config(format!(
+            "{url}: server type `local` is the embedded model, which has no HTTP API"
+        )));
+    }
+    if kind == ServerType::OpenAi {
         if p.top_k != 0 {
             return Err(unsupported(format!("top_k={} (must be 0)", p.top_k)));
         }
@@ -201,7 +149,7 @@ fn emit_body(
     }
     b.field("max_tokens", &p.max_tokens);
 
-    let greedy = p.temperature == 0.0 && kind.normalises_greedy();
+    let greedy = p.temperature == 0.0 && normalises_greedy(kind);
     let (temperature, top_k, top_p) = if greedy {
         (1.0, 1, 1.0)
     } else {
@@ -218,7 +166,7 @@ fn emit_body(
     b.field("n", &1);
 
     match kind {
-        ServerKind::Vllm | ServerKind::Sglang => {
+        ServerType::Vllm | ServerType::Sglang => {
             // NeMo-Skills' VLLMModel (used for both): extra_body fields flattened into the body.
             b.field("top_k", &if top_k == 0 { -1 } else { top_k });
             b.field("min_p", &p.min_p);
@@ -227,7 +175,7 @@ fn emit_body(
             b.field("presence_penalty", &0.0);
             b.field("spaces_between_special_tokens", &false);
         }
-        ServerKind::Trtllm => {
+        ServerType::Trtllm => {
             // trtllm-serve: top_k 0 means "no top-k" (NeMo-Skills sent None); min_p 0 is off.
             if top_k != 0 {
                 b.field("top_k", &top_k);
@@ -237,18 +185,20 @@ fn emit_body(
             }
             b.field("repetition_penalty", &p.repetition_penalty);
         }
-        ServerKind::LlamaCpp => {
+        ServerType::LlamaCpp => {
             // llama.cpp: top_k <= 0 disables it; min_p must be sent, its default is 0.05.
             b.field("top_k", &top_k.max(0));
             b.field("min_p", &p.min_p);
             b.field("repeat_penalty", &p.repetition_penalty);
         }
-        ServerKind::OpenAi => {
+        ServerType::OpenAi => {
             if opts.nemo_skills_openai_presence_penalty {
                 b.field("presence_penalty", &p.repetition_penalty);
             }
         }
-        ServerKind::Generic => {
+        // Rejected above; listed so that a new kind must decide here.
+        ServerType::Local => {}
+        ServerType::Generic => {
             // Only non-default extras, so a strict server is not confused by fields it lacks.
             if p.top_k != 0 {
                 b.field("top_k", &p.top_k);
@@ -283,7 +233,7 @@ mod tests {
     use crate::request::ChatMessage;
     use serde_json::json;
 
-    fn body(kind: ServerKind, p: &SamplingParams) -> Value {
+    fn body(kind: ServerType, p: &SamplingParams) -> Value {
         build_body(
             kind,
             "m",
@@ -299,17 +249,17 @@ mod tests {
     fn greedy_is_normalised_for_vllm_sglang_trtllm_llamacpp_but_not_openai() {
         let p = SamplingParams::default(); // temperature 0, top_p 0.95
         for kind in [
-            ServerKind::Vllm,
-            ServerKind::Sglang,
-            ServerKind::Trtllm,
-            ServerKind::LlamaCpp,
+            ServerType::Vllm,
+            ServerType::Sglang,
+            ServerType::Trtllm,
+            ServerType::LlamaCpp,
         ] {
             let b = body(kind, &p);
             assert_eq!(b["temperature"], json!(1.0), "{kind}");
             assert_eq!(b["top_k"], json!(1), "{kind}");
             assert_eq!(b["top_p"], json!(1.0), "{kind}");
         }
-        for kind in [ServerKind::OpenAi, ServerKind::Generic] {
+        for kind in [ServerType::OpenAi, ServerType::Generic] {
             let b = body(kind, &p);
             assert_eq!(b["temperature"], json!(0.0), "{kind}");
             assert_eq!(b["top_p"], json!(0.95), "{kind}");
@@ -323,14 +273,14 @@ mod tests {
             temperature: 0.7,
             ..SamplingParams::default()
         };
-        assert_eq!(body(ServerKind::Vllm, &p)["top_k"], json!(-1));
-        assert_eq!(body(ServerKind::Sglang, &p)["top_k"], json!(-1));
-        assert!(body(ServerKind::Trtllm, &p).get("top_k").is_none());
-        assert_eq!(body(ServerKind::LlamaCpp, &p)["top_k"], json!(0));
-        assert_eq!(body(ServerKind::Vllm, &p)["temperature"], json!(0.7));
+        assert_eq!(body(ServerType::Vllm, &p)["top_k"], json!(-1));
+        assert_eq!(body(ServerType::Sglang, &p)["top_k"], json!(-1));
+        assert!(body(ServerType::Trtllm, &p).get("top_k").is_none());
+        assert_eq!(body(ServerType::LlamaCpp, &p)["top_k"], json!(0));
+        assert_eq!(body(ServerType::Vllm, &p)["temperature"], json!(0.7));
         let p = SamplingParams { top_k: 20, ..p };
-        assert_eq!(body(ServerKind::Vllm, &p)["top_k"], json!(20));
-        assert_eq!(body(ServerKind::Trtllm, &p)["top_k"], json!(20));
+        assert_eq!(body(ServerType::Vllm, &p)["top_k"], json!(20));
+        assert_eq!(body(ServerType::Trtllm, &p)["top_k"], json!(20));
     }
 
     #[test]
@@ -344,7 +294,7 @@ mod tests {
             stop: vec!["</s>".into()],
             ..SamplingParams::default()
         };
-        let b = body(ServerKind::Vllm, &p);
+        let b = body(ServerType::Vllm, &p);
         assert_eq!(b["model"], json!("m"));
         assert_eq!(b["prompt"], json!("hi"));
         assert_eq!(b["max_tokens"], json!(99));
@@ -360,7 +310,7 @@ mod tests {
 
     #[test]
     fn llamacpp_uses_its_own_names_and_always_sends_min_p() {
-        let b = body(ServerKind::LlamaCpp, &SamplingParams::default());
+        let b = body(ServerType::LlamaCpp, &SamplingParams::default());
         assert_eq!(b["min_p"], json!(0.0));
         assert_eq!(b["repeat_penalty"], json!(1.0));
         assert!(b.get("repetition_penalty").is_none());
@@ -375,7 +325,7 @@ mod tests {
             ..SamplingParams::default()
         };
         let e = build_body(
-            ServerKind::OpenAi,
+            ServerType::OpenAi,
             "gpt",
             &chat,
             &p,
@@ -390,7 +340,7 @@ mod tests {
             ..SamplingParams::default()
         };
         assert!(build_body(
-            ServerKind::OpenAi,
+            ServerType::OpenAi,
             "gpt",
             &chat,
             &p,
@@ -401,7 +351,7 @@ mod tests {
 
         let p = SamplingParams::default();
         let b = build_body(
-            ServerKind::OpenAi,
+            ServerType::OpenAi,
             "gpt",
             &chat,
             &p,
@@ -414,7 +364,7 @@ mod tests {
         let quirk = BodyOptions {
             nemo_skills_openai_presence_penalty: true,
         };
-        let b = build_body(ServerKind::OpenAi, "gpt", &chat, &p, quirk, url).unwrap();
+        let b = build_body(ServerType::OpenAi, "gpt", &chat, &p, quirk, url).unwrap();
         assert_eq!(b["presence_penalty"], json!(1.0));
     }
 
@@ -425,13 +375,13 @@ mod tests {
             top_logprobs: Some(3),
             ..SamplingParams::default()
         };
-        let b = body(ServerKind::Vllm, &p);
+        let b = body(ServerType::Vllm, &p);
         assert!(b.get("seed").is_none());
         assert!(b.get("stop").is_none());
         assert_eq!(b["logprobs"], json!(3));
         let chat = Prompt::Chat(vec![ChatMessage::user("q")]);
         let b = build_body(
-            ServerKind::Vllm,
+            ServerType::Vllm,
             "m",
             &chat,
             &p,
@@ -441,17 +391,6 @@ mod tests {
         .unwrap();
         assert_eq!(b["logprobs"], json!(true));
         assert_eq!(b["top_logprobs"], json!(3));
-    }
-
-    #[test]
-    fn server_kind_parses_nemo_skills_names() {
-        assert_eq!("vllm".parse::<ServerKind>().unwrap(), ServerKind::Vllm);
-        assert_eq!("OpenAI".parse::<ServerKind>().unwrap(), ServerKind::OpenAi);
-        assert_eq!(
-            "llama.cpp".parse::<ServerKind>().unwrap(),
-            ServerKind::LlamaCpp
-        );
-        assert!("nemo".parse::<ServerKind>().is_err());
     }
 
     #[test]
@@ -487,12 +426,12 @@ mod tests {
             },
         ];
         let kinds = [
-            ServerKind::Vllm,
-            ServerKind::Sglang,
-            ServerKind::Trtllm,
-            ServerKind::LlamaCpp,
-            ServerKind::OpenAi,
-            ServerKind::Generic,
+            ServerType::Vllm,
+            ServerType::Sglang,
+            ServerType::Trtllm,
+            ServerType::LlamaCpp,
+            ServerType::OpenAi,
+            ServerType::Generic,
         ];
         let mut compared = 0;
         for kind in kinds {

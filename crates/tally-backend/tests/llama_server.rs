@@ -16,7 +16,7 @@ use fault_proxy::{Fault, FaultProxy};
 use mini_http::{completion_json, MiniServer, Reply, Request};
 use tally_backend::{
     trim_after_stop_phrases, Backend, ChatMessage, FinishReason, GenerationRequest,
-    OpenAiCompatBackend, RetryPolicy, SamplingParams, ServerKind,
+    OpenAiCompatBackend, RetryPolicy, SamplingParams, ServerType,
 };
 use tally_core::Status;
 
@@ -40,7 +40,7 @@ fn llama_url() -> Option<String> {
 }
 
 fn backend(url: &str) -> OpenAiCompatBackend {
-    OpenAiCompatBackend::builder(url, ServerKind::LlamaCpp)
+    OpenAiCompatBackend::builder(url, ServerType::LlamaCpp)
         .request_timeout(Duration::from_secs(120))
         .retry(RetryPolicy {
             initial_delay: Duration::from_millis(50),
@@ -250,7 +250,7 @@ async fn every_request_through_the_fault_proxy_ends_correct_or_typed() {
         Forward, Http500, Forward, Http429, Forward, Reset, Forward, Truncate, Forward, Forward,
     ];
     let proxy = FaultProxy::start(&upstream, schedule).await;
-    let via_proxy = OpenAiCompatBackend::builder(proxy.url(), ServerKind::LlamaCpp)
+    let via_proxy = OpenAiCompatBackend::builder(proxy.url(), ServerType::LlamaCpp)
         .request_timeout(req_timeout)
         .retry(RetryPolicy {
             max_retries: 3,

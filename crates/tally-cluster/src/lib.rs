@@ -22,51 +22,44 @@
 //!
 //! # Example
 //!
-//! ```no_run
+//! The same jobs run on Slurm (`SlurmExecutor::new(SlurmConfig::new(scripts_dir))`, with
+//! `partition`, `time`, … set on the config) or, as here, on this machine:
+//!
+//! ```
 //! use tally_cluster::{
-//!     chunk_path, chunk_range, merge_chunks, Executor, Job, JobState, LocalExecutor,
-//!     MergeOutcome, SlurmConfig, SlurmExecutor,
+//!     chunk_path, chunk_range, merge_chunks, Executor, Job, JobState, LocalExecutor, MergeOutcome,
 //! };
 //!
-//! # async fn demo(on_slurm: bool) -> Result<(), tally_cluster::ClusterError> {
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! // Three chunks of a 10-problem benchmark hold problems 0..4, 4..7 and 7..10.
 //! assert_eq!(chunk_range(10, 3, 0), 0..4);
-//! let merged = std::path::Path::new("out/eval-results/aime24/output-rs0.jsonl");
-//! let chunks: Vec<_> = (0..3).map(|id| chunk_path(merged, id)).collect();
+//! let out = tempfile::tempdir().unwrap();
+//! let merged = out.path().join("output-rs0.jsonl");
+//! let chunks: Vec<_> = (0..3).map(|id| chunk_path(&merged, id)).collect();
+//! let executor: Box<dyn Executor> = Box::new(LocalExecutor::new());
 //!
-//! let executor: Box<dyn Executor> = if on_slurm {
-//!     let mut config = SlurmConfig::new("out/eval-logs/scripts");
-//!     config.partition = Some("batch".into());
-//!     config.time = Some("04:00:00".into());
-//!     Box::new(SlurmExecutor::new(config))
-//! } else {
-//!     Box::new(LocalExecutor::new())
-//! };
-//!
-//! // One array job generates the chunks (each task reads SLURM_ARRAY_TASK_ID) ...
-//! let generate = Job::new(
-//!     "generate-rs0",
-//!     ["tally", "generate", "--num_chunks", "3", "--output_dir", "out"],
-//!     "out/eval-logs/generate-rs0_%a.log",
-//! )
-//! .array(3);
+//! // One array job writes the chunks (each task reads SLURM_ARRAY_TASK_ID) and marks each done,
+//! // as `tally generate --num_chunks 3` does ...
+//! let task = format!(
+//!     r#"f="{}/output-rs0_chunk_$SLURM_ARRAY_TASK_ID.jsonl"; echo "{{\"chunk\": $SLURM_ARRAY_TASK_ID}}" > "$f" && touch "$f.done""#,
+//!     out.path().display()
+//! );
+//! let generate = Job::new("generate-rs0", ["sh", "-c", task.as_str()], out.path().join("gen_%a.log"))
+//!     .array(3);
 //! let generate_id = executor.submit(&generate).await?;
 //! // ... and a dependent job runs only if every task succeeded.
-//! let summarize = Job::new(
-//!     "summarize",
-//!     ["tally", "summarize-results", "out"],
-//!     "out/eval-logs/summarize.log",
-//! )
-//! .after(&generate_id);
+//! let summarize = Job::new("summarize", ["true"], out.path().join("summarize.log")).after(&generate_id);
 //! let summarize_id = executor.submit(&summarize).await?;
 //!
 //! let states = executor.wait(&[generate_id, summarize_id]).await?;
-//! if states.iter().all(|s| *s == JobState::Completed) {
-//!     // Every chunk's `.done` marker is there by now (the generate tasks wrote them).
-//!     assert!(matches!(merge_chunks(merged, &chunks)?, MergeOutcome::Merged { .. }
-//!         | MergeOutcome::AlreadyMerged { .. }));
-//! }
-//! # Ok(()) }
+//! assert!(states.iter().all(|s| *s == JobState::Completed), "{states:?}");
+//! assert!(matches!(merge_chunks(&merged, &chunks)?, MergeOutcome::Merged { chunks: 3, .. }));
+//! assert_eq!(
+//!     std::fs::read_to_string(&merged).unwrap(),
+//!     "{\"chunk\": 0}\n{\"chunk\": 1}\n{\"chunk\": 2}\n"
+//! );
+//! # Ok::<(), tally_cluster::ClusterError>(())
+//! # }).unwrap();
 //! ```
 
 mod chunks;

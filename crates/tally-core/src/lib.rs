@@ -14,7 +14,9 @@
 //!   `metrics.json` are byte-compatible with NeMo-Skills;
 //! - [`overrides`]: Hydra-style `++key=value` arguments (later ones win) and [`benchmarks`]: the
 //!   `name:N[,name:N]` syntax of `--benchmarks`;
-//! - [`progress`]: the [`Reporter`] trait through which libraries report progress; binaries draw.
+//! - [`progress`]: the [`Reporter`] trait through which libraries report progress; binaries draw;
+//! - [`server_type`]: [`ServerType`], NeMo-Skills' `--server_type` (plus Tally's `llamacpp`,
+//!   `generic` and `local`), shared by the backend, the launcher and the pipeline.
 //!
 //! ```
 //! use tally_core::benchmarks::parse_benchmarks;
@@ -39,6 +41,7 @@ pub mod progress;
 pub mod pyjson;
 pub mod record;
 pub mod rng;
+pub mod server_type;
 pub mod shell;
 
 pub use error::CoreError;
@@ -46,3 +49,4 @@ pub use lock::{LockError, OutputLock};
 pub use progress::{NoopReporter, Reporter};
 pub use record::Status;
 pub use rng::SplitMix64;
+pub use server_type::{ServerType, UnknownServerType};

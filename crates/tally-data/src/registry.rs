@@ -74,7 +74,7 @@ pub struct BenchmarkInfo {
 pub struct JudgeDefaults {
     pub prompt_config: &'static str,
     pub model: &'static str,
-    pub server_type: &'static str,
+    pub server_type: tally_core::ServerType,
     /// The judge's server when NeMo-Skills names one (an API); `None`: hosted or given by the user.
     pub server_address: Option<&'static str>,
 }
@@ -146,7 +146,7 @@ pub static BENCHMARKS: &[BenchmarkInfo] = &[
         judge: Some(JudgeDefaults {
             prompt_config: "judge/math",
             model: "Qwen/Qwen2.5-32B-Instruct",
-            server_type: "vllm",
+            server_type: tally_core::ServerType::Vllm,
             server_address: None,
         }),
         needs_hf_token: true,
@@ -207,7 +207,7 @@ pub static BENCHMARKS: &[BenchmarkInfo] = &[
         judge: Some(JudgeDefaults {
             prompt_config: "judge/math",
             model: "gpt-4.1",
-            server_type: "openai",
+            server_type: tally_core::ServerType::OpenAi,
             server_address: Some("https://api.openai.com/v1"),
         }),
         ..math(
@@ -372,7 +372,10 @@ mod tests {
         );
         assert!(putnam.requires_sandbox && putnam.local_only.is_some());
         let omni = lookup("omni-math").unwrap().judge.unwrap();
-        assert_eq!((omni.model, omni.server_type), ("gpt-4.1", "openai"));
+        assert_eq!(
+            (omni.model, omni.server_type),
+            ("gpt-4.1", tally_core::ServerType::OpenAi)
+        );
         assert_eq!(
             lookup("hendrycks_math").unwrap().url.replace("{split}", "train"),
             "https://raw.githubusercontent.com/QwenLM/Qwen2.5-Math/refs/heads/main/evaluation/data/math/train.jsonl"

@@ -1,6 +1,7 @@
 //! The one place where Tally's documented environment defaults are read (`TALLY_CACHE_DIR`,
-//! `TALLY_DATA_DIR`, `HF_TOKEN`, `OPENAI_API_KEY`, `NEMO_SKILLS_SANDBOX_{HOST,PORT}`) and where a
-//! prepared benchmark's path is built. Other library crates take these as arguments.
+//! `TALLY_DATA_DIR`, `HF_TOKEN`, `OPENAI_API_KEY`, `NEMO_SKILLS_SANDBOX_{HOST,PORT}`,
+//! `TALLY_LOCAL_THREADS`, whether an HTTP proxy is set) and where a prepared benchmark's path is
+//! built. Other library crates take these as arguments.
 
 use std::path::{Path, PathBuf};
 
@@ -58,4 +59,12 @@ pub fn local_threads() -> usize {
 /// The Slurm job this process runs in (`SLURM_JOB_ID`), to requeue it when it is told to stop.
 pub fn slurm_job_id() -> Option<String> {
     env_nonempty("SLURM_JOB_ID")
+}
+
+/// Whether `HTTP_PROXY`/`ALL_PROXY` (either case) is set: then tally-backend sends plain `http://`
+/// requests through reqwest, which applies the proxy and its `NO_PROXY` rules.
+pub fn proxy_configured() -> bool {
+    ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
 }

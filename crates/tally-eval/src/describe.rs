@@ -126,7 +126,7 @@ fn describe_server(out: &mut String, what: &str, server: &ServerChoice) -> Resul
     match &server.address {
         _ if server.is_hosted() => {
             let spec = crate::target::server_spec(
-                &server.server_type,
+                server.server_type,
                 server.model.as_deref(),
                 &server.host,
             )?;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tally_core::overrides::Overrides;
-use tally_generate::tally_backend::ServerKind;
+use tally_core::ServerType;
 use tally_generate::{
     load_inputs, load_prompt, passes, Generator, InputSpec, Job, ResumePolicy, RunSummary,
     SeedDefaults, SeedPlan, Settings, Stats, StatsObserver,
@@ -58,7 +58,7 @@ pub fn resolve_input(
     settings: &Settings,
     data_dir: &Path,
 ) -> Result<(PathBuf, Option<&'static str>)> {
-    Ok(match &settings.input {
+    Ok(match settings.require_input()? {
         InputSpec::File(p) => (p.clone(), None),
         InputSpec::Dataset { name, split } => {
             let info = tally_data::registry::lookup(name).ok_or_else(|| {
@@ -154,20 +154,18 @@ pub fn generate(
         settings.total_code_executions_in_prompt,
     )?;
     let prompt = load_prompt(&settings, dataset_prompt)?;
-    if target.kind == ServerKind::OpenAi && settings.prompt_template.is_some() {
+    if target.server_type == ServerType::OpenAi && settings.prompt_template.is_some() {
         return Err("++prompt_template cannot be used with --server_type=openai (chat API)".into());
     }
     let all_passes = passes(&spec.seeds, spec.defaults, spec.user)?;
-    let mut job = Job::new(
-        &settings,
-        inputs,
-        prompt,
-        all_passes.clone(),
-        target.model.clone(),
-        target.server_type,
-        &spec.output_dir,
-    );
-    job.output_prefix = spec.output_prefix.clone();
+    let job = Job::builder(&settings)
+        .inputs(inputs)
+        .prompt(prompt)
+        .passes(all_passes.clone())
+        .model(target.model.clone(), target.server_type)
+        .output_dir(&spec.output_dir)
+        .output_prefix(spec.output_prefix.clone())
+        .build()?;
     if settings.resume_policy == ResumePolicy::Restart {
         reporter.warn("++resume_policy=restart: existing outputs of these seeds are discarded");
     }
@@ -235,17 +233,15 @@ pub fn generate(
             break;
         }
         let range = tally_cluster::chunk_range(n, num_chunks, id);
-        let mut chunk = Job::new(
-            &settings,
-            job.inputs[range].to_vec(),
-            job.prompt.clone(),
-            open.clone(),
-            target.model.clone(),
-            target.server_type,
-            &spec.output_dir,
-        );
-        chunk.output_prefix = spec.output_prefix.clone();
-        chunk.output_suffix = format!("_chunk_{id}");
+        let chunk = Job::builder(&settings)
+            .inputs(job.inputs[range].to_vec())
+            .prompt(job.prompt.clone())
+            .passes(open.clone())
+            .model(target.model.clone(), target.server_type)
+            .output_dir(&spec.output_dir)
+            .output_prefix(spec.output_prefix.clone())
+            .output_suffix(format!("_chunk_{id}"))
+            .build()?;
         let summary = run(&chunk)?;
         out.failures += summary.failures;
         if !summary.dry_run {

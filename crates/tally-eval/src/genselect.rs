@@ -186,16 +186,14 @@ pub fn genselect(
             seed: Some(seed),
             params: sampling_params(&ov)?,
         };
-        let mut gen = Job::new(
-            &settings,
-            records,
-            load_prompt(&settings, None)?,
-            vec![pass],
-            target.model.clone(),
-            target.server_type,
-            &out_dir,
-        );
-        gen.prefilled = prefilled;
+        let gen = Job::builder(&settings)
+            .inputs(records)
+            .prompt(load_prompt(&settings, None)?)
+            .passes(vec![pass])
+            .model(target.model.clone(), target.server_type)
+            .output_dir(&out_dir)
+            .prefilled(prefilled)
+            .build()?;
         let n = gen.inputs.len();
         reporter.note(&format!(
             "genselect seed {seed}: {n} problems, {asked} selection requests"

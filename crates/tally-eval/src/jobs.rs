@@ -174,7 +174,7 @@ mod tests {
         let mut o = EvalOptions::new(
             "/tmp/out",
             "aime24:1,gsm8k:0",
-            ServerChoice::remote("vllm", "http://127.0.0.1:5000"),
+            ServerChoice::remote(tally_core::ServerType::Vllm, "http://127.0.0.1:5000"),
         );
         o.data_dir = "/data".into();
         o.chunks = Chunks::parse(Some(3), None).unwrap();
@@ -236,7 +236,7 @@ mod tests {
         let mut o = EvalOptions::new(
             dir.path(),
             "aime24:0",
-            ServerChoice::remote("vllm", "http://127.0.0.1:5000"),
+            ServerChoice::remote(tally_core::ServerType::Vllm, "http://127.0.0.1:5000"),
         );
         o.chunks = Chunks::parse(Some(2), None).unwrap();
         let p = plan(&o).unwrap();

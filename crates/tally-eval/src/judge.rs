@@ -93,12 +93,10 @@ impl JudgeJob {
         JudgeJob::new(input_dir, output_dir, seeds, all)
     }
 
-    /// The run's settings (checked before anything connects).
+    /// The run's settings (checked before anything connects); the records come from the
+    /// graded files, so there is no `input_file`.
     pub fn settings(&self) -> Result<Settings> {
-        // Needs an input to parse; the real one is set per seed.
-        let mut probe = self.overrides.clone();
-        probe.push("input_file", json!("-"));
-        Ok(Settings::from_overrides(&probe)?)
+        Ok(Settings::from_overrides(&self.overrides)?)
     }
 
     /// Every input read and checked, before any server is asked: a bad record costs no call.
@@ -174,28 +172,23 @@ pub fn judge(
     };
     let mut out = Judged::default();
     for JudgeInputFile { seed, input, batch } in inputs {
-        let mut ov = job.overrides.clone();
-        ov.push("input_file", json!(input.display().to_string()));
-        let settings = Settings::from_overrides(&ov)?;
+        let ov = &job.overrides;
         let asked = batch.asked();
         let JudgeBatch { records, prefilled } = batch;
         let prompt = load_prompt(&settings, None)?;
         let pass = Pass {
             seed,
-            params: sampling_params(&ov)?,
+            params: sampling_params(ov)?,
         };
-        let mut gen = Job::new(
-            &settings,
-            records,
-            prompt,
-            vec![pass],
-            target.model.clone(),
-            target.server_type,
-            &job.output_dir,
-        );
-        gen.prefilled = prefilled;
-        gen.status_key = "judge_status".into();
-        gen.error_key = "judge_error".into();
+        let gen = Job::builder(&settings)
+            .inputs(records)
+            .prompt(prompt)
+            .passes(vec![pass])
+            .model(target.model.clone(), target.server_type)
+            .output_dir(&job.output_dir)
+            .prefilled(prefilled)
+            .status_keys("judge_status", "judge_error")
+            .build()?;
         let n = gen.inputs.len();
         reporter.note(&format!(
             "{}: {n} records, {asked} for the judge, {} settled without a call",

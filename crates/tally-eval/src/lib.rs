@@ -14,12 +14,12 @@
 //!   nothing is printed.
 //!
 //! ```
-//! use tally_eval::{plan, EvalOptions, ServerChoice};
+//! use tally_eval::{plan, EvalOptions, ServerChoice, ServerType};
 //!
 //! let options = EvalOptions::new(
 //!     "/tmp/eval-out",
 //!     "aime24:4,gsm8k:0",
-//!     ServerChoice::remote("llamacpp", "http://127.0.0.1:8181"),
+//!     ServerChoice::remote(ServerType::LlamaCpp, "http://127.0.0.1:8181"),
 //! );
 //! let plan = plan(&options).unwrap();
 //! // Greedy plus four seeds for aime24, greedy only for gsm8k.
@@ -60,6 +60,7 @@ pub use plan::{plan, BenchPlan, EvalOptions, EvalPlan, JudgeOptions, Part};
 pub use run::{prepare_missing, run_plan, summarize, AllFailed, EvalOutcome, RunContext};
 pub use slurm::{PartOutcome, SlurmRun, SubmitReport};
 pub use status::{status, DirStatus, EvalStatus, JobStatus, OutputStatus, SubmissionStatus};
+pub use tally_core::ServerType;
 pub use target::{
     connect, host_or_connect, server_spec, ClientOptions, Connection, HostOptions, ServerChoice,
     Target,

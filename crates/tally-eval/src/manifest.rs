@@ -22,7 +22,7 @@ pub struct Manifest {
     pub input_sha256: String,
     pub prompt_sha256: String,
     pub model: String,
-    pub server_type: String,
+    pub server_type: tally_core::ServerType,
     /// The hosted server's command line, or the running server's address.
     pub server: Option<String>,
     pub seeds: Vec<Option<u64>>,
@@ -39,7 +39,7 @@ pub struct Manifest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JudgeManifest {
     pub model: String,
-    pub server_type: String,
+    pub server_type: tally_core::ServerType,
     pub server: Option<String>,
     pub overrides: Vec<String>,
     /// The judged copies the summary reads.

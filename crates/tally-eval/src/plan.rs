@@ -325,12 +325,13 @@ pub fn plan(options: &EvalOptions) -> Result<EvalPlan> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tally_core::ServerType;
 
     fn options() -> EvalOptions {
         let mut o = EvalOptions::new(
             "/tmp/out",
             "aime24:2,gsm8k:0",
-            ServerChoice::remote("vllm", "http://127.0.0.1:5000"),
+            ServerChoice::remote(ServerType::Vllm, "http://127.0.0.1:5000"),
         );
         o.data_dir = "/data".into();
         o.overrides = vec!["++inference.temperature=0.6".into()];
@@ -397,7 +398,7 @@ mod tests {
     fn with_a_judge_generation_and_the_judged_copies_are_apart() {
         let mut o = options();
         o.judge = Some(JudgeOptions {
-            server: ServerChoice::remote("llamacpp", "http://127.0.0.1:8181"),
+            server: ServerChoice::remote(ServerType::LlamaCpp, "http://127.0.0.1:8181"),
             when: JudgeWhen::Undecided,
             overrides: vec![],
             cache: true,

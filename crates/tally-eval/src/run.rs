@@ -252,7 +252,7 @@ fn generate_and_grade(
             input_sha256: generated.input_sha256.clone(),
             prompt_sha256: generated.prompt_sha256.clone(),
             model: target.model.clone(),
-            server_type: options.server.server_type.clone(),
+            server_type: options.server.server_type,
             server: conn
                 .hosted_command()
                 .or_else(|| options.server.address.clone()),
@@ -369,7 +369,7 @@ fn judge_stage(
         if let Some(r) = ran.iter_mut().find(|r| r.manifest.benchmark == b.name) {
             r.manifest.judge = Some(JudgeManifest {
                 model: conn.target.model.clone(),
-                server_type: options.server.server_type.clone(),
+                server_type: options.server.server_type,
                 server: conn
                     .hosted_command()
                     .or_else(|| options.server.address.clone()),

@@ -5,11 +5,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tally_generate::tally_backend::{ApiKey, Backend, OpenAiCompatBackend, ServerKind};
+use tally_core::ServerType;
+use tally_generate::tally_backend::{ApiKey, Backend, OpenAiCompatBackend};
 use tally_generate::Settings;
 use tally_launch::{llama_cache, LlamaCppOptions, ServerSpec};
 
-use crate::defaults::{cache_dir, env_nonempty};
+use crate::defaults::{cache_dir, env_nonempty, proxy_configured};
 use crate::error::{EvalError, Result};
 use crate::EvalReporter;
 
@@ -43,8 +44,8 @@ impl Default for HostOptions {
 /// options to host `model`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerChoice {
-    /// `vllm`, `sglang`, `trtllm`, `openai`, `llamacpp`, `generic`, or `local` (embedded).
-    pub server_type: String,
+    /// `--server_type`; [`ServerType::Local`] is the embedded model.
+    pub server_type: ServerType,
     pub address: Option<String>,
     /// The model as the server knows it (discovered when `None`), or the model to host.
     pub model: Option<String>,
@@ -53,9 +54,9 @@ pub struct ServerChoice {
 
 impl ServerChoice {
     /// A running OpenAI-compatible server at `address`.
-    pub fn remote(server_type: &str, address: &str) -> ServerChoice {
+    pub fn remote(server_type: ServerType, address: &str) -> ServerChoice {
         ServerChoice {
-            server_type: server_type.to_string(),
+            server_type,
             address: Some(address.to_string()),
             model: None,
             host: HostOptions::default(),
@@ -64,16 +65,14 @@ impl ServerChoice {
 
     /// Whether this process would start a server (no address, not the embedded model).
     pub fn is_hosted(&self) -> bool {
-        self.address.is_none() && self.server_type != "local"
+        self.address.is_none() && self.server_type.is_remote()
     }
 }
 
 /// The model to generate with.
 pub struct Target {
-    /// How requests are shaped (the embedded model answers like llama.cpp's server).
-    pub kind: ServerKind,
-    /// `--server_type` as recorded with the outputs (`local` for the embedded model).
-    pub server_type: &'static str,
+    /// `--server_type`: how requests are shaped, recorded with the outputs.
+    pub server_type: ServerType,
     pub backend: Box<dyn Backend>,
     /// The model name as the server knows it (part of every sample's key).
     pub model: String,
@@ -94,6 +93,9 @@ pub struct ClientOptions {
     pub dry_run: bool,
     /// Check the server before the run (off only for a hosted server a dry run never starts).
     pub check: bool,
+    /// The environment configures an HTTP proxy: every request goes through reqwest, which
+    /// applies it ([`crate::defaults::proxy_configured`]).
+    pub proxied: bool,
 }
 
 impl ClientOptions {
@@ -104,6 +106,7 @@ impl ClientOptions {
             request_timeout: settings.request_timeout,
             dry_run: settings.dry_run,
             check: true,
+            proxied: proxy_configured(),
         }
     }
 }
@@ -113,32 +116,31 @@ impl ClientOptions {
 /// an unreachable server is a note, not an error. `server_type` `local` loads the embedded model.
 pub fn connect(
     rt: &tokio::runtime::Runtime,
-    server_type: &str,
+    server_type: ServerType,
     address: Option<&str>,
     model: Option<&str>,
     opts: ClientOptions,
     reporter: &dyn EvalReporter,
 ) -> Result<Target> {
-    if server_type == "local" {
+    if server_type == ServerType::Local {
         // The embedded model: nothing to connect to, nothing to check.
         return local_target(model);
     }
-    let kind: ServerKind = server_type.parse().map_err(|_| {
-        format!("--server_type={server_type}: expected vllm, sglang, trtllm, openai, llamacpp or generic")
-    })?;
+    let kind = server_type;
     let address = address.ok_or(
         "--server_address is required here: give the URL of a running server (or use `tally eval`, which can start one)",
     )?;
     let mut builder = OpenAiCompatBackend::builder(address, kind)
         .max_connections(opts.max_connections)
-        .max_connection_failures(opts.max_connection_failures);
+        .max_connection_failures(opts.max_connection_failures)
+        .proxied(opts.proxied);
     if let Some(t) = opts.request_timeout {
         builder = builder.request_timeout(t);
     }
     if let Some(m) = model {
         builder = builder.model(m.to_string());
     }
-    if kind == ServerKind::OpenAi {
+    if kind == ServerType::OpenAi {
         if let Some(key) = env_nonempty("OPENAI_API_KEY") {
             builder = builder.api_key(ApiKey::new(key));
         }
@@ -172,8 +174,7 @@ pub fn connect(
         },
     };
     Ok(Target {
-        kind,
-        server_type: kind.as_str(),
+        server_type: kind,
         backend: Box::new(backend),
         model,
         address: Some(address.to_string()),
@@ -203,8 +204,7 @@ fn local_target(model: Option<&str>) -> Result<Target> {
         .file_stem()
         .map_or("local".into(), |s| s.to_string_lossy().into_owned());
     Ok(Target {
-        kind: ServerKind::LlamaCpp,
-        server_type: "local",
+        server_type: ServerType::Local,
         backend: Box::new(backend),
         model: name,
         address: None,
@@ -219,22 +219,19 @@ fn local_target(_model: Option<&str>) -> Result<Target> {
 /// The launch command for `server_type` serving `model`; llama.cpp's server is taken from
 /// `scripts/llama-server.sh setup`'s cache when it is not on `PATH`.
 pub fn server_spec(
-    server_type: &str,
+    server_type: ServerType,
     model: Option<&str>,
     host: &HostOptions,
 ) -> Result<ServerSpec> {
-    let kind: tally_launch::ServerKind = server_type.parse().map_err(|_| {
-        format!("--server_type={server_type}: Tally can host vllm, sglang, trtllm or llamacpp (or pass --server_address)")
-    })?;
+    let kind = server_type;
+    tally_launch::require_hosting(kind)?;
     let cache = cache_dir();
     let model = match (model, kind) {
         (Some(m), _) => m.to_string(),
-        (None, tally_launch::ServerKind::LlamaCpp) => {
-            llama_cache::smollm2_model(&cache).display().to_string()
-        }
+        (None, ServerType::LlamaCpp) => llama_cache::smollm2_model(&cache).display().to_string(),
         (None, _) => return Err("--model is required to host a server".into()),
     };
-    if kind != tally_launch::ServerKind::LlamaCpp && host.gpus.is_none() {
+    if kind != ServerType::LlamaCpp && host.gpus.is_none() {
         return Err(format!("--server_gpus is required to host a {kind} server").into());
     }
     let port = match host.port {
@@ -245,7 +242,7 @@ pub fn server_spec(
         .with_gpus(host.gpus.unwrap_or(1))
         .with_nodes(host.nodes)
         .with_server_args(&host.args)?;
-    if kind == tally_launch::ServerKind::LlamaCpp {
+    if kind == ServerType::LlamaCpp {
         let cached = llama_cache::server_binary(&cache);
         if tally_launch::find_program("llama-server").is_none() && cached.exists() {
             spec = spec.with_program(cached.display().to_string());
@@ -296,7 +293,7 @@ pub fn host_or_connect(
     if !server.is_hosted() {
         let target = connect(
             rt,
-            &server.server_type,
+            server.server_type,
             server.address.as_deref(),
             model,
             opts,
@@ -307,7 +304,7 @@ pub fn host_or_connect(
             server: None,
         });
     }
-    let spec = server_spec(&server.server_type, model, &server.host)?;
+    let spec = server_spec(server.server_type, model, &server.host)?;
     if opts.dry_run {
         reporter.note(&format!(
             "server: would host {} → {}\n  {}",
@@ -318,7 +315,7 @@ pub fn host_or_connect(
         // Not started yet: nothing answers there, and nothing needs to.
         let target = connect(
             rt,
-            &server.server_type,
+            server.server_type,
             Some(&spec.base_url()),
             model.or(Some("<hosted>")),
             ClientOptions {
@@ -352,7 +349,7 @@ pub fn host_or_connect(
     on_start(running.stopper());
     let target = connect(
         rt,
-        &server.server_type,
+        server.server_type,
         Some(running.base_url()),
         model,
         opts,

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tally_backend::{
     Backend, BackendError, FinishReason, GenerationRequest, GenerationResponse,
-    OpenAiCompatBackend, Prompt, ServerKind,
+    OpenAiCompatBackend, Prompt, ServerType,
 };
 use tally_core::overrides::Overrides;
 use tally_core::NoopReporter;
@@ -87,13 +87,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     rt.block_on(async {
         let summary = match get("--url") {
             Some(url) => {
-                let backend = OpenAiCompatBackend::builder(url, ServerKind::LlamaCpp).build()?;
+                let backend = OpenAiCompatBackend::builder(url, ServerType::LlamaCpp).build()?;
                 let model = backend.model_name().await?;
-                let job = Job::new(&settings, inputs, prompt, passes, model, "llamacpp", &out);
+                let job = Job::builder(&settings)
+                    .inputs(inputs)
+                    .prompt(prompt)
+                    .passes(passes)
+                    .model(model, ServerType::LlamaCpp)
+                    .output_dir(&out)
+                    .build()?;
                 Generator::new(&job, &backend, &NoopReporter).run().await?
             }
             None => {
-                let job = Job::new(&settings, inputs, prompt, passes, "slow", "generic", &out);
+                let job = Job::builder(&settings)
+                    .inputs(inputs)
+                    .prompt(prompt)
+                    .passes(passes)
+                    .model("slow", ServerType::Generic)
+                    .output_dir(&out)
+                    .build()?;
                 Generator::new(&job, &Slow, &NoopReporter).run().await?
             }
         };

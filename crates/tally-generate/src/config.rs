@@ -1,5 +1,7 @@
 //! The Hydra settings of `nemo_skills.inference.generate` (spec §1.6) that `tally generate`
-//! understands, read from `++key=value` overrides.
+//! understands: the typed [`Settings`] (its `Default` is NeMo-Skills' defaults; set fields to
+//! configure a run from Rust), and [`Settings::from_overrides`], the adapter that fills it from
+//! `++key=value` overrides.
 //!
 //! Unknown keys are errors (a typo such as `++inference.temprature` must not silently run with
 //! the default); keys that only steer NeMo-Skills' own machinery are accepted and ignored.
@@ -93,10 +95,13 @@ impl CodeExecution {
     }
 }
 
-/// The run-wide settings (those that do not depend on the seed).
+/// The run-wide settings (those that do not depend on the seed). `Settings::default()` holds
+/// NeMo-Skills' defaults (what no `++` setting gives).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub input: InputSpec,
+    /// `None` when the caller supplies the records itself (the judge, GenSelect); a run that
+    /// reads its problems needs one ([`Settings::require_input`]).
+    pub input: Option<InputSpec>,
     pub prompt_config: Option<String>,
     /// `None` → chat mode (messages; the server applies its chat template).
     pub prompt_template: Option<String>,
@@ -160,9 +165,26 @@ const SAMPLING: &[&str] = &[
     "top_logprobs",
 ];
 
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings::from_overrides(&Overrides::default())
+            .expect("no override is always a valid configuration")
+    }
+}
+
 impl Settings {
-    /// Reads the run-wide settings; `inference.*` keys are checked here and read per pass by
-    /// [`sampling_params`].
+    /// The problems file or dataset, or the error that says how to give one.
+    pub fn require_input(&self) -> Result<&InputSpec, GenerateError> {
+        self.input.as_ref().ok_or_else(|| {
+            GenerateError::setting(
+                "++input_file",
+                "no input: give ++input_file=<file.jsonl> or ++dataset=<benchmark> [++split=<split>]",
+            )
+        })
+    }
+
+    /// Fills the settings from `++` overrides (later ones win), refusing unknown keys;
+    /// `inference.*` keys are checked here and read per pass by [`sampling_params`].
     pub fn from_overrides(ov: &Overrides) -> Result<Settings, GenerateError> {
         let mut ignored = Vec::new();
         for o in ov.iter() {
@@ -271,19 +293,25 @@ impl Settings {
             }
             (Some(f), None) => {
                 if ov.get("split").is_some() {
-                    return Err(GenerateError::setting("++split", "only applies to ++dataset"));
+                    return Err(GenerateError::setting(
+                        "++split",
+                        "only applies to ++dataset",
+                    ));
                 }
-                InputSpec::File(PathBuf::from(f))
+                Some(InputSpec::File(PathBuf::from(f)))
             }
-            (None, Some(d)) => InputSpec::Dataset {
+            (None, Some(d)) => Some(InputSpec::Dataset {
                 name: d.to_string(),
                 split: ov.get("split").map(value_to_string),
-            },
+            }),
             (None, None) => {
-                return Err(GenerateError::setting(
-                    "++input_file",
-                    "no input: give ++input_file=<file.jsonl> or ++dataset=<benchmark> [++split=<split>]",
-                ))
+                if ov.get("split").is_some() {
+                    return Err(GenerateError::setting(
+                        "++split",
+                        "only applies to ++dataset",
+                    ));
+                }
+                None
             }
         };
 
@@ -618,7 +646,7 @@ mod tests {
     #[test]
     fn defaults_match_nemo_skills() {
         let s = Settings::from_overrides(&ov(&["++input_file=a.jsonl"])).unwrap();
-        assert_eq!(s.input, InputSpec::File("a.jsonl".into()));
+        assert_eq!(s.input, Some(InputSpec::File("a.jsonl".into())));
         assert_eq!(s.max_concurrent_requests, 1024);
         assert_eq!(s.max_connection_failures, 32);
         assert_eq!(s.max_samples, None);
@@ -640,6 +668,19 @@ mod tests {
     }
 
     #[test]
+    fn default_settings_are_those_of_no_override() {
+        let d = Settings::default();
+        assert_eq!(d.input, None);
+        assert_eq!(
+            (d.max_concurrent_requests, d.max_connection_failures),
+            (1024, DEFAULT_MAX_CONNECTION_FAILURES)
+        );
+        assert_eq!(d.generation_key, "generation");
+        assert_eq!(d.resume_policy, ResumePolicy::Resume);
+        assert!(d.code_execution.is_none() && !d.dry_run && d.ignored.is_empty());
+    }
+
+    #[test]
     fn reads_the_documented_keys() {
         let o = ov(&[
             "++dataset=aime24",
@@ -657,10 +698,10 @@ mod tests {
         let s = Settings::from_overrides(&o).unwrap();
         assert_eq!(
             s.input,
-            InputSpec::Dataset {
+            Some(InputSpec::Dataset {
                 name: "aime24".into(),
                 split: Some("test".into())
-            }
+            })
         );
         assert_eq!(s.max_concurrent_requests, 8);
         assert_eq!(s.max_samples, Some(5));
@@ -689,7 +730,12 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(e.to_string().contains("max_code_execution`"), "{e}");
-        assert!(Settings::from_overrides(&ov(&["++max_samples=2"])).is_err());
+        // No input is a configuration for a caller that brings its records (the judge), and
+        // an error for a run that reads its problems.
+        let no_input = Settings::from_overrides(&ov(&["++max_samples=2"])).unwrap();
+        let e = no_input.require_input().unwrap_err().to_string();
+        assert!(e.contains("no input: give ++input_file"), "{e}");
+        assert!(Settings::from_overrides(&ov(&["++split=test"])).is_err());
         let s = Settings::from_overrides(&ov(&["++input_file=a", "++max_connection_failures=0"]))
             .unwrap();
         assert_eq!(s.max_connection_failures, 0);

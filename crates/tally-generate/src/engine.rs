@@ -16,6 +16,7 @@ use futures::StreamExt;
 use serde_json::Value;
 use tally_backend::{Backend, ChatMessage, GenerationRequest, Prompt as BackendPrompt};
 use tally_core::atomic::atomic_write;
+use tally_core::ServerType;
 use tally_core::{pyjson, OutputLock, Reporter, Status};
 use tally_prompt::Filled;
 
@@ -209,7 +210,7 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
             let header = RunHeader {
                 format: HEADER_FORMAT.into(),
                 model: job.model.clone(),
-                server_type: job.server_type.clone(),
+                server_type: job.server_type,
                 prompt_hash: prompt_hash.clone(),
                 prompt_mode: prompt_mode.into(),
                 sampling: sampling.clone(),
@@ -334,7 +335,7 @@ impl<'a, B: Backend + ?Sized> Generator<'a, B> {
         let executor = self.executor;
         // llama.cpp's OpenAI endpoint does not report which stop phrase matched (see
         // BackendTirModel::inferring_code_end).
-        let infer_code_end = matches!(job.server_type.as_str(), "llamacpp" | "generic");
+        let infer_code_end = matches!(job.server_type, ServerType::LlamaCpp | ServerType::Generic);
         let requests = futures::stream::iter(work).map(|(p, i)| {
             let mut params = job.passes[p].params.clone();
             params.stop = stops.clone();

@@ -14,7 +14,7 @@ use tally_backend::{
 };
 use tally_core::jsonl::read_jsonl;
 use tally_core::overrides::Overrides;
-use tally_core::NoopReporter;
+use tally_core::{NoopReporter, ServerType};
 
 use crate::*;
 
@@ -114,9 +114,15 @@ fn job(dir: &std::path::Path, n: usize) -> Job {
                 .clone()
         })
         .collect();
-    let mut job = Job::new(&settings, inputs, prompt, passes, "fake", "vllm", dir);
-    job.sync_every = 1;
-    job
+    Job::builder(&settings)
+        .inputs(inputs)
+        .prompt(prompt)
+        .passes(passes)
+        .model("fake", ServerType::Vllm)
+        .output_dir(dir)
+        .sync_every(1)
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]

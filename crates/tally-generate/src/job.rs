@@ -8,6 +8,7 @@ use tally_backend::SamplingParams;
 use tally_core::jsonl::read_jsonl;
 use tally_core::overrides::Overrides;
 use tally_core::pyjson;
+use tally_core::ServerType;
 use tally_prompt::Prompt;
 
 use crate::config::{sampling_params, CodeExecution, ResumePolicy, Settings, TotalCodeExecutions};
@@ -41,7 +42,7 @@ pub fn passes(
         .collect()
 }
 
-/// Everything the engine needs; build it with [`Job::new`] or field by field.
+/// Everything the engine needs; build it with [`Job::builder`] (or field by field).
 pub struct Job {
     pub output_dir: PathBuf,
     /// `--output_prefix` (default `output`).
@@ -56,7 +57,7 @@ pub struct Job {
     /// The model name as the server knows it (part of every sample's key).
     pub model: String,
     /// `--server_type`, recorded in the run header (it decides how parameters are sent).
-    pub server_type: String,
+    pub server_type: ServerType,
     pub max_concurrent_requests: usize,
     pub resume_policy: ResumePolicy,
     pub generation_key: String,
@@ -76,37 +77,52 @@ pub struct Job {
     pub end_reasoning_string: Option<String>,
 }
 
+/// Builds a [`Job`]: the run-wide [`Settings`] give the defaults; the problems, the prompt, the
+/// passes, the model and the output directory must be set, and `build` names what is missing.
+#[must_use]
+pub struct JobBuilder {
+    output_dir: Option<PathBuf>,
+    output_prefix: String,
+    output_suffix: String,
+    inputs: Option<Vec<Map<String, Value>>>,
+    prompt: Option<Prompt>,
+    passes: Option<Vec<Pass>>,
+    model: Option<(String, ServerType)>,
+    prefilled: Vec<Option<String>>,
+    status_key: String,
+    error_key: String,
+    sync_every: usize,
+    extra_stop_phrases: Vec<String>,
+    max_concurrent_requests: usize,
+    resume_policy: ResumePolicy,
+    generation_key: String,
+    dry_run: bool,
+    code_execution: Option<CodeExecution>,
+    end_reasoning_string: Option<String>,
+}
+
 impl Job {
-    /// A job from parsed settings; `inputs` from [`load_inputs`], `prompt` from
-    /// [`load_prompt`].
-    pub fn new(
-        settings: &Settings,
-        inputs: Vec<Map<String, Value>>,
-        prompt: Prompt,
-        passes: Vec<Pass>,
-        model: impl Into<String>,
-        server_type: impl Into<String>,
-        output_dir: impl Into<PathBuf>,
-    ) -> Job {
-        Job {
-            output_dir: output_dir.into(),
+    /// A builder with `settings`' values (concurrency, resume policy, generation key, stop
+    /// phrases, dry run, code execution, reasoning tag).
+    pub fn builder(settings: &Settings) -> JobBuilder {
+        JobBuilder {
+            output_dir: None,
             output_prefix: "output".into(),
             output_suffix: String::new(),
-            inputs,
-            prompt,
-            extra_stop_phrases: settings.extra_stop_phrases.clone(),
-            passes,
-            model: model.into(),
-            server_type: server_type.into(),
-            max_concurrent_requests: settings.max_concurrent_requests,
-            resume_policy: settings.resume_policy,
-            generation_key: settings.generation_key.clone(),
-            sync_every: 16,
-            dry_run: settings.dry_run,
-            code_execution: settings.code_execution.clone(),
+            inputs: None,
+            prompt: None,
+            passes: None,
+            model: None,
             prefilled: Vec::new(),
             status_key: "status".into(),
             error_key: "error".into(),
+            sync_every: 16,
+            extra_stop_phrases: settings.extra_stop_phrases.clone(),
+            max_concurrent_requests: settings.max_concurrent_requests,
+            resume_policy: settings.resume_policy,
+            generation_key: settings.generation_key.clone(),
+            dry_run: settings.dry_run,
+            code_execution: settings.code_execution.clone(),
             end_reasoning_string: settings.end_reasoning_string.clone(),
         }
     }
@@ -131,6 +147,110 @@ impl Job {
             h.update(b"\n");
         }
         hex::encode(h.finalize())
+    }
+}
+
+impl JobBuilder {
+    /// The problems, in dataset order ([`load_inputs`]).
+    pub fn inputs(mut self, inputs: Vec<Map<String, Value>>) -> Self {
+        self.inputs = Some(inputs);
+        self
+    }
+
+    /// The prompt ([`crate::load_prompt`]).
+    pub fn prompt(mut self, prompt: Prompt) -> Self {
+        self.prompt = Some(prompt);
+        self
+    }
+
+    /// One pass per seed ([`passes`]).
+    pub fn passes(mut self, passes: Vec<Pass>) -> Self {
+        self.passes = Some(passes);
+        self
+    }
+
+    /// The model as the server names it, and the server's type (it decides how parameters are
+    /// sent); both are recorded in the run header.
+    pub fn model(mut self, model: impl Into<String>, server_type: ServerType) -> Self {
+        self.model = Some((model.into(), server_type));
+        self
+    }
+
+    pub fn output_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.output_dir = Some(dir.into());
+        self
+    }
+
+    /// `--output_prefix` (default `output`).
+    pub fn output_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.output_prefix = prefix.into();
+        self
+    }
+
+    /// Inserted before `.jsonl` in every output name (`_chunk_<id>` for a chunk).
+    pub fn output_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.output_suffix = suffix.into();
+        self
+    }
+
+    /// Per problem, a result decided without a model call (a judge's prefill).
+    pub fn prefilled(mut self, prefilled: Vec<Option<String>>) -> Self {
+        self.prefilled = prefilled;
+        self
+    }
+
+    /// The status and error key names (`judge_status`/`judge_error` for a judge).
+    pub fn status_keys(mut self, status: impl Into<String>, error: impl Into<String>) -> Self {
+        self.status_key = status.into();
+        self.error_key = error.into();
+        self
+    }
+
+    /// Journal fsync after this many finished samples (default 16).
+    pub fn sync_every(mut self, n: usize) -> Self {
+        self.sync_every = n.max(1);
+        self
+    }
+
+    pub fn build(self) -> Result<Job, GenerateError> {
+        let missing = |what: &str| {
+            GenerateError::Internal(format!(
+                "a generation job needs its {what} (JobBuilder::{what})"
+            ))
+        };
+        let inputs = self.inputs.ok_or_else(|| missing("inputs"))?;
+        let prompt = self.prompt.ok_or_else(|| missing("prompt"))?;
+        let passes = self.passes.ok_or_else(|| missing("passes"))?;
+        let (model, server_type) = self.model.ok_or_else(|| missing("model"))?;
+        let output_dir = self.output_dir.ok_or_else(|| missing("output_dir"))?;
+        if !self.prefilled.is_empty() && self.prefilled.len() != inputs.len() {
+            return Err(GenerateError::Internal(format!(
+                "{} prefilled results for {} problems",
+                self.prefilled.len(),
+                inputs.len()
+            )));
+        }
+        Ok(Job {
+            output_dir,
+            output_prefix: self.output_prefix,
+            output_suffix: self.output_suffix,
+            inputs,
+            prompt,
+            extra_stop_phrases: self.extra_stop_phrases,
+            passes,
+            model,
+            server_type,
+            max_concurrent_requests: self.max_concurrent_requests,
+            resume_policy: self.resume_policy,
+            generation_key: self.generation_key,
+            sync_every: self.sync_every,
+            dry_run: self.dry_run,
+            code_execution: self.code_execution,
+            prefilled: self.prefilled,
+            status_key: self.status_key,
+            error_key: self.error_key,
+            end_reasoning_string: self.end_reasoning_string,
+        })
     }
 }
 

@@ -28,7 +28,7 @@
 //! use async_trait::async_trait;
 //! use serde_json::json;
 //! use tally_backend::{Backend, BackendError, FinishReason, GenerationRequest, GenerationResponse, Prompt};
-//! use tally_core::{overrides::Overrides, NoopReporter};
+//! use tally_core::{overrides::Overrides, NoopReporter, ServerType};
 //! use tally_generate::{passes, Generator, Job, SeedDefaults, SeedPlan, Settings};
 //!
 //! // A stand-in for a server: answers every prompt with its length.
@@ -56,7 +56,14 @@
 //! let prompt = tally_generate::load_prompt(&settings, Some("generic/math")).unwrap();
 //! let seeds = SeedPlan::from_flags(Some(2), None, 0).unwrap();
 //! let passes = passes(&seeds, SeedDefaults::Generate, &user).unwrap();
-//! let job = Job::new(&settings, inputs, prompt, passes, "m", "vllm", dir.path());
+//! let job = Job::builder(&settings)
+//!     .inputs(inputs)
+//!     .prompt(prompt)
+//!     .passes(passes)
+//!     .model("m", ServerType::Vllm)
+//!     .output_dir(dir.path())
+//!     .build()
+//!     .unwrap();
 //!
 //! let summary = Generator::new(&job, &Echo, &NoopReporter).run().await.unwrap();
 //! assert_eq!(summary.generated, 2);
@@ -96,7 +103,7 @@ pub use engine::{
     Generator, IdenticalSeeds, PassState, PassSummary, RunSummary, Stats, StatsObserver,
 };
 pub use error::GenerateError;
-pub use job::{load_inputs, load_prompt, passes, Job, Pass};
+pub use job::{load_inputs, load_prompt, passes, Job, JobBuilder, Pass};
 pub use progress::{pass_progress, PassProgress};
 pub use record::{RecordKeys, SampleOutcome, TirStats};
 pub use resume::{RunHeader, RunRecord};

@@ -32,7 +32,7 @@ use crate::record::SampleOutcome;
 pub struct RunHeader {
     pub format: String,
     pub model: String,
-    pub server_type: String,
+    pub server_type: tally_core::ServerType,
     /// [`tally_prompt::Prompt::content_hash`].
     pub prompt_hash: String,
     /// `text` (a template was given) or `chat`.
@@ -66,8 +66,8 @@ impl RunHeader {
         cmp("model", self.model.clone(), current.model.clone());
         cmp(
             "server type",
-            self.server_type.clone(),
-            current.server_type.clone(),
+            self.server_type.to_string(),
+            current.server_type.to_string(),
         );
         cmp(
             "prompt (config/template/examples, content hash)",

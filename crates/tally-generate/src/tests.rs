@@ -13,7 +13,7 @@ use tally_backend::{
 use tally_core::jsonl::read_jsonl;
 use tally_core::overrides::Overrides;
 use tally_core::progress::CollectingReporter;
-use tally_core::NoopReporter;
+use tally_core::{NoopReporter, ServerType};
 
 use crate::*;
 
@@ -119,9 +119,15 @@ fn job(dir: &Path, user: &[&str], seeds: SeedPlan, n: usize) -> Job {
     let settings = Settings::from_overrides(&user).unwrap();
     let prompt = load_prompt(&settings, Some("generic/math")).unwrap();
     let passes = passes(&seeds, SeedDefaults::Generate, &user).unwrap();
-    let mut job = Job::new(&settings, problems(n), prompt, passes, "fake", "vllm", dir);
-    job.sync_every = 2;
-    job
+    Job::builder(&settings)
+        .inputs(problems(n))
+        .prompt(prompt)
+        .passes(passes)
+        .model("fake", ServerType::Vllm)
+        .output_dir(dir)
+        .sync_every(2)
+        .build()
+        .unwrap()
 }
 
 fn records(path: &Path) -> Vec<Map<String, Value>> {

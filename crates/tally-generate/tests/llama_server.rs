@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
-use tally_backend::{Backend, OpenAiCompatBackend, ServerKind};
+use tally_backend::{Backend, OpenAiCompatBackend, ServerType};
 use tally_core::jsonl::read_jsonl;
 use tally_core::overrides::Overrides;
 use tally_core::progress::CollectingReporter;
@@ -216,7 +216,7 @@ fn llama_server_8_problems_3_seeds_then_kill_9_resume() {
         .enable_all()
         .build()
         .unwrap();
-    let backend = OpenAiCompatBackend::builder(url.clone(), ServerKind::LlamaCpp)
+    let backend = OpenAiCompatBackend::builder(url.clone(), ServerType::LlamaCpp)
         .build()
         .unwrap();
     let model = rt
@@ -236,15 +236,14 @@ fn llama_server_8_problems_3_seeds_then_kill_9_resume() {
     let prompt = load_prompt(&settings, Some("generic/math")).unwrap();
     let plan = SeedPlan::from_flags(Some(3), None, 0).unwrap();
     let passes = passes(&plan, SeedDefaults::Generate, &user).unwrap();
-    let job = Job::new(
-        &settings,
-        problems(8),
-        prompt,
-        passes,
-        model.clone(),
-        "llamacpp",
-        dir.path(),
-    );
+    let job = Job::builder(&settings)
+        .inputs(problems(8))
+        .prompt(prompt)
+        .passes(passes)
+        .model(model.clone(), ServerType::LlamaCpp)
+        .output_dir(dir.path())
+        .build()
+        .unwrap();
     let reporter = CollectingReporter::default();
     let summary = rt
         .block_on(Generator::new(&job, &backend, &reporter).run())

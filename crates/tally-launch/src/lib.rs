@@ -20,17 +20,19 @@
 //! as a shell line that runs exactly the same argument vector (for `--dry-run`).
 //!
 //! The crate never prints, exits, reads configuration from the environment or installs signal
-//! handlers on its own; [`stop_on_ctrl_c`] is the explicit opt-in for a binary.
+//! handlers on its own; [`stop_on_ctrl_c`] is the explicit opt-in for a binary. (The one variable
+//! it reads is `PATH`, in [`find_program`]: the lookup the spawn itself is about to do, done first
+//! so that a missing program is an error saying what to install.)
 //!
 //! # Example
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use tally_launch::{free_port, LlamaCppOptions, RunningServer, ServerKind, ServerSpec};
+//! use tally_launch::{free_port, LlamaCppOptions, RunningServer, ServerType, ServerSpec};
 //!
 //! # async fn demo() -> Result<(), tally_launch::LaunchError> {
 //! let port = free_port().expect("a free port");
-//! let spec = ServerSpec::new(ServerKind::LlamaCpp, "/models/SmolLM2-135M-Instruct.Q4_1.gguf", port)
+//! let spec = ServerSpec::new(ServerType::LlamaCpp, "/models/SmolLM2-135M-Instruct.Q4_1.gguf", port)
 //!     .with_program("/opt/llama.cpp/bin/llama-server")
 //!     .with_llama_cpp(LlamaCppOptions { ctx_size: 4096, parallel: 4, threads: 2 });
 //! println!("{}", spec.command()?); // the shell-quoted command line
@@ -44,7 +46,7 @@
 //! ```
 //!
 //! A vLLM server on 8 GPUs with extra arguments is
-//! `ServerSpec::new(ServerKind::Vllm, "/models/m", 5000).with_gpus(8).with_server_args("--max-model-len 32768")?`.
+//! `ServerSpec::new(ServerType::Vllm, "/models/m", 5000).with_gpus(8).with_server_args("--max-model-len 32768")?`.
 
 mod command_line;
 mod convert;
@@ -75,7 +77,9 @@ pub use running::{
     check_installed, stop_on_ctrl_c, RunningServer, StartOptions, StopSignal, StopSignals, Stopper,
     DEFAULT_GRACE,
 };
-pub use server_spec::{LlamaCppOptions, MultiNode, ServerKind, ServerSpec};
+pub use server_spec::{
+    hosting, require_hosting, Hosting, LlamaCppOptions, MultiNode, ServerSpec, ServerType,
+};
 
 /// Where `scripts/llama-server.sh setup` puts llama-server and its model under a cache root
 /// (`$TALLY_CACHE_DIR`, by default `~/.cache/tally`; the caller resolves it).

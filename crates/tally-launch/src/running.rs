@@ -15,7 +15,7 @@ use crate::install::{self, display_name};
 use crate::log_tail::log_tail;
 use crate::port::port_is_free;
 use crate::process_group::Group;
-use crate::server_spec::{ServerKind, ServerSpec};
+use crate::server_spec::{ServerSpec, ServerType};
 
 /// How long a stop waits after SIGTERM before SIGKILL: vLLM and SGLang shut their workers down
 /// in a few seconds; a wedged GPU process never does.
@@ -101,7 +101,13 @@ impl RunningServer {
     pub async fn start_with(spec: &ServerSpec, options: StartOptions) -> Result<Self> {
         let command = spec.command()?;
         check_installed(spec).await?;
-        Self::start_command(command, spec.port, spec.kind.install_hint(), options).await
+        Self::start_command(
+            command,
+            spec.port,
+            crate::server_spec::require_hosting(spec.kind)?.install_hint,
+            options,
+        )
+        .await
     }
 
     /// Starts any command that serves HTTP on `127.0.0.1:port` and answers `/health` or
@@ -349,12 +355,13 @@ impl StopSignals {
 /// Checks that `spec`'s program is installed, and for vLLM/SGLang that its Python can import
 /// the package. [`RunningServer::start`] calls this first.
 pub async fn check_installed(spec: &ServerSpec) -> Result<()> {
-    let hint = spec.kind.install_hint();
-    match spec.kind.python_module() {
+    let hosting = crate::server_spec::require_hosting(spec.kind)?;
+    let hint = hosting.install_hint;
+    match hosting.python_module {
         Some(module) => install::require_python_module(spec.program(), module, hint).await,
         None => install::require_program(spec.program(), hint).map(drop),
     }?;
-    if spec.nodes > 1 && spec.kind == ServerKind::Trtllm {
+    if spec.nodes > 1 && spec.kind == ServerType::Trtllm {
         install::require_program("trtllm-llmapi-launch", hint)?;
     }
     Ok(())

@@ -6,96 +6,53 @@
 //! with the command NeMo-Skills adopted for it (2b444ea1): `trtllm-serve MODEL --port P --tp_size
 //! G×N <args>`. llama.cpp's `llama-server` is Tally's CPU stand-in for tests and demos.
 
-use std::fmt;
-use std::str::FromStr;
-
 use crate::command_line::CommandLine;
 use crate::error::{LaunchError, Result};
 use crate::install;
 use crate::shell_words;
 
-/// A server program Tally can start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ServerKind {
-    /// vLLM's OpenAI server (`python3 -m vllm.entrypoints.openai.api_server`).
-    Vllm,
-    /// SGLang (`python3 -m sglang.launch_server`).
-    Sglang,
-    /// TensorRT-LLM's OpenAI server, `trtllm-serve`.
-    ///
-    /// It serves a Hugging Face checkpoint directly (PyTorch backend, the default since
-    /// TensorRT-LLM 1.0) or an engine built by [`ConvertSpec`](crate::ConvertSpec); an engine
-    /// needs `--backend tensorrt` in the server arguments on 1.x releases (before 1.0 the engine
-    /// path was the default).
-    Trtllm,
-    /// llama.cpp's `llama-server` (CPU; GGUF models).
-    LlamaCpp,
-}
+pub use tally_core::ServerType;
 
-impl ServerKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServerKind::Vllm => "vllm",
-            ServerKind::Sglang => "sglang",
-            ServerKind::Trtllm => "trtllm",
-            ServerKind::LlamaCpp => "llamacpp",
-        }
-    }
-
-    /// The program run when the spec names none.
-    pub fn default_program(self) -> &'static str {
-        match self {
-            // The seed's wrappers run `python3 -m …`; a venv's interpreter can be given instead.
-            ServerKind::Vllm | ServerKind::Sglang => "python3",
-            ServerKind::Trtllm => "trtllm-serve",
-            ServerKind::LlamaCpp => "llama-server",
-        }
-    }
-
+/// What it takes to start a server of one [`ServerType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hosting {
+    /// The program run when the spec names none. vLLM and SGLang run as `python3 -m …` (the
+    /// seed's wrappers do); a venv's interpreter can be given instead.
+    pub default_program: &'static str,
     /// The Python package the program must be able to import, for the Python-module servers.
-    pub fn python_module(self) -> Option<&'static str> {
-        match self {
-            ServerKind::Vllm => Some("vllm"),
-            ServerKind::Sglang => Some("sglang"),
-            ServerKind::Trtllm | ServerKind::LlamaCpp => None,
-        }
-    }
-
+    pub python_module: Option<&'static str>,
     /// How to install this server, for error messages.
-    pub fn install_hint(self) -> &'static str {
-        match self {
-            ServerKind::Vllm => install::VLLM_HINT,
-            ServerKind::Sglang => install::SGLANG_HINT,
-            ServerKind::Trtllm => install::TRTLLM_HINT,
-            ServerKind::LlamaCpp => install::LLAMA_SERVER_HINT,
-        }
-    }
+    pub install_hint: &'static str,
 }
 
-impl fmt::Display for ServerKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// How Tally starts `kind`: vLLM, SGLang, TensorRT-LLM (`trtllm-serve`, which serves a Hugging
+/// Face checkpoint directly, PyTorch backend, or an engine built by
+/// [`ConvertSpec`](crate::ConvertSpec) with `--backend tensorrt` in the server arguments on 1.x)
+/// and llama.cpp's `llama-server` (CPU, GGUF). `None` for the kinds Tally cannot start: the
+/// OpenAI API, a generic server and the embedded model.
+pub fn hosting(kind: ServerType) -> Option<Hosting> {
+    let (default_program, python_module, install_hint) = match kind {
+        ServerType::Vllm => ("python3", Some("vllm"), install::VLLM_HINT),
+        ServerType::Sglang => ("python3", Some("sglang"), install::SGLANG_HINT),
+        ServerType::Trtllm => ("trtllm-serve", None, install::TRTLLM_HINT),
+        ServerType::LlamaCpp => ("llama-server", None, install::LLAMA_SERVER_HINT),
+        ServerType::OpenAi | ServerType::Generic | ServerType::Local => return None,
+    };
+    Some(Hosting {
+        default_program,
+        python_module,
+        install_hint,
+    })
 }
 
-impl FromStr for ServerKind {
-    type Err = LaunchError;
-    /// Accepts NeMo-Skills' `--server_type` names that Tally can host, and llama.cpp's.
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s.to_ascii_lowercase().as_str() {
-            "vllm" => ServerKind::Vllm,
-            "sglang" => ServerKind::Sglang,
-            "trtllm" | "trtllm-serve" => ServerKind::Trtllm,
-            "llamacpp" | "llama.cpp" | "llama-cpp" | "llama_cpp" | "llama-server" => {
-                ServerKind::LlamaCpp
-            }
-            other => {
-                return Err(LaunchError::InvalidSpec(format!(
-                    "cannot host server type {other:?} (expected vllm, sglang, trtllm or llamacpp)"
-                )))
-            }
-        })
-    }
+/// [`hosting`], or an error naming what Tally can host.
+pub fn require_hosting(kind: ServerType) -> Result<Hosting> {
+    hosting(kind).ok_or_else(|| {
+        LaunchError::InvalidSpec(format!(
+            "cannot host server type `{kind}` (Tally hosts vllm, sglang, trtllm or llamacpp; \
+             for a running server pass --server_address)"
+        ))
+    })
 }
 
 /// Where this process sits in a multi-node SGLang deployment (`--server_nodes` > 1).
@@ -132,7 +89,7 @@ impl Default for LlamaCppOptions {
 /// and `--server_args`, plus the port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerSpec {
-    pub kind: ServerKind,
+    pub kind: ServerType,
     /// A path or a model name the server resolves (a Hugging Face id for vLLM/SGLang, an engine
     /// or checkpoint directory for `trtllm-serve`, a `.gguf` file for llama.cpp).
     pub model: String,
@@ -143,7 +100,7 @@ pub struct ServerSpec {
     pub port: u16,
     /// `--server_args`, already split into words (see [`ServerSpec::with_server_args`]).
     pub extra_args: Vec<String>,
-    /// Overrides [`ServerKind::default_program`]: a venv's `python3`, a `llama-server` path.
+    /// Overrides [`Hosting::default_program`]: a venv's `python3`, a `llama-server` path.
     pub program: Option<String>,
     /// Extra environment for the server process.
     pub env: Vec<(String, String)>,
@@ -154,7 +111,7 @@ pub struct ServerSpec {
 
 impl ServerSpec {
     /// One node, one GPU, no extra arguments.
-    pub fn new(kind: ServerKind, model: impl Into<String>, port: u16) -> Self {
+    pub fn new(kind: ServerType, model: impl Into<String>, port: u16) -> Self {
         ServerSpec {
             kind,
             model: model.into(),
@@ -210,7 +167,7 @@ impl ServerSpec {
     pub fn program(&self) -> &str {
         self.program
             .as_deref()
-            .unwrap_or_else(|| self.kind.default_program())
+            .unwrap_or_else(|| hosting(self.kind).map_or("", |h| h.default_program))
     }
 
     /// Where clients reach the server on this machine.
@@ -223,6 +180,7 @@ impl ServerSpec {
 
     /// The exact command that starts this server.
     pub fn command(&self) -> Result<CommandLine> {
+        require_hosting(self.kind)?;
         if self.model.is_empty() {
             return Err(LaunchError::InvalidSpec("no model given".into()));
         }
@@ -231,7 +189,7 @@ impl ServerSpec {
                 "--server_nodes must be at least 1".into(),
             ));
         }
-        if self.gpus == 0 && self.kind != ServerKind::LlamaCpp {
+        if self.gpus == 0 && self.kind != ServerType::LlamaCpp {
             return Err(LaunchError::InvalidSpec(format!(
                 "--server_gpus must be at least 1 to host {}",
                 self.kind
@@ -243,10 +201,13 @@ impl ServerSpec {
             env: self.env.clone(),
         };
         Ok(match self.kind {
-            ServerKind::Vllm => self.vllm(base)?,
-            ServerKind::Sglang => self.sglang(base)?,
-            ServerKind::Trtllm => self.trtllm(base),
-            ServerKind::LlamaCpp => self.llama_cpp(base)?,
+            ServerType::Vllm => self.vllm(base)?,
+            ServerType::Sglang => self.sglang(base)?,
+            ServerType::Trtllm => self.trtllm(base),
+            ServerType::LlamaCpp => self.llama_cpp(base)?,
+            ServerType::OpenAi | ServerType::Generic | ServerType::Local => {
+                unreachable!("require_hosting refused it above")
+            }
         })
     }
 
@@ -374,7 +335,7 @@ mod tests {
 
     #[test]
     fn vllm_is_the_seeds_serve_vllm_command() {
-        let spec = ServerSpec::new(ServerKind::Vllm, "/models/qwen2.5-math-7b", 5000)
+        let spec = ServerSpec::new(ServerType::Vllm, "/models/qwen2.5-math-7b", 5000)
             .with_gpus(8)
             .with_server_args("--max-model-len 32768 --dtype 'bfloat16'")
             .unwrap();
@@ -402,7 +363,7 @@ mod tests {
 
     #[test]
     fn vllm_verbose_keeps_request_logging_and_is_consumed() {
-        let spec = ServerSpec::new(ServerKind::Vllm, "Qwen/Qwen2.5-1.5B-Instruct", 5001)
+        let spec = ServerSpec::new(ServerType::Vllm, "Qwen/Qwen2.5-1.5B-Instruct", 5001)
             .with_server_args("--verbose --enforce-eager")
             .unwrap();
         let cmd = spec.command().unwrap();
@@ -419,7 +380,7 @@ mod tests {
 
     #[test]
     fn vllm_model_with_spaces_stays_one_argument() {
-        let spec = ServerSpec::new(ServerKind::Vllm, "/my models/m", 5000);
+        let spec = ServerSpec::new(ServerType::Vllm, "/my models/m", 5000);
         let cmd = spec.command().unwrap();
         assert_eq!(cmd.args[2], "--model=/my models/m");
         assert!(cmd.to_string().contains(" '--model=/my models/m' "));
@@ -427,13 +388,13 @@ mod tests {
 
     #[test]
     fn vllm_multi_node_is_refused() {
-        let spec = ServerSpec::new(ServerKind::Vllm, "m", 5000).with_nodes(2);
+        let spec = ServerSpec::new(ServerType::Vllm, "m", 5000).with_nodes(2);
         assert!(matches!(spec.command(), Err(LaunchError::InvalidSpec(_))));
     }
 
     #[test]
     fn sglang_is_the_seeds_serve_sglang_command() {
-        let spec = ServerSpec::new(ServerKind::Sglang, "/models/m", 5000)
+        let spec = ServerSpec::new(ServerType::Sglang, "/models/m", 5000)
             .with_gpus(4)
             .with_server_args("--mem-fraction-static 0.8")
             .unwrap();
@@ -451,7 +412,7 @@ mod tests {
 
     #[test]
     fn sglang_multi_node_adds_rank_and_init_address() {
-        let spec = ServerSpec::new(ServerKind::Sglang, "/models/m", 5000)
+        let spec = ServerSpec::new(ServerType::Sglang, "/models/m", 5000)
             .with_gpus(8)
             .with_nodes(2)
             .with_multi_node(MultiNode {
@@ -466,7 +427,7 @@ mod tests {
                  --nnodes=2 --node-rank=1 --dist-init-addr=node-001:20000"
             )
         );
-        let without = ServerSpec::new(ServerKind::Sglang, "m", 5000).with_nodes(2);
+        let without = ServerSpec::new(ServerType::Sglang, "m", 5000).with_nodes(2);
         assert!(matches!(
             without.command(),
             Err(LaunchError::InvalidSpec(_))
@@ -475,7 +436,7 @@ mod tests {
 
     #[test]
     fn trtllm_serve_command() {
-        let spec = ServerSpec::new(ServerKind::Trtllm, "/models/m-trtllm", 5000)
+        let spec = ServerSpec::new(ServerType::Trtllm, "/models/m-trtllm", 5000)
             .with_gpus(8)
             .with_server_args("--max_batch_size 512 --backend trt")
             .unwrap();
@@ -493,7 +454,7 @@ mod tests {
 
     #[test]
     fn trtllm_multi_node_goes_through_llmapi_launch() {
-        let spec = ServerSpec::new(ServerKind::Trtllm, "/models/m", 6000)
+        let spec = ServerSpec::new(ServerType::Trtllm, "/models/m", 6000)
             .with_gpus(8)
             .with_nodes(2);
         let cmd = spec.command().unwrap();
@@ -506,7 +467,7 @@ mod tests {
 
     #[test]
     fn llama_server_command() {
-        let spec = ServerSpec::new(ServerKind::LlamaCpp, "/cache/SmolLM2.gguf", 8200)
+        let spec = ServerSpec::new(ServerType::LlamaCpp, "/cache/SmolLM2.gguf", 8200)
             .with_program("/cache/bin/llama-server")
             .with_llama_cpp(LlamaCppOptions {
                 ctx_size: 2048,
@@ -530,37 +491,40 @@ mod tests {
     }
 
     #[test]
-    fn kinds_parse_from_server_type_names() {
-        assert_eq!("vllm".parse::<ServerKind>().unwrap(), ServerKind::Vllm);
-        assert_eq!("SGLang".parse::<ServerKind>().unwrap(), ServerKind::Sglang);
-        assert_eq!("trtllm".parse::<ServerKind>().unwrap(), ServerKind::Trtllm);
-        assert_eq!(
-            "llama.cpp".parse::<ServerKind>().unwrap(),
-            ServerKind::LlamaCpp
-        );
-        assert!("openai".parse::<ServerKind>().is_err());
+    fn only_servers_tally_can_start_are_hostable() {
         for k in [
-            ServerKind::Vllm,
-            ServerKind::Sglang,
-            ServerKind::Trtllm,
-            ServerKind::LlamaCpp,
+            ServerType::Vllm,
+            ServerType::Sglang,
+            ServerType::Trtllm,
+            ServerType::LlamaCpp,
         ] {
-            assert_eq!(k.as_str().parse::<ServerKind>().unwrap(), k);
+            assert!(hosting(k).is_some(), "{k}");
+        }
+        for k in [ServerType::OpenAi, ServerType::Generic, ServerType::Local] {
+            let e = ServerSpec::new(k, "m", 1)
+                .with_gpus(1)
+                .command()
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains(&format!("`{k}`")) && e.contains("--server_address"),
+                "{e}"
+            );
         }
     }
 
     #[test]
     fn bad_specs_are_refused() {
-        assert!(ServerSpec::new(ServerKind::Vllm, "", 1).command().is_err());
-        assert!(ServerSpec::new(ServerKind::Vllm, "m", 1)
+        assert!(ServerSpec::new(ServerType::Vllm, "", 1).command().is_err());
+        assert!(ServerSpec::new(ServerType::Vllm, "m", 1)
             .with_gpus(0)
             .command()
             .is_err());
-        assert!(ServerSpec::new(ServerKind::LlamaCpp, "m", 1)
+        assert!(ServerSpec::new(ServerType::LlamaCpp, "m", 1)
             .with_gpus(0)
             .command()
             .is_ok());
-        assert!(ServerSpec::new(ServerKind::Sglang, "m", 1)
+        assert!(ServerSpec::new(ServerType::Sglang, "m", 1)
             .with_server_args("'x")
             .is_err());
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use support::{group_members, have_python, http, port_accepts, FAKE_SERVER};
 use tally_launch::{
-    free_port, CommandLine, LaunchError, RunningServer, ServerKind, ServerSpec, StartOptions,
+    free_port, CommandLine, LaunchError, RunningServer, ServerSpec, ServerType, StartOptions,
 };
 
 /// One test at a time: each starts processes on free ports and times their stopping, which
@@ -224,7 +224,7 @@ async fn a_taken_port_is_refused_before_starting() {
 async fn a_missing_program_says_how_to_get_it() {
     let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
-    let spec = ServerSpec::new(ServerKind::LlamaCpp, "m.gguf", free_port().unwrap())
+    let spec = ServerSpec::new(ServerType::LlamaCpp, "m.gguf", free_port().unwrap())
         .with_program("/nonexistent/bin/llama-server");
     let err = RunningServer::start(&spec, dir.path().join("log"), Duration::from_secs(5))
         .await
@@ -236,7 +236,7 @@ async fn a_missing_program_says_how_to_get_it() {
     );
     assert!(msg.contains("bash scripts/llama-server.sh setup"), "{msg}");
 
-    let spec = ServerSpec::new(ServerKind::Trtllm, "/models/m", free_port().unwrap())
+    let spec = ServerSpec::new(ServerType::Trtllm, "/models/m", free_port().unwrap())
         .with_program("trtllm-serve-missing");
     let msg = RunningServer::start(&spec, dir.path().join("log"), Duration::from_secs(5))
         .await
@@ -245,7 +245,7 @@ async fn a_missing_program_says_how_to_get_it() {
     assert!(msg.contains("pip install tensorrt_llm"), "{msg}");
 
     if have_python() {
-        let spec = ServerSpec::new(ServerKind::Vllm, "m", free_port().unwrap());
+        let spec = ServerSpec::new(ServerType::Vllm, "m", free_port().unwrap());
         if tally_launch::check_installed(&spec).await.is_err() {
             let msg = RunningServer::start(&spec, dir.path().join("log"), Duration::from_secs(5))
                 .await

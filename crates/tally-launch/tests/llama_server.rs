@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use support::{group_members, http, port_accepts};
 use tally_launch::{
-    free_port, llama_cache, LlamaCppOptions, RunningServer, ServerKind, ServerSpec,
+    free_port, llama_cache, LlamaCppOptions, RunningServer, ServerSpec, ServerType,
 };
 
 fn cache_root() -> Option<PathBuf> {
@@ -37,7 +37,7 @@ async fn llama_server_starts_answers_and_stops_cleanly() {
     }
     let dir = tempfile::tempdir().unwrap();
     let port = free_port().unwrap();
-    let spec = ServerSpec::new(ServerKind::LlamaCpp, model.to_str().unwrap(), port)
+    let spec = ServerSpec::new(ServerType::LlamaCpp, model.to_str().unwrap(), port)
         .with_program(bin.to_str().unwrap())
         .with_llama_cpp(LlamaCppOptions {
             ctx_size: 1024,

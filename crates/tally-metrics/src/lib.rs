@@ -18,12 +18,27 @@
 //! [`render`] turns a [`Summary`] into text, markdown, CSV or the JSON of `metrics.json`;
 //! [`plot`] draws pass@k / majority@k / pass@1 against k as SVG or PNG.
 //!
-//! ```no_run
+//! ```
 //! use tally_metrics::{summarize, SummarizeOptions, SummaryMode, render::{render, Format}};
+//! use tally_metrics::results::MetricValue;
+//!
+//! // A results directory with one benchmark and two seeds: problem 0 solved in one seed of
+//! // two, problem 1 in both.
+//! let results = tempfile::tempdir()?;
+//! let bench = results.path().join("aime24");
+//! std::fs::create_dir(&bench)?;
+//! let line = |answer: &str, ok: bool| format!(
+//!     "{{\"predicted_answer\": \"{answer}\", \"is_correct\": {ok}}}\n");
+//! std::fs::write(bench.join("output-rs0.jsonl"), line("3", true) + &line("5", true))?;
+//! std::fs::write(bench.join("output-rs1.jsonl"), line("4", false) + &line("5", true))?;
+//!
 //! let opts = SummarizeOptions { mode: SummaryMode::NemoSkills, ..Default::default() };
-//! let summary = summarize(std::path::Path::new("results"), &opts, &tally_core::NoopReporter)?;
-//! print!("{}", render(&summary, Format::Table));
-//! # Ok::<(), tally_metrics::MetricsError>(())
+//! let summary = summarize(results.path(), &opts, &tally_core::NoopReporter)?;
+//! // pass@1[2]: (1/2 + 2/2) / 2 problems = 75%.
+//! let avg = summary.tables.tables["aime24"]["pass@1[2]"]["symbolic_correct"];
+//! assert_eq!(avg, MetricValue::Float(75.0));
+//! assert!(render(&summary, Format::Table).contains("pass@1[2]"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod compat;
@@ -40,6 +55,13 @@ pub mod run_stats;
 pub mod stats;
 pub mod summarize;
 pub mod table_compat;
+
+#[cfg(test)]
+mod compat_tests;
+#[cfg(test)]
+mod default_mode_tests;
+#[cfg(test)]
+mod test_files;
 
 pub use error::MetricsError;
 pub use summarize::{

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use tally_core::NoopReporter;
-use tally_eval::{EvalOptions, RunContext, ServerChoice};
+use tally_eval::{EvalOptions, RunContext, ServerChoice, ServerType};
 use tally_grade::{Grader, Outcome, Policy};
 use tally_metrics::{SummarizeOptions, SummaryMode};
 use tally_prompt::{Filled, Prompt};
@@ -43,7 +43,7 @@ fn main() -> Result<(), Error> {
     print!("{}", tally_metrics::render::render(&summary, tally_metrics::render::Format::Table));
 
     // 4. A tiny evaluation: greedy gsm8k, two problems, against a running server.
-    let mut eval = EvalOptions::new(out, "gsm8k:0", ServerChoice::remote("llamacpp", url));
+    let mut eval = EvalOptions::new(out, "gsm8k:0", ServerChoice::remote(ServerType::LlamaCpp, url));
     eval.data_dir = PathBuf::from(data);
     eval.overrides = ["++max_samples=2", "++prompt_template=qwen-instruct"]
         .into_iter()

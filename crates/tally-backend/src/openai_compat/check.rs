@@ -10,7 +10,7 @@ use super::{model_ids, AttemptError, Endpoint, OpenAiCompatBackend};
 use crate::error::BackendError;
 use crate::params::write_body;
 use crate::request::{ChatMessage, Prompt, SamplingParams};
-use crate::ServerKind;
+use crate::ServerType;
 
 /// One attempt's deadline, connecting included (the configured connect timeout is longer).
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(4);
@@ -53,7 +53,7 @@ impl OpenAiCompatBackend {
     async fn check_with_one_token(&self, model: &str) -> Result<(), BackendError> {
         let inner = &*self.inner;
         let (endpoint, prompt) = match inner.kind {
-            ServerKind::OpenAi => (
+            ServerType::OpenAi => (
                 &inner.chat_url,
                 Prompt::Chat(vec![ChatMessage::user("1+1=")]),
             ),
@@ -122,7 +122,7 @@ impl OpenAiCompatBackend {
 mod tests {
     use std::time::{Duration, Instant};
 
-    use crate::{Backend, BackendError, OpenAiCompatBackend, ServerKind};
+    use crate::{Backend, BackendError, OpenAiCompatBackend, ServerType};
 
     #[tokio::test]
     async fn nothing_listening_fails_fast_naming_the_url() {
@@ -133,7 +133,7 @@ mod tests {
             .unwrap()
             .port();
         let url = format!("http://127.0.0.1:{port}/v1");
-        let b = OpenAiCompatBackend::builder(&url, ServerKind::Vllm)
+        let b = OpenAiCompatBackend::builder(&url, ServerType::Vllm)
             .build()
             .unwrap();
         let started = Instant::now();
