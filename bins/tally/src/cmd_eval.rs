@@ -169,12 +169,8 @@ impl JudgeFlags {
             }
             return Ok(None);
         };
-        let overrides = shlex::split(&self.extra_judge_args).ok_or_else(|| {
-            format!(
-                "--extra_judge_args={:?}: unbalanced quotes",
-                self.extra_judge_args
-            )
-        })?;
+        let overrides = tally_core::shell::split(&self.extra_judge_args)
+            .map_err(|e| format!("--extra_judge_args: {e}"))?;
         Ok(Some(JudgeOptions {
             server: ServerChoice {
                 server_type,

@@ -148,12 +148,8 @@ impl EvalFlags {
         if !self.genselect {
             return Ok(None);
         }
-        let overrides = shlex::split(&self.extra_genselect_args).ok_or_else(|| {
-            format!(
-                "--extra_genselect_args={:?}: unbalanced quotes",
-                self.extra_genselect_args
-            )
-        })?;
+        let overrides = tally_core::shell::split(&self.extra_genselect_args)
+            .map_err(|e| format!("--extra_genselect_args: {e}"))?;
         let select = SelectFlags {
             window_size: self.genselect_window_size,
             solution_length_cap: self.genselect_solution_length_cap,

@@ -10,83 +10,12 @@ use crate::error::LaunchError;
 /// Quoting is tally-core's (`shlex.quote`/`shlex.join` byte for byte), shared with batch scripts.
 pub use tally_core::shell::{join, quote};
 
-/// Splits a string into words as `shlex.split` (POSIX mode) does.
-///
-/// Single quotes keep everything literally; inside double quotes a backslash escapes only `\` and
-/// `"`; outside quotes a backslash escapes any character. There are no comments, no variable
-/// expansion and no globbing: what the seed's shell would have expanded stays literal here, which
-/// is the point of running without a shell.
+/// Splits a string into words as `shlex.split` (POSIX mode) does (tally-core's splitter).
 pub fn split(input: &str) -> Result<Vec<String>, LaunchError> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    // A word can be empty but present (`''`), so "in a word" is tracked apart from its text.
-    let mut in_word = false;
-    let mut chars = input.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => word.push(c),
-                        None => return Err(unclosed(input)),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('\\' | '"')) => word.push(c),
-                            Some(c) => {
-                                word.push('\\');
-                                word.push(c);
-                            }
-                            None => return Err(unclosed(input)),
-                        },
-                        Some(c) => word.push(c),
-                        None => return Err(unclosed(input)),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(c) => word.push(c),
-                    None => {
-                        return Err(LaunchError::ShellSyntax {
-                            input: input.to_string(),
-                            reason: "a trailing backslash escapes nothing",
-                        })
-                    }
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
-}
-
-fn unclosed(input: &str) -> LaunchError {
-    LaunchError::ShellSyntax {
-        input: input.to_string(),
-        reason: "a quotation is not closed",
-    }
+    tally_core::shell::split(input).map_err(|e| LaunchError::ShellSyntax {
+        input: e.input,
+        reason: e.reason,
+    })
 }
 
 #[cfg(test)]
