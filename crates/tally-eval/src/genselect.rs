@@ -218,15 +218,8 @@ pub fn genselect(
         });
     }
     if let Some(b) = &backend {
-        b.sync()?;
-        out.cache_hits = b.hits();
-        out.cache_write_errors = b.write_errors();
-        if b.write_errors() > 0 {
-            reporter.warn(&format!(
-                "{} selections could not be written to the cache",
-                b.write_errors()
-            ));
-        }
+        (out.cache_hits, out.cache_write_errors) =
+            crate::judge::close_cache(b, "selections", reporter)?;
     }
     Ok(out)
 }

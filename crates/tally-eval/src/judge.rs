@@ -203,17 +203,27 @@ pub fn judge(
         out.files.push((input, n, asked, summary));
     }
     if let Some(b) = &backend {
-        b.sync()?;
-        out.cache_hits = b.hits();
-        out.cache_write_errors = b.write_errors();
-        if b.write_errors() > 0 {
-            reporter.warn(&format!(
-                "{} judgements could not be written to the cache",
-                b.write_errors()
-            ));
-        }
+        (out.cache_hits, out.cache_write_errors) =
+            crate::judge::close_cache(b, "judgements", reporter)?;
     }
     Ok(out)
+}
+
+/// Syncs a cached backend at the end of a run: (answers from the cache, answers that could not be
+/// written to it, warned about as `what`).
+pub(crate) fn close_cache<B: tally_generate::tally_backend::Backend>(
+    b: &CachedBackend<B>,
+    what: &str,
+    reporter: &dyn EvalReporter,
+) -> Result<(u64, u64)> {
+    b.sync()?;
+    if b.write_errors() > 0 {
+        reporter.warn(&format!(
+            "{} {what} could not be written to the cache",
+            b.write_errors()
+        ));
+    }
+    Ok((b.hits(), b.write_errors()))
 }
 
 /// The records of one graded file made ready for the judge (see [`JudgeBatch`]).

@@ -115,29 +115,25 @@ pub fn run_plan(plan: &EvalPlan, ctx: &RunContext) -> Result<EvalOutcome> {
     let server = &plan.options.server;
     // A running server is checked first (seconds), before any download; a hosted one is
     // started after the data is ready.
-    let early = if server.is_hosted() {
-        None
-    } else {
-        Some(host_or_connect(
+    let connect = || {
+        host_or_connect(
             ctx.rt,
             server,
             &server_log_dir(plan),
-            client,
+            client.clone(),
             ctx.reporter,
             ctx.on_server_start,
-        )?)
+        )
+    };
+    let early = if server.is_hosted() {
+        None
+    } else {
+        Some(connect()?)
     };
     prepare_missing(plan, ctx)?;
     let conn = match early {
         Some(c) => c,
-        None => host_or_connect(
-            ctx.rt,
-            server,
-            &server_log_dir(plan),
-            client,
-            ctx.reporter,
-            ctx.on_server_start,
-        )?,
+        None => connect()?,
     };
     let mut outcome = EvalOutcome {
         address: conn.target.address.clone(),
