@@ -120,7 +120,7 @@ pub fn run_plan(plan: &EvalPlan, ctx: &RunContext) -> Result<EvalOutcome> {
             ctx.rt,
             server,
             &server_log_dir(plan),
-            client.clone(),
+            client,
             ctx.reporter,
             ctx.on_server_start,
         )
