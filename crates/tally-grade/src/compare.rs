@@ -1,6 +1,7 @@
 //! The Tally policy: structural comparison over the expression tree, exact where possible.
 
 use crate::budget::{Limit, Meter};
+use crate::choice::Choice;
 use crate::expr::{Const, Expr, RelOp};
 use crate::lexer::Dialect;
 use crate::names::{definition, map_vars, named, split_tuple_equation, strip_labels, PARAMS};
@@ -36,6 +37,18 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     }
     if let (Some(x), Some(y)) = (parse_time(&p), parse_time(&g)) {
         return Ok((Some(x == y), "time of day"));
+    }
+    match crate::choice::compare(&p, &g) {
+        Some(Choice::Letters(r)) => return Ok((Some(r), "choice letters")),
+        Some(Choice::PredValue(v)) => return tally_equal(v, &g, m),
+        Some(Choice::GoldValue(v)) => return tally_equal(&p, v, m),
+        None => {}
+    }
+    if let Some(t) = crate::unit_vectors::as_tuple(&p, &g) {
+        return tally_equal(&t, &g, m);
+    }
+    if let Some(t) = crate::unit_vectors::as_tuple(&g, &p) {
+        return tally_equal(&p, &t, m);
     }
     if let Some(r) = crate::congruence::compare(&p, &g) {
         return Ok((Some(r), "congruence classes"));

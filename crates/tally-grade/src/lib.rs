@@ -47,6 +47,7 @@
 
 mod budget;
 mod canonical;
+mod choice;
 mod compare;
 mod congruence;
 mod expr;
@@ -66,6 +67,7 @@ mod prose;
 mod pyfloat;
 mod sets;
 mod text;
+mod unit_vectors;
 mod words;
 
 pub use budget::{Budget, Limit};

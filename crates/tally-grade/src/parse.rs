@@ -576,12 +576,19 @@ impl Parser {
     fn primary_inner(&mut self) -> R<Expr> {
         let tok = self.next().ok_or(ParseError::Syntax)?;
         match tok {
-            Tok::Num(n) => self.literal(&n),
+            Tok::Num(n) => {
+                let e = self.literal(&n)?;
+                // `0.333\ldots`: a decimal that goes on; the digits written are its precision.
+                if self.d.tally && n.contains('.') && self.peek() == Some(&Tok::Ellipsis) {
+                    self.i += 1;
+                }
+                Ok(e)
+            }
             Tok::Name(n) => {
                 // `f(x)`: a function call for the usual function letters; `x(x+1)` multiplies.
                 let is_fn = n.len() == 1 && "fghFGHPQ".contains(n.as_str())
                     || (self.d.python && n.len() > 1)
-                    || (self.d.tally && self.definition_head());
+                    || (self.d.tally && (n == "\\Gamma" || self.definition_head()));
                 if is_fn && self.peek() == Some(&Tok::Sym('(')) {
                     self.i += 1;
                     let args = self.list()?;
@@ -589,6 +596,12 @@ impl Parser {
                     let args = match args {
                         Expr::List(v) => v,
                         e => vec![e],
+                    };
+                    // `\Gamma(x)`: the gamma function, named as the evaluator knows it.
+                    let n = if n == "\\Gamma" {
+                        "Gamma".to_string()
+                    } else {
+                        n
                     };
                     return Ok(Expr::Func(n, args));
                 }

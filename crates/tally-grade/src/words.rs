@@ -47,6 +47,19 @@ const FILLER: &[&str] = &[
     "only",
 ];
 
+/// Nouns that only name the kind of thing an answer describes (`first` → `first player`).
+const HEAD_NOUNS: &[&str] = &[
+    "player",
+    "person",
+    "triangle",
+    "quadrilateral",
+    "polygon",
+    "shape",
+    "figure",
+    "integer",
+    "one",
+];
+
 /// Words that only introduce a condition (`when n is even`).
 const CONDITION_WORDS: &[&str] = &["when", "whenever", "if", "iff", "exactly", "precisely"];
 
@@ -403,7 +416,23 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
             .collect()
     };
     let cp = content(&fp);
-    if !cp.is_empty() && cp == content(&fg) {
+    let cg = content(&fg);
+    if !cp.is_empty() && cp == cg {
+        return Some(true);
+    }
+    // `first` against `the first player`, `isosceles` against `an isosceles triangle`: the
+    // longer one only names what the shorter one describes. Only a noun after all of the short
+    // answer's words counts, so `triangle` never equals `right triangle`.
+    let (cs, cl) = if cp.len() < cg.len() {
+        (&cp, &cg)
+    } else {
+        (&cg, &cp)
+    };
+    if !cs.is_empty()
+        && cl.len() == cs.len() + 1
+        && cl[..cs.len()] == cs[..]
+        && HEAD_NOUNS.contains(&cl[cs.len()].as_str())
+    {
         return Some(true);
     }
     let has = |v: &Vec<String>, w: &str| v.iter().any(|x| x == w);
