@@ -4,7 +4,9 @@ use crate::budget::{Limit, Meter};
 use crate::choice::Choice;
 use crate::expr::{Const, Expr, RelOp};
 use crate::lexer::Dialect;
-use crate::names::{definition, map_vars, named, split_tuple_equation, strip_labels, PARAMS};
+use crate::names::{
+    definition, map_vars, named, split_chain, split_tuple_equation, strip_labels, PARAMS,
+};
 use crate::numeric::{exact, num, NumCtx, C};
 use crate::parse::{parse, ParseError};
 use crate::plusminus::{expand_pm, expand_pm_items};
@@ -444,11 +446,21 @@ impl Cmp<'_> {
                     }
                     return Ok(false);
                 }
+                // `(x, y, z) = (1, 1, 1)` and `x = y = z = 1`: the same named values.
+                let named_values = |p: &[Expr], o: &[RelOp]| {
+                    split_tuple_equation(p, o).or_else(|| split_chain(p, o))
+                };
+                if let (Some(l1), Some(l2)) = (named_values(p1, o1), named_values(p2, o2)) {
+                    if split_chain(p1, o1).is_some() || split_chain(p2, o2).is_some() {
+                        return self.eq(&Expr::List(l1), &Expr::List(l2));
+                    }
+                }
                 self.rel_eq(p1, o1, p2, o2)
             }
             (Expr::Rel { parts, ops }, other) | (other, Expr::Rel { parts, ops }) => {
                 let rel_is_a = matches!(a, Expr::Rel { .. });
-                if let (Some(eqs), Expr::List(_)) = (split_tuple_equation(parts, ops), other) {
+                let eqs = split_tuple_equation(parts, ops).or_else(|| split_chain(parts, ops));
+                if let (Some(eqs), Expr::List(_)) = (eqs, other) {
                     return if rel_is_a {
                         self.eq(&Expr::List(eqs), other)
                     } else {

@@ -136,11 +136,47 @@ pub(crate) fn named(e: &Expr) -> Option<String> {
 fn name_key(e: &Expr) -> String {
     match e {
         Expr::Var(n) => n.clone(),
-        Expr::Text(t) => t.trim_end_matches(':').trim().to_string(),
+        Expr::Text(t) => label_key(t.trim_end_matches(':').trim()),
         Expr::Func(n, args) => format!("{n}{}", args.iter().map(name_key).collect::<String>()),
         Expr::Mul(v) | Expr::Seq { items: v, .. } => v.iter().map(name_key).collect(),
         Expr::Div(a, b) => format!("{}/{}", name_key(a), name_key(b)),
         other => format!("{other:?}"),
+    }
+}
+
+/// `x = y = z = 1` → `x = 1, y = 1, z = 1`: names set equal to one value.
+pub(crate) fn split_chain(parts: &[Expr], ops: &[RelOp]) -> Option<Vec<Expr>> {
+    let (value, names) = parts.split_last()?;
+    if names.len() < 2
+        || ops.iter().any(|o| *o != RelOp::Eq)
+        || value.is_name_like()
+        || !names.iter().all(|x| matches!(x, Expr::Var(_)))
+    {
+        return None;
+    }
+    Some(
+        names
+            .iter()
+            .map(|n| Expr::Rel {
+                parts: vec![n.clone(), value.clone()],
+                ops: vec![RelOp::Eq],
+            })
+            .collect(),
+    )
+}
+
+/// A word label's key: case and the usual synonyms set aside (`Minimum` = `min` = `smallest`).
+fn label_key(t: &str) -> String {
+    let t = t.to_lowercase();
+    let t = t
+        .strip_prefix("the ")
+        .unwrap_or(&t)
+        .trim_end_matches(" value")
+        .trim();
+    match t {
+        "min" | "minimum" | "smallest" | "least" | "lowest" => "min".into(),
+        "max" | "maximum" | "largest" | "greatest" | "highest" => "max".into(),
+        _ => t.to_string(),
     }
 }
 

@@ -45,6 +45,9 @@ const FILLER: &[&str] = &[
     "hence",
     "therefore",
     "only",
+    "must",
+    "be",
+    "statement",
 ];
 
 /// Nouns that only name the kind of thing an answer describes (`first` → `first player`).
@@ -291,8 +294,32 @@ fn phrases(s: &str) -> Vec<Vec<String>> {
         if p.len() > 1 && matches!(p[0].as_str(), "a" | "an" | "the") {
             p.remove(0);
         }
+        ordinal_players(p);
     }
     parts
+}
+
+/// `player 2` → `second player`, as players are usually named in answers.
+fn ordinal_players(p: &mut [String]) {
+    const ORDINALS: [(&str, &str, &str); 4] = [
+        ("1", "one", "first"),
+        ("2", "two", "second"),
+        ("3", "three", "third"),
+        ("4", "four", "fourth"),
+    ];
+    for k in 0..p.len().saturating_sub(1) {
+        if !matches!(p[k].as_str(), "player" | "person") {
+            continue;
+        }
+        if let Some((_, _, ord)) = ORDINALS
+            .iter()
+            .find(|(d, w, _)| p[k + 1] == *d || p[k + 1] == *w)
+        {
+            let noun = p[k].clone();
+            p[k] = ord.to_string();
+            p[k + 1] = noun;
+        }
+    }
 }
 
 fn singular(w: String) -> String {
