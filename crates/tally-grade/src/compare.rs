@@ -167,8 +167,26 @@ fn math_equal(p: &str, g: &str, m: &Meter) -> Result<(Option<bool>, bool), Limit
             }
         }
     }
+    // `\frac{\pi}{2} + k\pi` and `\frac{\pi}{2} + n\pi`: a family of angles indexed by an
+    // integer whose name is the writer's choice. Only with π on both sides, and only the
+    // integer-like names one side has and the other lacks.
+    if !r && mentions_pi(&pe) && mentions_pi(&ge) {
+        let (vp, vg) = (pe.free_vars(), ge.free_vars());
+        let only = |a: &[String], b: &[String]| -> Vec<String> {
+            a.iter().filter(|x| !b.contains(x)).cloned().collect()
+        };
+        let (op, og) = (only(&vp, &vg), only(&vg, &vp));
+        let integer_like = |v: &[String]| v.iter().all(|x| INDEX_NAMES.contains(&x.as_str()));
+        if op.len() == 1 && og.len() == 1 && integer_like(&op) && integer_like(&og) {
+            let renamed = map_vars(&pe, &|n| (n == op[0]).then(|| Expr::Var(og[0].clone())));
+            r = c.eq(&renamed, &ge)?;
+        }
+    }
     Ok((Some(r), free_text(&pe) || free_text(&ge)))
 }
+
+/// Names an integer index of a family of solutions is usually given.
+const INDEX_NAMES: &[&str] = &["k", "n", "m", "j", "l"];
 
 fn constant_named(n: &str, names: &[&str]) -> Option<Expr> {
     if !names.contains(&n) {

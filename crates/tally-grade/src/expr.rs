@@ -133,6 +133,11 @@ impl Expr {
             }
             Expr::Mul(v) | Expr::Seq { items: v, .. } => v.iter().all(|a| a.is_name_like()),
             Expr::Div(a, b) => a.is_name_like() && b.is_name_like(),
+            // An inverse function's name: `f^{-1}` (in `f^{-1}(x) = …`).
+            Expr::Pow(a, b) => {
+                matches!(&**a, Expr::Var(n) if n.len() == 1 && "fghFGHPQ".contains(n.as_str()))
+                    && matches!(&**b, Expr::Neg(one) if matches!(&**one, Expr::Num { val, .. } if val == &num_rational::BigRational::from_integer(1.into())))
+            }
             _ => false,
         }
     }

@@ -158,18 +158,102 @@ pub(crate) fn normalize_written(s: &str) -> String {
             || s.contains("For")
             || s.contains("where")
             || s.contains("Where")
-            || s.contains("\\overline"))
+            || s.contains("\\overline")
+            || s.contains("\\in"))
     {
         return s.to_string();
     }
-    let s = repeating_decimals(&circled_digits(s));
+    let s = repeating_decimals(&circled_digits(&answer_prefix_in_text(s)));
     // `\approx 2.236`: a leading sign of approximation only says how the value was found.
     let s = ["\\approx", "≈", "\\sim"]
         .iter()
         .find_map(|p| s.trim_start().strip_prefix(p))
         .map_or(s.as_str(), str::trim_start)
         .to_string();
-    strip_qualifier(&s).to_string()
+    strip_integer_index(strip_qualifier(&s)).to_string()
+}
+
+/// `\text{Answer: A}` → `A`: the prefix names the answer, inside the text as outside it.
+fn answer_prefix_in_text(s: &str) -> String {
+    let Some(inner) = s
+        .strip_prefix("\\text{")
+        .filter(|_| s.ends_with('}') && whole_group(&s[5..]))
+        .map(|x| &x[..x.len() - 1])
+    else {
+        return s.to_string();
+    };
+    let lower = inner.trim_start().to_ascii_lowercase();
+    let offset = inner.len() - inner.trim_start().len();
+    for p in [
+        "the final answer is",
+        "final answer:",
+        "the answer is",
+        "answer:",
+    ] {
+        if lower.starts_with(p) {
+            let rest = inner[offset + p.len()..]
+                .trim()
+                .trim_end_matches('.')
+                .trim();
+            if rest.is_empty() {
+                break;
+            }
+            return if rest.chars().filter(|c| c.is_ascii_alphabetic()).count() > 1 {
+                format!("\\text{{{rest}}}")
+            } else {
+                rest.to_string()
+            };
+        }
+    }
+    s.to_string()
+}
+
+/// `x = \frac{\pi}{2} + k\pi, k \in \mathbb{Z}`: a trailing clause saying an index is an
+/// integer qualifies the answer without changing it.
+fn strip_integer_index(s: &str) -> &str {
+    let t = s.trim_end().trim_end_matches(['.', ')']);
+    let Some(head) = [
+        "\\mathbb{Z}",
+        "\\mathbb Z",
+        "\\Bbb{Z}",
+        "\\Bbb Z",
+        "\\mathbf{Z}",
+        "ℤ",
+    ]
+    .iter()
+    .find_map(|z| t.strip_suffix(z)) else {
+        return s;
+    };
+    let Some(head) = head.trim_end().strip_suffix("\\in") else {
+        return s;
+    };
+    let head = head.trim_end();
+    let Some(name) = head.chars().next_back().filter(|c| c.is_ascii_lowercase()) else {
+        return s;
+    };
+    let head = head[..head.len() - 1].trim_end();
+    if head.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+        return s;
+    }
+    let head = head
+        .trim_end_matches('(')
+        .trim_end()
+        .trim_end_matches('\\')
+        .trim_end_matches("\\text{ for }")
+        .trim_end_matches("\\text{for}")
+        .trim_end_matches("\\quad")
+        .trim_end_matches("\\qquad")
+        .trim_end()
+        .trim_end_matches([',', ';'])
+        .trim_end();
+    // The rest must still use the index, or the clause was the answer itself.
+    let uses = head.char_indices().any(|(i, c)| {
+        c == name && !head[..i].ends_with(|p: char| p.is_ascii_alphabetic() || p == '\\')
+    });
+    if head.is_empty() || !uses {
+        return s;
+    }
+    head
 }
 
 /// `0.1\overline{6}` → `\frac{1}{6}`: a repeating decimal is an exact rational, written so
@@ -378,6 +462,20 @@ fn pure_quantifier(tail: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn integer_index_clauses_and_answer_prefixes() {
+        use super::{answer_prefix_in_text as a, strip_integer_index as z};
+        assert_eq!(z("x = k\\pi, k \\in \\mathbb{Z}"), "x = k\\pi");
+        assert_eq!(z("k\\pi \\text{ for } k \\in \\mathbb{Z}"), "k\\pi");
+        assert_eq!(z("n\\pi\\ (n \\in \\mathbb{Z})"), "n\\pi");
+        // The clause is the answer, or names an index the rest does not use: kept.
+        assert_eq!(z("k \\in \\mathbb{Z}"), "k \\in \\mathbb{Z}");
+        assert_eq!(z("2\\pi, k \\in \\mathbb{Z}"), "2\\pi, k \\in \\mathbb{Z}");
+        assert_eq!(a("\\text{Answer: B}"), "B");
+        assert_eq!(a("\\text{The answer is Monday.}"), "\\text{Monday}");
+        assert_eq!(a("\\text{Answers vary}"), "\\text{Answers vary}");
+    }
+
     #[test]
     fn repeating_decimals_become_fractions() {
         use super::repeating_decimals as r;

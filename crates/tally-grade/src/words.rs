@@ -263,6 +263,10 @@ fn phrases(s: &str) -> Vec<Vec<String>> {
         let w = std::mem::take(word);
         if w == "and" || w == "or" {
             parts.push(vec![]);
+        } else if w == "dne" {
+            // The abbreviation of calculus answers.
+            let p = parts.last_mut().unwrap();
+            p.extend(["does", "not", "exist"].map(String::from));
         } else {
             parts.last_mut().unwrap().push(singular(w));
         }
