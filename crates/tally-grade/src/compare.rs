@@ -34,6 +34,15 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if text_key(&p) == text_key(&g) {
         return Ok((Some(true), "same text after normalisation"));
     }
+    // A sentence in brackets, `\left(All positive integers … \right)`: the brackets group
+    // nothing, so the same sentence without them is the same answer.
+    if (words::prose_like(&p) || words::prose_like(&g))
+        && [(&p, &g), (&g, &p)]
+            .iter()
+            .any(|(a, b)| unbracket(a).is_some_and(|x| text_key(x) == text_key(b)))
+    {
+        return Ok((Some(true), "the same sentence in brackets"));
+    }
     if p.len() > m.budget.max_answer_bytes || g.len() > m.budget.max_answer_bytes {
         return Err(Limit::InputTooLong);
     }
@@ -183,6 +192,20 @@ fn math_equal(p: &str, g: &str, m: &Meter) -> Result<(Option<bool>, bool), Limit
         }
     }
     Ok((Some(r), free_text(&pe) || free_text(&ge)))
+}
+
+/// The inside of one pair of brackets around the whole of `s`.
+fn unbracket(s: &str) -> Option<&str> {
+    let s = s.trim();
+    [
+        ("\\left(", "\\right)"),
+        ("\\{", "\\}"),
+        ("(", ")"),
+        ("\\left\\{", "\\right\\}"),
+    ]
+    .iter()
+    .find_map(|(l, r)| s.strip_prefix(l)?.strip_suffix(r))
+    .map(str::trim)
 }
 
 /// Names an integer index of a family of solutions is usually given.
