@@ -255,6 +255,13 @@ fn rel_value(parts: &[Expr], ops: &[RelOp]) -> Option<Expr> {
     match (parts[0].is_name_like(), parts[1].is_name_like()) {
         (true, false) => Some(parts[1].clone()),
         (false, true) => Some(parts[0].clone()),
+        // `\nu = c/\lambda`, `y = ab`: one name set to a product or ratio of names.
+        (true, true)
+            if matches!(parts[0], Expr::Var(_))
+                && matches!(parts[1], Expr::Div(..) | Expr::Mul(_)) =>
+        {
+            Some(parts[1].clone())
+        }
         _ => None,
     }
 }

@@ -476,9 +476,39 @@ fn is_unit_group(inner: &str) -> bool {
             || c.is_ascii_digit()
             || matches!(
                 c,
-                '/' | '^' | '{' | '}' | ' ' | '\\' | '-' | '.' | '·' | '*'
+                '/' | '^' | '{' | '}' | ' ' | '\\' | '-' | '.' | '·' | '*' | '~'
             )
     })
+}
+
+/// Skips the rest of a compound unit after a dropped one: `\mathrm{~km} / \mathrm{s}`,
+/// `\mathrm{erg} \cdot \mathrm{s}^{-1}`.
+fn more_units(s: &[char], mut i: usize) -> usize {
+    loop {
+        let mut j = i;
+        while s.get(j) == Some(&' ') {
+            j += 1;
+        }
+        let rest: String = s[j..s.len().min(j + 8)].iter().collect();
+        j += if rest.starts_with('/') {
+            1
+        } else if rest.starts_with("\\cdot") {
+            5
+        } else {
+            return i;
+        };
+        while s.get(j) == Some(&' ') {
+            j += 1;
+        }
+        let cmd: String = s[j..s.len().min(j + 7)].iter().collect();
+        if cmd != "\\mathrm" {
+            return i;
+        }
+        match read_group(s, j + 7) {
+            Some((inner, k)) if is_unit_group(&inner) => i = skip_exponent(s, k),
+            _ => return i,
+        }
+    }
 }
 
 /// Skips a `^2` / `^{-2}` right after a dropped unit.
@@ -696,7 +726,7 @@ fn lex_command(
                 {
                     // An upright unit after a quantity: `9.806\ \mathrm{m/s^2}`, `5\,\mathrm{kg}`.
                     i = skip_exponent(s, i);
-                    return Some(i);
+                    return Some(more_units(s, i));
                 }
                 if matches!(
                     name,
