@@ -141,6 +141,13 @@ pub(crate) fn expand_pm_items(e: &Expr) -> Option<Expr> {
             let v = pm_variants(e);
             (v.len() > 1).then_some(Expr::List(v))
         }
+        // `y = ±x`: the two equations, so `y = x, y = -x` matches item by item.
+        Expr::Rel { parts, ops }
+            if ops == &[RelOp::Eq] && parts[0].is_name_like() && has_pm(&parts[1]) =>
+        {
+            let v = pm_variants(e);
+            (v.len() > 1).then_some(Expr::List(v))
+        }
         _ => None,
     }
 }
