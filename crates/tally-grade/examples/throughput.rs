@@ -1,6 +1,6 @@
 //! Single-core throughput and worst pair over `shared/bench/grading-workload.jsonl`, without
 //! criterion (the criterion bench lives in `benches/benches/grade.rs`).
-//! `CARGO_TARGET_DIR=/work/target-grade cargo run -p tally-grade --example local_throughput`
+//! `cargo run -p tally-grade --example throughput`
 
 use std::time::Instant;
 use tally_grade::{extract_answer, ExtractMode, Grader, Policy};
