@@ -61,6 +61,12 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let Some(t) = crate::unit_vectors::as_tuple(&g, &p) {
         return tally_equal(&p, &t, m);
     }
+    if let Some(r) = crate::number_sets::compare(&p, &g) {
+        return Ok((Some(r), "the same set of numbers"));
+    }
+    if let Some(r) = crate::integer_rays::compare(&p, &g) {
+        return Ok((Some(r), "the same integers from a bound on"));
+    }
     if let Some(r) = crate::congruence::compare(&p, &g) {
         return Ok((Some(r), "congruence classes"));
     }
