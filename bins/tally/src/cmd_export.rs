@@ -1,6 +1,5 @@
 //! `tally export`: one row per sample, as parquet.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use tally_view::export::write_parquet;
@@ -8,14 +7,7 @@ use tally_view::RunIndex;
 
 use crate::AnyError;
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// Results directory (as `tally eval` writes it).
-    results_dir: PathBuf,
-    /// The parquet file to write.
-    #[arg(short, long)]
-    output: PathBuf,
-}
+pub use tally_cli::export::Args;
 
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let run = RunIndex::open(&args.results_dir)?;

@@ -1,23 +1,13 @@
 //! `tally report`: one self-contained HTML file of a results directory.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use tally_view::report::{write_report, ReportOptions};
 
 use crate::AnyError;
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// Results directory (as `tally eval` writes it).
-    results_dir: PathBuf,
-    /// The HTML file to write.
-    #[arg(short, long, default_value = "report.html")]
-    output: PathBuf,
-    /// Megabytes of sample text embedded (later samples are listed, not embedded).
-    #[arg(long = "max-text-mb", default_value_t = 8)]
-    max_text_mb: usize,
-}
+pub use tally_cli::report::Args;
 
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let opts = ReportOptions {

@@ -1,6 +1,5 @@
 //! `tally view`: a local web viewer over results directories.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,18 +9,7 @@ use tally_view::server::{self, ServedRun, ViewState};
 
 use crate::AnyError;
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// Results directories (as `tally eval` writes them); with two, /compare compares them.
-    #[arg(required = true)]
-    results_dirs: Vec<PathBuf>,
-    /// Address to listen on (only this machine by default).
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Port to listen on (0: any free port; the URL is printed).
-    #[arg(long, default_value_t = 8700)]
-    port: u16,
-}
+pub use tally_cli::view::Args;
 
 pub fn run(args: Args) -> Result<ExitCode, AnyError> {
     let started = Instant::now();

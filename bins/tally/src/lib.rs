@@ -1,5 +1,5 @@
-//! The `tally` binaries' shared half: every command's flags (clap structs) and its glue, so
-//! `tally <command>` and the per-stage binaries (`tally-grade`, `tally-summarize`, …) parse the
+//! The `tally` binaries' shared half: every command's glue (its flags are tally-cli's `Args`),
+//! so `tally <command>` and the per-stage binaries (`tally-grade`, `tally-summarize`, …) parse the
 //! same flags and print the same output.
 
 pub mod cmd_compare;
@@ -18,7 +18,6 @@ pub mod cmd_status;
 pub mod cmd_summarize;
 pub mod cmd_view;
 pub mod eval_slurm;
-pub mod hosting;
 pub mod render;
 pub mod reporter;
 pub mod signals;
@@ -52,29 +51,10 @@ pub fn main_with(run: impl FnOnce() -> Result<ExitCode, AnyError>) -> ExitCode {
     }
 }
 
-/// Parses the command line with every long flag in both spellings: `--under_score` as `ns`
-/// writes them and `--dash-case` (flags declare one; the other is added here, hidden).
+/// Parses the command line (tally-cli: every long flag in both spellings, `--under_score` and
+/// `--dash-case`); on `--help`, `--version` or a bad flag, prints and exits as clap does.
 pub fn parse<T: clap::Parser>() -> T {
-    let matches = both_spellings(T::command()).get_matches();
-    T::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
-}
-
-fn both_spellings(cmd: clap::Command) -> clap::Command {
-    cmd.mut_args(|a| {
-        let other = match a.get_long() {
-            Some(l) if l.contains('_') => l.replace('_', "-"),
-            Some(l) if l.contains('-') => l.replace('-', "_"),
-            _ => return a,
-        };
-        if a.get_all_aliases()
-            .is_some_and(|v| v.contains(&other.as_str()))
-        {
-            return a;
-        }
-        // Leaked once per flag at start-up: clap keeps `&'static str` names.
-        a.alias(&*Box::leak(other.into_boxed_str()))
-    })
-    .mut_subcommands(both_spellings)
+    tally_cli::try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit())
 }
 
 /// A per-stage binary: `Args` of one command as the whole command line.

@@ -62,16 +62,6 @@ pub fn print_summary(summary: &RunSummary, num_inputs: usize) {
     }
 }
 
-/// `, 3 failed requests (request_error 2, timeout 1), not graded` — or nothing.
-pub fn failed_part(failed: &std::collections::BTreeMap<tally_core::Status, usize>) -> String {
-    let n: usize = failed.values().sum();
-    if n == 0 {
-        return String::new();
-    }
-    let parts: Vec<String> = failed.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    format!(", {n} failed requests ({}), not graded", parts.join(", "))
-}
-
 /// Each judged file's passes, then what the cache answered.
 pub fn print_judged(j: &Judged) {
     for (_, n, _, summary) in &j.files {

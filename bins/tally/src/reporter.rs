@@ -144,19 +144,7 @@ impl tally_eval::EvalReporter for TerminalReporter {
         crate::render::print_generated(g);
     }
     fn graded(&self, r: &tally_grade::files::FileReport) {
-        self.line(&format!(
-            "{}: {} records, {} correct, {} without answer{}{}",
-            r.path.display(),
-            r.records,
-            r.correct,
-            r.no_answer,
-            crate::render::failed_part(&r.failed),
-            if r.grader_errors.is_empty() {
-                String::new()
-            } else {
-                format!(", {} grader_error", r.grader_errors.len())
-            }
-        ));
+        self.line(&tally_cli::grade::eval_file_line(r));
     }
     fn judged(&self, j: &tally_eval::Judged) {
         crate::render::print_judged(j);

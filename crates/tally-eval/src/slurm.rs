@@ -14,13 +14,14 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 use tally_cluster::{
-    decide, sbatch_script, Decision, Executor, Job, JobId, JobState, SlurmConfig, Submission,
-    SubmittedJob,
+    decide, sbatch_script, Decision, Executor, Job, JobId, JobState, SlurmConfig, SlurmExecutor,
+    Submission, SubmittedJob,
 };
 
 use crate::error::Result;
 use crate::jobs::{task_parts_arg, NumJobs};
 use crate::plan::EvalPlan;
+use crate::status::{status, EvalStatus, JobStatus};
 
 /// How an evaluation is sent to Slurm.
 #[derive(Debug, Clone)]
@@ -229,5 +230,127 @@ impl SlurmRun {
             all,
             record: record_path,
         })
+    }
+}
+
+impl SubmitReport {
+    /// Whether Slurm job `id` is one of this submission's (an array task `A_k` is its array
+    /// `A`'s): a status also lists the jobs of earlier submissions.
+    pub fn owns(&self, id: &str) -> bool {
+        let array = id.split('_').next().unwrap_or(id);
+        self.all
+            .iter()
+            .any(|j| j.as_str() == id || j.as_str() == array)
+    }
+
+    /// Whether one of this submission's jobs in `status` has not ended.
+    pub fn running(&self, status: &EvalStatus) -> bool {
+        status
+            .submissions
+            .iter()
+            .flat_map(|s| &s.jobs)
+            .any(|j| self.owns(&j.id) && !j.finished())
+    }
+
+    /// This submission's jobs in `status` that ended without completing.
+    pub fn failed<'a>(&self, status: &'a EvalStatus) -> Vec<&'a JobStatus> {
+        status
+            .failed_jobs()
+            .into_iter()
+            .filter(|j| self.owns(&j.id))
+            .collect()
+    }
+
+    /// `--wait`: asks for the status of `plan`'s outputs and jobs every poll interval, shows
+    /// each to `seen`, and returns the first in which every job of this submission has ended.
+    pub async fn wait(
+        &self,
+        plan: &EvalPlan,
+        executor: &SlurmExecutor,
+        mut seen: impl FnMut(&EvalStatus) -> std::io::Result<()>,
+    ) -> Result<EvalStatus> {
+        loop {
+            let status = status(
+                &plan.options.output_dir,
+                Some(&plan.log_dir),
+                Some(executor),
+            )
+            .await?;
+            seen(&status)?;
+            if !self.running(&status) {
+                return Ok(status);
+            }
+            tokio::time::sleep(executor.poll_interval()).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::SubmissionStatus;
+    use tally_cluster::{JobInfo, StateSource};
+
+    fn job(id: &str, state: JobState) -> JobStatus {
+        JobStatus {
+            name: format!("eval-{id}"),
+            id: id.into(),
+            info: Ok(JobInfo {
+                state,
+                restarts: 0,
+                nodes: None,
+                source: StateSource::Sacct,
+            }),
+            log: PathBuf::from(format!("{id}.log")),
+        }
+    }
+
+    fn report(all: &[&str]) -> SubmitReport {
+        SubmitReport {
+            parts: Vec::new(),
+            array: None,
+            summary: JobId::new(*all.last().unwrap()),
+            replaced_summary: None,
+            all: all.iter().map(|id| JobId::new(*id)).collect(),
+            record: PathBuf::from("eval-slurm-jobs.json"),
+        }
+    }
+
+    fn status_of(jobs: Vec<JobStatus>) -> EvalStatus {
+        EvalStatus {
+            submissions: vec![SubmissionStatus {
+                record: PathBuf::from("eval-slurm-jobs.json"),
+                jobs,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_submission_owns_its_jobs_and_its_arrays_tasks_only() {
+        let r = report(&["100", "101"]);
+        assert!(r.owns("100") && r.owns("100_3") && r.owns("101"));
+        assert!(!r.owns("99") && !r.owns("99_100") && !r.owns("1000"));
+    }
+
+    #[test]
+    fn only_this_submissions_jobs_keep_the_wait_going_or_count_as_failed() {
+        let r = report(&["100", "101"]);
+        // An earlier submission's job still running, and one that failed, are not ours.
+        let st = status_of(vec![
+            job("90_0", JobState::Running),
+            job("91", JobState::Failed(1)),
+            job("100_0", JobState::Completed),
+            job("100_1", JobState::Failed(2)),
+            job("101", JobState::Completed),
+        ]);
+        assert!(!r.running(&st));
+        let failed: Vec<&str> = r.failed(&st).iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(failed, ["100_1"]);
+        let st = status_of(vec![
+            job("100_0", JobState::Completed),
+            job("101", JobState::Pending),
+        ]);
+        assert!(r.running(&st) && r.failed(&st).is_empty());
     }
 }

@@ -26,23 +26,32 @@
 //!
 //! # Example
 //!
-//! ```no_run
+//! The command line is planned without the program or the model (this part runs as a test);
+//! starting it needs both, so `serve` is only compiled here.
+//!
+//! ```
 //! use std::time::Duration;
 //! use tally_launch::{free_port, LlamaCppOptions, RunningServer, ServerType, ServerSpec};
 //!
-//! # async fn demo() -> Result<(), tally_launch::LaunchError> {
 //! let port = free_port().expect("a free port");
 //! let spec = ServerSpec::new(ServerType::LlamaCpp, "/models/SmolLM2-135M-Instruct.Q4_1.gguf", port)
 //!     .with_program("/opt/llama.cpp/bin/llama-server")
 //!     .with_llama_cpp(LlamaCppOptions { ctx_size: 4096, parallel: 4, threads: 2 });
-//! println!("{}", spec.command()?); // the shell-quoted command line
+//! let command = spec.command()?; // what `--dry_run` prints, shell-quoted
+//! assert_eq!(command.program, "/opt/llama.cpp/bin/llama-server");
+//! let port_arg = command.args.iter().position(|a| a == "--port").expect("a --port");
+//! assert_eq!(command.args[port_arg + 1], port.to_string());
+//! assert_eq!(spec.base_url(), format!("http://127.0.0.1:{port}"));
 //!
-//! let server = RunningServer::start(&spec, "logs/server.log", Duration::from_secs(300)).await?;
-//! let url = format!("{}/v1/completions", server.base_url());
-//! // … send requests to `url` …
-//! server.stop().await?;
-//! # let _ = url;
-//! # Ok(()) }
+//! async fn serve(spec: &ServerSpec) -> Result<(), tally_launch::LaunchError> {
+//!     let server = RunningServer::start(spec, "logs/server.log", Duration::from_secs(300)).await?;
+//!     let url = format!("{}/v1/completions", server.base_url());
+//!     // … send requests to `url` …
+//!     # let _ = url;
+//!     server.stop().await
+//! }
+//! # let _ = serve;
+//! # Ok::<(), tally_launch::LaunchError>(())
 //! ```
 //!
 //! A vLLM server on 8 GPUs with extra arguments is
