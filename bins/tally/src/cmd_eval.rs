@@ -53,6 +53,11 @@ pub struct Args {
     /// No greedy pass (`output.jsonl`), only the seeds.
     #[arg(long = "skip_greedy")]
     pub skip_greedy: bool,
+    /// Where greedy goes beside seeds: `may` (`output.jsonl` beside `output-rs*.jsonl`, as May's
+    /// `ns eval`) or `separate` (`<output_dir>/greedy/eval-results/<bench>/`, the layout newer
+    /// NeMo-Skills' summarize_results reads).
+    #[arg(long = "greedy_layout", default_value = "may")]
+    pub greedy_layout: tally_eval::GreedyLayout,
     /// Where prepared datasets are (missing ones are prepared from their canonical source).
     #[arg(long = "data_dir")]
     pub data_dir: Option<PathBuf>,
@@ -219,6 +224,7 @@ fn options(args: &Args) -> Result<EvalOptions, AnyError> {
         overrides: args.overrides.clone(),
         judge: args.judge.options()?,
         genselect: args.genselect.options()?,
+        greedy_layout: args.greedy_layout,
     })
 }
 

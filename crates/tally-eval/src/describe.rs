@@ -20,7 +20,7 @@ pub fn describe(plan: &EvalPlan) -> Result<String> {
         let _ = writeln!(
             out,
             "{} (split {}): {}{}",
-            b.name,
+            b.label(),
             b.split,
             b.input.display(),
             if b.input.exists() {
@@ -94,7 +94,7 @@ pub fn describe(plan: &EvalPlan) -> Result<String> {
             g.solution_length_cap.map_or("∞".into(), |c| c.to_string()),
             if g.filter_incomplete { " and incomplete ones" } else { "" }
         );
-        for b in &plan.benchmarks {
+        for b in plan.benchmarks.iter().filter(|b| !b.greedy_apart) {
             let _ = writeln!(
                 out,
                 "  {} → {}",

@@ -132,9 +132,17 @@ pub async fn status(
             .collect(),
         Err(_) => vec![output_dir.to_path_buf()],
     };
-    // With a judge, generation writes to tmp-eval-results first.
-    if let Ok(entries) = std::fs::read_dir(output_dir.join("tmp-eval-results")) {
-        dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+    // With a judge, generation writes to tmp-eval-results first; greedy apart from the seeds
+    // is the evaluation `greedy/` (`--greedy_layout separate`).
+    let greedy = output_dir.join(tally_metrics::greedy_layout::GREEDY_RUN_DIR);
+    for sub in [
+        output_dir.join("tmp-eval-results"),
+        greedy.join("eval-results"),
+        greedy.join("tmp-eval-results"),
+    ] {
+        if let Ok(entries) = std::fs::read_dir(sub) {
+            dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
     }
     dirs.sort();
     for dir in dirs {
