@@ -36,8 +36,10 @@ pub struct Args {
     pub dry_run: bool,
     #[arg(long = "override-resume")]
     pub override_resume: bool,
-    /// ++prompt_template=, ++prompt_config= (default genselect/math), ++inference.*=,
-    /// ++max_concurrent_requests=, ++max_connection_failures=.
+    /// ++parallel_thinking.mode=gensynthesis (a new solution from the window, graded, in
+    /// <input_dir>/gensynthesis/; default genselect), ++prompt_template=, ++prompt_config=
+    /// (default genselect/math or gensynthesis/math), ++inference.*=, ++max_concurrent_requests=,
+    /// ++max_connection_failures=.
     #[arg(value_name = "++KEY=VALUE")]
     pub overrides: Vec<String>,
 }
@@ -75,6 +77,7 @@ impl SelectFlags {
             end_reasoning_string: self.end_reasoning_string.clone(),
             overrides,
             cache: true,
+            mode: Default::default(),
         }
     }
 }
@@ -133,7 +136,9 @@ pub struct EvalFlags {
         requires = "genselect"
     )]
     pub genselect_solution_length_cap: usize,
-    /// GenSelect's `++` settings, shell-quoted: "++prompt_template=qwen-instruct ++inference.…".
+    /// GenSelect's `++` settings, shell-quoted: "++prompt_template=qwen-instruct ++inference.…";
+    /// `++parallel_thinking.mode=gensynthesis` synthesizes a new solution instead (a
+    /// `gensynthesis@k` row).
     #[arg(
         long = "extra_genselect_args",
         default_value = "",

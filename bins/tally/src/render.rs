@@ -89,8 +89,8 @@ pub fn print_judged(j: &Judged) {
 pub fn print_genselected(g: &Genselected) {
     for s in &g.seeds {
         print_summary(&s.summary, s.problems);
-        if let Some(c) = &s.counts {
-            println!(
+        match (&s.counts, g.mode) {
+            (Some(c), tally_genselect::Mode::Select) => println!(
                 "{}: {} chosen by the model, {} with one candidate, {} without an index (a candidate drawn instead), {} without candidates, {} failed",
                 s.output.display(),
                 c.chosen,
@@ -98,13 +98,26 @@ pub fn print_genselected(g: &Genselected) {
                 c.fallback,
                 c.no_candidate,
                 c.failed
-            );
+            ),
+            (Some(c), tally_genselect::Mode::Synthesis) => println!(
+                "{}: {} solutions written by the model, {} without <NEW_SOLUTION> tags (a candidate's solution instead), {} without candidates, {} failed",
+                s.output.display(),
+                c.chosen,
+                c.fallback,
+                c.no_candidate,
+                c.failed
+            ),
+            (None, _) => {}
         }
     }
     if g.cache_hits > 0 {
         println!(
-            "{} selections answered from the cache (no call)",
-            g.cache_hits
+            "{} {} answered from the cache (no call)",
+            g.cache_hits,
+            match g.mode {
+                tally_genselect::Mode::Select => "selections",
+                tally_genselect::Mode::Synthesis => "syntheses",
+            }
         );
     }
 }

@@ -305,8 +305,8 @@ pub fn plan(options: &EvalOptions) -> Result<EvalPlan> {
     if let Some(j) = &options.judge {
         Overrides::parse(&j.overrides)?;
     }
-    if let Some(g) = &options.genselect {
-        Overrides::parse(&g.overrides)?;
+    if let Some(g) = &mut options.genselect {
+        g.resolve_mode()?;
     }
     if let Some(bare) = options.benchmarks.split(',').find(|b| !b.contains(':')) {
         return Err(format!("--benchmarks: `{bare}` needs a sample count, `{bare}:N` (N=0: greedy only), as `ns eval`").into());

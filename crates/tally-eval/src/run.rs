@@ -301,10 +301,12 @@ fn genselect_stage(
         if !ready(r) || b.greedy_apart {
             continue;
         }
-        let job = GenselectJob::new(b.out_dir.clone(), options.clone(), &extra)?;
+        let mut job = GenselectJob::new(b.out_dir.clone(), options.clone(), &extra)?;
+        job.nemo_skills_grader = plan.options.nemo_skills;
         ctx.reporter.note(&format!(
-            "== {}: genselect → {}",
+            "== {}: {} → {}",
             b.name,
+            options.mode,
             job.output_dir().display()
         ));
         let problems = job.read_candidates()?;

@@ -91,6 +91,10 @@ pub fn summarize(
                 if !genselect.is_empty() {
                     load::settle_verdicts(&mut genselect)?;
                 }
+                let mut gensynthesis = load::read_files(&bench.gensynthesis)?;
+                if !gensynthesis.is_empty() {
+                    load::settle_verdicts(&mut gensynthesis)?;
+                }
                 let mut d = default_mode::summarize_benchmark(
                     &bench.name,
                     greedy.as_ref(),
@@ -99,6 +103,9 @@ pub fn summarize(
                 )?;
                 if !genselect.is_empty() {
                     default_mode::add_genselect_rows(&mut d, &genselect, options.max_samples)?;
+                }
+                if !gensynthesis.is_empty() {
+                    default_mode::add_parallel_rows(&mut d, "gensynthesis", &gensynthesis, options.max_samples)?;
                 }
                 if bench.greedy.is_some() && !bench.seeds.is_empty() {
                     d.notes.push(format!(
