@@ -223,4 +223,19 @@ mod tests {
         );
         assert!(st.submissions.is_empty() && st.jobs_finished());
     }
+
+    #[tokio::test]
+    async fn greedy_in_its_own_evaluation_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let seeds = dir.path().join("eval-results/gsm8k");
+        let greedy = dir.path().join("greedy/tmp-eval-results/gsm8k");
+        for d in [&seeds, &greedy] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(seeds.join("output-rs0.jsonl"), "{}\n").unwrap();
+        std::fs::write(greedy.join("output.jsonl"), "{}\n").unwrap();
+        let st = status(dir.path(), None, None).await.unwrap();
+        let dirs: Vec<&Path> = st.dirs.iter().map(|d| d.dir.as_path()).collect();
+        assert_eq!(dirs, [seeds.as_path(), greedy.as_path()]);
+    }
 }
