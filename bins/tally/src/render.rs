@@ -81,21 +81,13 @@ pub fn print_genselected(g: &Genselected) {
         print_summary(&s.summary, s.problems);
         if let Some(c) = &s.counts {
             println!(
-                "{}: {} chosen by the model, {} with one candidate, {} without an index (a candidate drawn instead), {} without candidates, {} failed",
-                s.output.display(),
-                c.chosen,
-                c.settled,
-                c.fallback,
-                c.no_candidate,
-                c.failed
+                "{}",
+                tally_cli::genselect::counts_line(&s.output, c, g.mode)
             );
         }
     }
     if g.cache_hits > 0 {
-        println!(
-            "{} selections answered from the cache (no call)",
-            g.cache_hits
-        );
+        println!("{}", tally_cli::genselect::cache_line(g.cache_hits, g.mode));
     }
 }
 

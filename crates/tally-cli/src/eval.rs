@@ -52,6 +52,11 @@ pub struct Args {
     /// No greedy pass (`output.jsonl`), only the seeds.
     #[arg(long = "skip_greedy")]
     pub skip_greedy: bool,
+    /// Where greedy goes beside seeds: `may` (`output.jsonl` beside `output-rs*.jsonl`, as May's
+    /// `ns eval`) or `separate` (`<output_dir>/greedy/eval-results/<bench>/`, the layout newer
+    /// NeMo-Skills' summarize_results reads).
+    #[arg(long = "greedy_layout", default_value = "may")]
+    pub greedy_layout: tally_eval::GreedyLayout,
     /// Where prepared datasets are (missing ones are prepared from their canonical source).
     #[arg(long = "data_dir")]
     pub data_dir: Option<PathBuf>,
@@ -261,6 +266,7 @@ impl Args {
             overrides: self.overrides.clone(),
             judge: self.judge.options()?,
             genselect: self.genselect.options()?,
+            greedy_layout: self.greedy_layout,
         })
     }
 

@@ -31,8 +31,10 @@ pub struct Args {
     pub dry_run: bool,
     #[arg(long = "override-resume")]
     pub override_resume: bool,
-    /// ++prompt_template=, ++prompt_config= (default genselect/math), ++inference.*=,
-    /// ++max_concurrent_requests=, ++max_connection_failures=.
+    /// ++parallel_thinking.mode=gensynthesis (a new solution from the window, graded, in
+    /// <input_dir>/gensynthesis/; default genselect), ++prompt_template=, ++prompt_config=
+    /// (default genselect/math or gensynthesis/math), ++inference.*=, ++max_concurrent_requests=,
+    /// ++max_connection_failures=.
     #[arg(value_name = "++KEY=VALUE")]
     pub overrides: Vec<String>,
 }
@@ -70,6 +72,7 @@ impl SelectFlags {
             end_reasoning_string: self.end_reasoning_string.clone(),
             overrides,
             cache: true,
+            mode: Default::default(),
         }
     }
 }
@@ -98,7 +101,9 @@ pub struct EvalFlags {
         requires = "genselect"
     )]
     pub genselect_solution_length_cap: usize,
-    /// GenSelect's `++` settings, shell-quoted: "++prompt_template=qwen-instruct ++inference.…".
+    /// GenSelect's `++` settings, shell-quoted: "++prompt_template=qwen-instruct ++inference.…";
+    /// `++parallel_thinking.mode=gensynthesis` synthesizes a new solution instead (a
+    /// `gensynthesis@k` row).
     #[arg(
         long = "extra_genselect_args",
         default_value = "",
@@ -140,4 +145,40 @@ impl Args {
             .flatten();
         Ok(job)
     }
+}
+
+/// What a GenSelect (or GenSynthesis) seed file holds, for the line after its summary.
+pub fn counts_line(
+    output: &std::path::Path,
+    c: &tally_genselect::FinalizeCounts,
+    mode: tally_genselect::Mode,
+) -> String {
+    match mode {
+        tally_genselect::Mode::Select => format!(
+            "{}: {} chosen by the model, {} with one candidate, {} without an index (a candidate drawn instead), {} without candidates, {} failed",
+            output.display(),
+            c.chosen,
+            c.settled,
+            c.fallback,
+            c.no_candidate,
+            c.failed
+        ),
+        tally_genselect::Mode::Synthesis => format!(
+            "{}: {} solutions written by the model, {} without <NEW_SOLUTION> tags (a candidate's solution instead), {} without candidates, {} failed",
+            output.display(),
+            c.chosen,
+            c.fallback,
+            c.no_candidate,
+            c.failed
+        ),
+    }
+}
+
+/// How many selections (or syntheses) the cache answered.
+pub fn cache_line(hits: u64, mode: tally_genselect::Mode) -> String {
+    let what = match mode {
+        tally_genselect::Mode::Select => "selections",
+        tally_genselect::Mode::Synthesis => "syntheses",
+    };
+    format!("{hits} {what} answered from the cache (no call)")
 }

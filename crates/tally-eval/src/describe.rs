@@ -20,7 +20,7 @@ pub fn describe(plan: &EvalPlan) -> Result<String> {
         let _ = writeln!(
             out,
             "{} (split {}): {}{}",
-            b.name,
+            b.label(),
             b.split,
             b.input.display(),
             if b.input.exists() {
@@ -88,18 +88,19 @@ pub fn describe(plan: &EvalPlan) -> Result<String> {
     if let Some(g) = &plan.options.genselect {
         let _ = writeln!(
             out,
-            "then: genselect with the server's model, {} seed(s), windows of {}, solutions over {} characters{} left out",
+            "then: {} with the server's model, {} seed(s), windows of {}, solutions over {} characters{} left out",
+            g.mode,
             g.num_seeds,
             g.window_size,
             g.solution_length_cap.map_or("∞".into(), |c| c.to_string()),
             if g.filter_incomplete { " and incomplete ones" } else { "" }
         );
-        for b in &plan.benchmarks {
+        for b in plan.benchmarks.iter().filter(|b| !b.greedy_apart) {
             let _ = writeln!(
                 out,
                 "  {} → {}",
                 b.out_dir.display(),
-                b.out_dir.join(tally_genselect::OUTPUT_DIR).display()
+                b.out_dir.join(g.mode.output_dir()).display()
             );
         }
     }
@@ -112,10 +113,9 @@ pub fn describe(plan: &EvalPlan) -> Result<String> {
         } else {
             ""
         },
-        if plan.options.genselect.is_some() {
-            " and a genselect@k row"
-        } else {
-            ""
+        match &plan.options.genselect {
+            Some(g) => format!(" and a {}@k row", g.mode),
+            None => String::new(),
         }
     );
     Ok(out)

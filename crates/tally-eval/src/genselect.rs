@@ -1,6 +1,8 @@
-//! GenSelect as a stage (newer NeMo-Skills' offline GenSelect): tally-genselect's candidates
-//! and windows sent through the generation engine (resume, concurrency) with the judge's cache
-//! in front, each answer turned into a choice in `<input_dir>/genselect/output-rs<seed>.jsonl`.
+//! GenSelect as a stage (newer NeMo-Skills' offline parallel thinking): tally-genselect's
+//! candidates and windows sent through the generation engine (resume, concurrency) with the
+//! judge's cache in front, each answer turned into a choice in
+//! `<input_dir>/genselect/output-rs<seed>.jsonl` — or, in GenSynthesis mode, into a new solution
+//! graded like any generation in `<input_dir>/gensynthesis/output-rs<seed>.jsonl`.
 
 use std::path::PathBuf;
 
@@ -8,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tally_core::overrides::Overrides;
 use tally_generate::{load_prompt, sampling_params, Job, Pass, RunSummary, SeedPlan, Settings};
-use tally_genselect::{CandidateOptions, FinalizeCounts, ProblemCandidates, WindowOptions};
+use tally_genselect::{CandidateOptions, FinalizeCounts, Mode, ProblemCandidates, WindowOptions};
+use tally_grade::files::{grade_files, FileGradeOptions};
+use tally_grade::{Grader, Policy};
 use tally_judge::{CachedBackend, JudgeCache};
 
 use crate::error::Result;
@@ -32,8 +36,12 @@ pub struct GenselectOptions {
     pub end_reasoning_string: String,
     /// `++` settings of the selection requests (prompt, `++inference.*`, concurrency).
     pub overrides: Vec<String>,
-    /// Answer selections from the cache (`<input_dir>/genselect/.tally-genselect-cache.jsonl`).
+    /// Answer selections from the cache (`<input_dir>/<mode>/.tally-<mode>-cache.jsonl`).
     pub cache: bool,
+    /// Select a candidate, or synthesize a new solution (`++parallel_thinking.mode=` among
+    /// `overrides` sets it too, as in NeMo-Skills).
+    #[serde(default)]
+    pub mode: Mode,
 }
 
 impl Default for GenselectOptions {
@@ -47,7 +55,21 @@ impl Default for GenselectOptions {
             end_reasoning_string: "</think>".into(),
             overrides: Vec::new(),
             cache: true,
+            mode: Mode::Select,
         }
+    }
+}
+
+impl GenselectOptions {
+    /// Sets `mode` from `++parallel_thinking.mode=` among the `++` settings, if given there;
+    /// returns those settings parsed.
+    pub fn resolve_mode(&mut self) -> Result<Overrides> {
+        let user = Overrides::parse(&self.overrides)?;
+        if let Some(v) = user.get(MODE_KEY) {
+            let name = v.as_str().unwrap_or_default();
+            self.mode = name.parse().map_err(|e| format!("++{MODE_KEY}={v}: {e}"))?;
+        }
+        Ok(user)
     }
 }
 
@@ -59,33 +81,40 @@ pub struct GenselectJob {
     pub options: GenselectOptions,
     /// The selection cache; `None` with `options.cache` off.
     pub cache: Option<PathBuf>,
-    /// `genselect/math` and the generation key first, then the user's `++` settings.
+    /// The mode's prompt config and generation key first, then the user's `++` settings.
     pub overrides: Overrides,
+    /// Grade synthesized solutions as NeMo-Skills does (`--compat nemo-skills`).
+    pub nemo_skills_grader: bool,
 }
 
 impl GenselectJob {
     /// The job for `input_dir`; `extra` (`resume_policy`, `dry_run`) after the user's settings.
-    pub fn new(input_dir: PathBuf, options: GenselectOptions, extra: &Overrides) -> Result<Self> {
+    pub fn new(
+        input_dir: PathBuf,
+        mut options: GenselectOptions,
+        extra: &Overrides,
+    ) -> Result<Self> {
+        let user = options.resolve_mode()?;
+        let mode = options.mode;
         let mut overrides = Overrides::default();
-        overrides.push(
-            "prompt_config",
-            json!(tally_genselect::DEFAULT_PROMPT_CONFIG),
-        );
-        overrides.push("generation_key", json!(tally_genselect::GENERATION_KEY));
-        for o in Overrides::parse(&options.overrides)?
+        overrides.push("prompt_config", json!(mode.default_prompt_config()));
+        overrides.push("generation_key", json!(mode.generation_key()));
+        for o in user
             .iter()
             .chain(extra.iter())
+            .filter(|o| o.key != MODE_KEY)
         {
             overrides.push_arg(&o.raw)?;
         }
-        let cache = options
-            .cache
-            .then(|| out_dir(&input_dir).join(".tally-genselect-cache.jsonl"));
+        let cache = options.cache.then(|| {
+            out_dir(&input_dir, mode).join(format!(".tally-{}-cache.jsonl", mode.as_str()))
+        });
         Ok(GenselectJob {
             input_dir,
             options,
             cache,
             overrides,
+            nemo_skills_grader: false,
         })
     }
 
@@ -108,12 +137,15 @@ impl GenselectJob {
     }
 
     pub fn output_dir(&self) -> PathBuf {
-        out_dir(&self.input_dir)
+        out_dir(&self.input_dir, self.options.mode)
     }
 }
 
-fn out_dir(input_dir: &std::path::Path) -> PathBuf {
-    input_dir.join(tally_genselect::OUTPUT_DIR)
+/// NeMo-Skills' switch between selection and synthesis.
+const MODE_KEY: &str = "parallel_thinking.mode";
+
+fn out_dir(input_dir: &std::path::Path, mode: Mode) -> PathBuf {
+    input_dir.join(mode.output_dir())
 }
 
 /// One GenSelect seed: the engine's summary and, unless a dry run, what the choices were.
@@ -129,6 +161,7 @@ pub struct GenselectSeed {
 /// What a GenSelect run did.
 #[derive(Debug, Default)]
 pub struct Genselected {
+    pub mode: Mode,
     pub seeds: Vec<GenselectSeed>,
     pub failures: u64,
     pub cache_hits: u64,
@@ -167,9 +200,20 @@ pub fn genselect(
     let o = &job.options;
     let window = WindowOptions {
         window_size: o.window_size.max(1),
+        mode: o.mode,
     };
+    let grader = Grader::builder()
+        .policy(if job.nemo_skills_grader {
+            Policy::NemoSkills
+        } else {
+            Policy::Tally
+        })
+        .build();
     let seeds = SeedPlan::from_flags(Some(o.num_seeds), None, o.starting_seed)?;
-    let mut out = Genselected::default();
+    let mut out = Genselected {
+        mode: o.mode,
+        ..Genselected::default()
+    };
     for seed in seeds.seeds.iter().map(|s| s.unwrap_or(0)) {
         let inputs = tally_genselect::build_inputs(problems, seed, window);
         let prefilled: Vec<Option<String>> =
@@ -196,7 +240,8 @@ pub fn genselect(
             .build()?;
         let n = gen.inputs.len();
         reporter.note(&format!(
-            "genselect seed {seed}: {n} problems, {asked} selection requests"
+            "{} seed {seed}: {n} problems, {asked} requests",
+            o.mode
         ));
         let summary = match &backend {
             Some(b) => run_job(rt, &gen, b, None, reporter)?,
@@ -204,10 +249,24 @@ pub fn genselect(
         };
         out.failures += summary.failures;
         let output = gen.output_path(Some(seed));
-        let counts = if settings.dry_run {
-            None
-        } else {
-            Some(tally_genselect::finalize_file(&output, seed)?)
+        let counts = match o.mode {
+            _ if settings.dry_run => None,
+            Mode::Select => Some(tally_genselect::finalize_file(&output, seed)?),
+            Mode::Synthesis => {
+                let counts = tally_genselect::finalize_synthesis_file(&output, seed)?;
+                // The new solution is graded like any generation.
+                for r in grade_files(
+                    std::slice::from_ref(&output),
+                    &grader,
+                    &FileGradeOptions::default(),
+                    reporter,
+                ) {
+                    let r = r.map_err(|e| e.to_string())?;
+                    out.failures += r.grader_errors.len() as u64;
+                    reporter.graded(&r);
+                }
+                Some(counts)
+            }
         };
         out.seeds.push(GenselectSeed {
             seed,
@@ -218,8 +277,14 @@ pub fn genselect(
         });
     }
     if let Some(b) = &backend {
-        (out.cache_hits, out.cache_write_errors) =
-            crate::judge::close_cache(b, "selections", reporter)?;
+        (out.cache_hits, out.cache_write_errors) = crate::judge::close_cache(
+            b,
+            match o.mode {
+                Mode::Select => "selections",
+                Mode::Synthesis => "syntheses",
+            },
+            reporter,
+        )?;
     }
     Ok(out)
 }

@@ -75,13 +75,16 @@ impl EvalPlan {
 
     /// A part's name in job names and status lines: `gsm8k`, or `gsm8k-chunk3`.
     pub fn part_name(&self, part: Part) -> String {
-        let name = self
-            .benchmarks
-            .get(part.benchmark)
-            .map_or("?", |b| b.name.as_str());
+        let name = self.benchmarks.get(part.benchmark).map_or("?".into(), |b| {
+            if b.greedy_apart {
+                format!("{}-greedy", b.name)
+            } else {
+                b.name.clone()
+            }
+        });
         match part.chunk {
             Some(c) => format!("{name}-chunk{c}"),
-            None => name.to_string(),
+            None => name,
         }
     }
 
@@ -115,7 +118,7 @@ impl EvalPlan {
                         tally_cluster::is_done(&b.generated_dir.join(name))
                     }))
             })
-            .map(|b| b.name.clone())
+            .map(BenchPlan::label)
             .collect()
     }
 

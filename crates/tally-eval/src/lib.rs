@@ -56,7 +56,7 @@ pub use genselect::{genselect, GenselectJob, GenselectOptions, Genselected};
 pub use jobs::{parse_part_list, task_parts, NumJobs};
 pub use judge::{judge, JudgeJob, JudgeWhen, Judged};
 pub use manifest::{JudgeManifest, Manifest, MANIFEST_FILE};
-pub use plan::{plan, BenchPlan, EvalOptions, EvalPlan, JudgeOptions, Part};
+pub use plan::{plan, BenchPlan, EvalOptions, EvalPlan, GreedyLayout, JudgeOptions, Part};
 pub use run::{prepare_missing, run_plan, summarize, AllFailed, EvalOutcome, RunContext};
 pub use slurm::{PartOutcome, SlurmRun, SubmitReport};
 pub use status::{status, DirStatus, EvalStatus, JobStatus, OutputStatus, SubmissionStatus};

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tally_core::benchmarks::parse_benchmarks;
 use tally_core::overrides::Overrides;
-use tally_generate::{SeedPlan, Settings};
+use tally_generate::{output_file_name, SeedPlan, Settings};
+use tally_metrics::greedy_layout::{greedy_beside_seeds, GREEDY_RUN_DIR};
 
 use crate::defaults::dataset_path;
 use crate::error::Result;
@@ -42,6 +43,49 @@ pub struct EvalOptions {
     /// GenSelect over each benchmark's seeds after grading (and judging), with the same model.
     #[serde(default)]
     pub genselect: Option<GenselectOptions>,
+    /// Where greedy goes when a benchmark also has seeds.
+    #[serde(default)]
+    pub greedy_layout: GreedyLayout,
+}
+
+/// Where a benchmark's greedy run goes when it also has seeds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GreedyLayout {
+    /// May's `ns eval`: `output.jsonl` beside `output-rs*.jsonl` in `<output_dir>/eval-results/<bench>/`.
+    #[default]
+    May,
+    /// Newer NeMo-Skills' layout, where greedy and sampled runs are two evaluations (its
+    /// `summarize_results` refuses a folder holding both): greedy in the evaluation
+    /// `<output_dir>/greedy` (tally-metrics' `greedy_layout`). A greedy-only benchmark (`name:0`)
+    /// stays in `<output_dir>/eval-results/<bench>/`, as newer `ns eval` writes it.
+    Separate,
+}
+
+impl GreedyLayout {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GreedyLayout::May => "may",
+            GreedyLayout::Separate => "separate",
+        }
+    }
+}
+
+impl std::fmt::Display for GreedyLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for GreedyLayout {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "may" => Ok(GreedyLayout::May),
+            "separate" => Ok(GreedyLayout::Separate),
+            _ => Err(format!("`{s}`: one of may, separate")),
+        }
+    }
 }
 
 impl EvalOptions {
@@ -62,6 +106,7 @@ impl EvalOptions {
             overrides: Vec::new(),
             judge: None,
             genselect: None,
+            greedy_layout: GreedyLayout::May,
         }
     }
 }
@@ -95,9 +140,22 @@ pub struct BenchPlan {
     /// parts); `None`: those of `options.chunks`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunk_ids: Option<Vec<usize>>,
+    /// The greedy run of a benchmark whose seeds are the next `BenchPlan`, in its own
+    /// evaluation folder (`GreedyLayout::Separate`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub greedy_apart: bool,
 }
 
 impl BenchPlan {
+    /// The benchmark's name in messages: `aime24`, or `aime24 (greedy)` for its greedy run apart.
+    pub fn label(&self) -> String {
+        if self.greedy_apart {
+            format!("{} (greedy)", self.name)
+        } else {
+            self.name.clone()
+        }
+    }
+
     pub fn seed_plan(&self) -> SeedPlan {
         SeedPlan {
             seeds: self.seeds.clone(),
@@ -247,8 +305,8 @@ pub fn plan(options: &EvalOptions) -> Result<EvalPlan> {
     if let Some(j) = &options.judge {
         Overrides::parse(&j.overrides)?;
     }
-    if let Some(g) = &options.genselect {
-        Overrides::parse(&g.overrides)?;
+    if let Some(g) = &mut options.genselect {
+        g.resolve_mode()?;
     }
     if let Some(bare) = options.benchmarks.split(',').find(|b| !b.contains(':')) {
         return Err(format!("--benchmarks: `{bare}` needs a sample count, `{bare}:N` (N=0: greedy only), as `ns eval`").into());
@@ -298,22 +356,52 @@ pub fn plan(options: &EvalOptions) -> Result<EvalPlan> {
             ov.push("resume_policy", json!("override"));
         }
         Settings::from_overrides(&ov)?;
-        // With a judge, the summary reads the judged copies (as newer `ns eval`).
-        let results = options.output_dir.join("eval-results").join(&spec.name);
-        let generated_dir = match &options.judge {
-            Some(_) => options.output_dir.join("tmp-eval-results").join(&spec.name),
-            None => results.clone(),
+        let mixed = seeds.len() > 1 && seeds[0].is_none();
+        let bench = |root: &Path, seeds: Vec<Option<u64>>, greedy_apart: bool| {
+            // With a judge, the summary reads the judged copies (as newer `ns eval`).
+            let results = root.join("eval-results").join(&spec.name);
+            BenchPlan {
+                name: spec.name.clone(),
+                input: dataset_path(&options.data_dir, &spec.name, &split),
+                split: split.clone(),
+                generated_dir: match &options.judge {
+                    Some(_) => root.join("tmp-eval-results").join(&spec.name),
+                    None => results.clone(),
+                },
+                out_dir: results,
+                seeds,
+                overrides: ov.iter().map(|o| o.raw.clone()).collect(),
+                chunk_ids: None,
+                greedy_apart,
+            }
         };
-        benchmarks.push(BenchPlan {
-            name: spec.name.clone(),
-            input: dataset_path(&options.data_dir, &spec.name, &split),
-            split,
-            generated_dir,
-            out_dir: results,
-            seeds,
-            overrides: ov.iter().map(|o| o.raw.clone()).collect(),
-            chunk_ids: None,
-        });
+        let may = bench(&options.output_dir, seeds.clone(), false);
+        let greedy_beside = greedy_beside_seeds(&options.output_dir, &spec.name);
+        match options.greedy_layout {
+            GreedyLayout::Separate if mixed => {
+                let may_greedy = may.out_dir.join(output_file_name("output", None));
+                if may_greedy.exists() {
+                    return Err(format!(
+                        "--greedy_layout separate: {} exists (May's layout); `tally summarize-results --split-greedy {}` moves it to {}, or keep --greedy_layout may",
+                        may_greedy.display(),
+                        options.output_dir.display(),
+                        greedy_beside.display()
+                    )
+                    .into());
+                }
+                let root = options.output_dir.join(GREEDY_RUN_DIR);
+                benchmarks.push(bench(&root, vec![None], true));
+                benchmarks.push(bench(&options.output_dir, seeds[1..].to_vec(), false));
+            }
+            GreedyLayout::May if mixed && greedy_beside.exists() => {
+                return Err(format!(
+                    "{} exists (newer NeMo-Skills' layout): rerun with --greedy_layout separate, so greedy is not generated twice",
+                    greedy_beside.display()
+                )
+                .into());
+            }
+            _ => benchmarks.push(may),
+        }
     }
     Ok(EvalPlan {
         options,
@@ -446,6 +534,102 @@ mod tests {
         old["options"].as_object_mut().unwrap().remove("genselect");
         let old = EvalPlan::from_json(&old.to_string()).unwrap();
         assert_eq!(old.options.genselect, None);
+    }
+
+    #[test]
+    fn separate_greedy_is_its_own_evaluation_and_part() {
+        let t = tempfile::tempdir().unwrap();
+        let mut o = options();
+        o.output_dir = t.path().join("out");
+        o.greedy_layout = GreedyLayout::Separate;
+        o.judge = Some(JudgeOptions {
+            server: ServerChoice::remote(ServerType::LlamaCpp, "http://127.0.0.1:8181"),
+            when: JudgeWhen::Undecided,
+            overrides: vec![],
+            cache: true,
+        });
+        let p = plan(&o).unwrap();
+        let out = &p.options.output_dir;
+        let b: Vec<(&str, bool, &[Option<u64>])> = p
+            .benchmarks
+            .iter()
+            .map(|b| (b.name.as_str(), b.greedy_apart, b.seeds.as_slice()))
+            .collect();
+        // aime24:2 → its greedy run apart, then its seeds; gsm8k:0 (greedy only) as newer
+        // `ns eval` writes it, in the evaluation itself.
+        assert_eq!(
+            b,
+            [
+                ("aime24", true, &[None][..]),
+                ("aime24", false, &[Some(0), Some(1)][..]),
+                ("gsm8k", false, &[None][..])
+            ]
+        );
+        let g = &p.benchmarks[0];
+        assert_eq!(
+            g.out_dir.join("output.jsonl"),
+            greedy_beside_seeds(out, "aime24")
+        );
+        assert_eq!(g.generated_dir, out.join("greedy/tmp-eval-results/aime24"));
+        assert_eq!(p.benchmarks[1].out_dir, out.join("eval-results/aime24"));
+        assert_eq!(p.benchmarks[2].out_dir, out.join("eval-results/gsm8k"));
+        assert_eq!(g.label(), "aime24 (greedy)");
+        let names: Vec<String> = p.parts().into_iter().map(|x| p.part_name(x)).collect();
+        assert_eq!(names, ["aime24-greedy", "aime24", "gsm8k"]);
+        // The layout travels with the plan (a Slurm job's), and an older plan reads as May's.
+        let back = EvalPlan::from_json(&p.part(p.parts()[0]).unwrap().to_json().unwrap()).unwrap();
+        assert!(back.benchmarks[0].greedy_apart);
+        assert_eq!(back.options.greedy_layout, GreedyLayout::Separate);
+        let mut old: serde_json::Value = serde_json::from_str(&p.to_json().unwrap()).unwrap();
+        old["options"]
+            .as_object_mut()
+            .unwrap()
+            .remove("greedy_layout");
+        old["benchmarks"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("greedy_apart");
+        let old = EvalPlan::from_json(&old.to_string()).unwrap();
+        assert_eq!(old.options.greedy_layout, GreedyLayout::May);
+        assert!(!old.benchmarks[0].greedy_apart);
+        // May's layout is the default: one benchmark, greedy beside the seeds.
+        o.greedy_layout = GreedyLayout::default();
+        let may = plan(&o).unwrap();
+        assert_eq!(may.benchmarks.len(), 2);
+        assert_eq!(may.benchmarks[0].seeds, [None, Some(0), Some(1)]);
+    }
+
+    #[test]
+    fn a_greedy_file_in_the_other_layout_is_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let mut o = options();
+        o.output_dir = t.path().join("out");
+        let may_greedy = o.output_dir.join("eval-results/aime24/output.jsonl");
+        std::fs::create_dir_all(may_greedy.parent().unwrap()).unwrap();
+        std::fs::write(&may_greedy, "").unwrap();
+        assert!(plan(&o).is_ok());
+        o.greedy_layout = GreedyLayout::Separate;
+        let err = plan(&o).unwrap_err().to_string();
+        assert!(
+            err.contains("--split-greedy") && err.contains("May's layout"),
+            "{err}"
+        );
+        std::fs::remove_file(&may_greedy).unwrap();
+        let beside = greedy_beside_seeds(&o.output_dir, "aime24");
+        std::fs::create_dir_all(beside.parent().unwrap()).unwrap();
+        std::fs::write(&beside, "").unwrap();
+        assert!(plan(&o).is_ok());
+        o.greedy_layout = GreedyLayout::May;
+        let err = plan(&o).unwrap_err().to_string();
+        assert!(err.contains("--greedy_layout separate"), "{err}");
+        assert_eq!(
+            "separate".parse::<GreedyLayout>(),
+            Ok(GreedyLayout::Separate)
+        );
+        assert!("newer"
+            .parse::<GreedyLayout>()
+            .unwrap_err()
+            .contains("may, separate"));
     }
 
     #[test]

@@ -63,6 +63,8 @@ impl EvalOutcome {
 struct Ran {
     generated: Generated,
     manifest: Manifest,
+    /// No sample holds a result.
+    all_failed: bool,
 }
 
 /// Prepares the benchmarks whose problems file is missing, from their canonical source.
@@ -191,7 +193,7 @@ fn generate_and_grade(
     for b in &plan.benchmarks {
         ctx.reporter.note(&format!(
             "== {}: {} passes → {}",
-            b.name,
+            b.label(),
             b.seeds.len(),
             b.generated_dir.display()
         ));
@@ -232,9 +234,10 @@ fn generate_and_grade(
                 *failed.entry(s).or_insert(0) += n;
             }
         }
-        if records > 0 && failed.values().sum::<usize>() == records {
+        let all_failed = records > 0 && failed.values().sum::<usize>() == records;
+        if all_failed {
             outcome.all_failed.push(AllFailed {
-                name: b.name.clone(),
+                name: b.label(),
                 records,
                 failed,
             });
@@ -267,6 +270,7 @@ fn generate_and_grade(
         out.push(Ran {
             generated,
             manifest,
+            all_failed,
         });
     }
     Ok(out)
@@ -274,10 +278,8 @@ fn generate_and_grade(
 
 /// Whether a benchmark's files are all generated, merged and hold results (ready for the judge
 /// and GenSelect).
-fn ready(b: &BenchPlan, r: &Ran, outcome: &EvalOutcome) -> bool {
-    r.generated.waiting.is_empty()
-        && !r.generated.complete.is_empty()
-        && !outcome.all_failed.iter().any(|f| f.name == b.name)
+fn ready(r: &Ran) -> bool {
+    r.generated.waiting.is_empty() && !r.generated.complete.is_empty() && !r.all_failed
 }
 
 /// GenSelect over every ready benchmark's results (graded, or judged with a judge), with the
@@ -294,14 +296,17 @@ fn genselect_stage(
     if plan.options.override_resume {
         extra.push("resume_policy", serde_json::json!("override"));
     }
+    // Greedy apart from the seeds has nothing to select among.
     for (b, r) in plan.benchmarks.iter().zip(ran) {
-        if !ready(b, r, outcome) {
+        if !ready(r) || b.greedy_apart {
             continue;
         }
-        let job = GenselectJob::new(b.out_dir.clone(), options.clone(), &extra)?;
+        let mut job = GenselectJob::new(b.out_dir.clone(), options.clone(), &extra)?;
+        job.nemo_skills_grader = plan.options.nemo_skills;
         ctx.reporter.note(&format!(
-            "== {}: genselect → {}",
+            "== {}: {} → {}",
             b.name,
+            options.mode,
             job.output_dir().display()
         ));
         let problems = job.read_candidates()?;
@@ -323,19 +328,19 @@ fn judge_stage(
 ) -> Result<()> {
     let user = tally_core::overrides::Overrides::parse(&options.overrides)?;
     let mut jobs = Vec::new();
-    for (b, r) in plan.benchmarks.iter().zip(ran.iter()) {
-        if ready(b, r, outcome) {
-            jobs.push((b, judge_job(b, options, &user)?));
+    for (i, (b, r)) in plan.benchmarks.iter().zip(ran.iter()).enumerate() {
+        if ready(r) {
+            jobs.push((i, b, judge_job(b, options, &user)?));
         }
     }
-    let Some((_, first)) = jobs.first() else {
+    let Some((_, _, first)) = jobs.first() else {
         return Ok(());
     };
     let settings = first.settings()?;
     // Every input is read and checked before a judge server is started.
     let inputs = jobs
         .iter()
-        .map(|(_, j)| j.read_inputs())
+        .map(|(_, _, j)| j.read_inputs())
         .collect::<Result<Vec<_>>>()?;
     let log_dir = server_log_dir(plan).with_extension("judge");
     let conn = host_or_connect(
@@ -347,10 +352,10 @@ fn judge_stage(
         ctx.on_server_start,
     )?;
     let mut result = Ok(());
-    for ((b, job), inputs) in jobs.iter().zip(inputs) {
+    for ((i, b, job), inputs) in jobs.iter().zip(inputs) {
         ctx.reporter.note(&format!(
             "== {}: judge → {}",
-            b.name,
+            b.label(),
             job.output_dir.display()
         ));
         let judged = match judge(ctx.rt, &conn.target, job, inputs, ctx.reporter) {
@@ -362,7 +367,7 @@ fn judge_stage(
         };
         ctx.reporter.judged(&judged);
         outcome.failures += judged.failures;
-        if let Some(r) = ran.iter_mut().find(|r| r.manifest.benchmark == b.name) {
+        if let Some(r) = ran.get_mut(*i) {
             r.manifest.judge = Some(JudgeManifest {
                 model: conn.target.model.clone(),
                 server_type: options.server.server_type,
@@ -377,7 +382,7 @@ fn judge_stage(
                     .collect(),
             });
         }
-        outcome.judged.push((b.name.clone(), judged));
+        outcome.judged.push((b.label(), judged));
     }
     conn.close(ctx.rt)?;
     result

@@ -132,9 +132,17 @@ pub async fn status(
             .collect(),
         Err(_) => vec![output_dir.to_path_buf()],
     };
-    // With a judge, generation writes to tmp-eval-results first.
-    if let Ok(entries) = std::fs::read_dir(output_dir.join("tmp-eval-results")) {
-        dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+    // With a judge, generation writes to tmp-eval-results first; greedy apart from the seeds
+    // is the evaluation `greedy/` (`--greedy_layout separate`).
+    let greedy = output_dir.join(tally_metrics::greedy_layout::GREEDY_RUN_DIR);
+    for sub in [
+        output_dir.join("tmp-eval-results"),
+        greedy.join("eval-results"),
+        greedy.join("tmp-eval-results"),
+    ] {
+        if let Ok(entries) = std::fs::read_dir(sub) {
+            dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()));
+        }
     }
     dirs.sort();
     for dir in dirs {
@@ -214,5 +222,20 @@ mod tests {
             (3, Some(3))
         );
         assert!(st.submissions.is_empty() && st.jobs_finished());
+    }
+
+    #[tokio::test]
+    async fn greedy_in_its_own_evaluation_is_listed() {
+        let dir = tempfile::tempdir().unwrap();
+        let seeds = dir.path().join("eval-results/gsm8k");
+        let greedy = dir.path().join("greedy/tmp-eval-results/gsm8k");
+        for d in [&seeds, &greedy] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::write(seeds.join("output-rs0.jsonl"), "{}\n").unwrap();
+        std::fs::write(greedy.join("output.jsonl"), "{}\n").unwrap();
+        let st = status(dir.path(), None, None).await.unwrap();
+        let dirs: Vec<&Path> = st.dirs.iter().map(|d| d.dir.as_path()).collect();
+        assert_eq!(dirs, [seeds.as_path(), greedy.as_path()]);
     }
 }

@@ -10,6 +10,11 @@
 //! [`finalize`] turns each answer into a choice ([`choice`]): the chosen candidate's answer and
 //! verdicts, so `summarize-results` reads a GenSelect file like any graded sample file.
 //!
+//! GenSynthesis (`++parallel_thinking.mode=gensynthesis`, [`Mode::Synthesis`]) reads the same
+//! windows but asks for a new solution between `<NEW_SOLUTION>` tags ([`synthesis`]): it becomes
+//! the record's `generation`, which the caller grades like any generation, in
+//! `<bench>/gensynthesis/output-rs<seed>.jsonl`.
+//!
 //! Files: `<bench>/genselect/output-rs<seed>.jsonl`, one per GenSelect seed. Neither
 //! NeMo-Skills version looks into a benchmark's subfolders (newer NeMo-Skills reads every
 //! `<bench>/*.jsonl` as a seed file, so they must not sit beside the seeds), and the subfolder
@@ -19,12 +24,16 @@ pub mod candidates;
 pub mod choice;
 mod error;
 pub mod finalize;
+pub mod mode;
+pub mod synthesis;
 pub mod window;
 
 pub use candidates::{read_candidates, Candidate, CandidateOptions, ProblemCandidates};
 pub use choice::parse_choice;
 pub use error::GenSelectError;
 pub use finalize::{finalize_file, FinalizeCounts};
+pub use mode::Mode;
+pub use synthesis::{finalize_synthesis_file, parse_synthesis};
 pub use window::{build_inputs, GenSelectInput, WindowOptions};
 
 /// The subfolder of a benchmark folder that holds GenSelect's `output-rs<seed>.jsonl`.

@@ -4,16 +4,22 @@ use serde_json::{json, Map, Value};
 use tally_core::SplitMix64;
 
 use crate::candidates::ProblemCandidates;
+use crate::mode::Mode;
+use crate::synthesis::SOLUTION_KEY;
 
-/// How a window is drawn (NeMo-Skills' default: 8 solutions per request).
+/// How a window is drawn (NeMo-Skills' default: 8 solutions per request), and for which step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WindowOptions {
     pub window_size: usize,
+    pub mode: Mode,
 }
 
 impl Default for WindowOptions {
     fn default() -> Self {
-        WindowOptions { window_size: 8 }
+        WindowOptions {
+            window_size: 8,
+            mode: Mode::Select,
+        }
     }
 }
 
@@ -21,10 +27,10 @@ impl Default for WindowOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenSelectInput {
     /// The record sent through the prompt: the problem's fields plus `solutions`,
-    /// `num_solutions`, `max_idx` (the prompt's fields) and `genselect_candidates` (what each
-    /// index stands for).
+    /// `num_solutions`, `max_idx` (the prompt's fields) and `<mode>_candidates` (what each
+    /// index stands for; for GenSynthesis with each candidate's solution, its fallback).
     pub record: Map<String, Value>,
-    /// With fewer than two candidates there is nothing to ask: the choice is settled.
+    /// Nothing to ask (a choice among fewer than two, a synthesis from none): settled.
     pub settled: bool,
 }
 
@@ -70,6 +76,9 @@ pub fn build_inputs(
                     let cand = &p.candidates[c];
                     let mut m = Map::new();
                     m.insert("seed".into(), json!(cand.seed));
+                    if opts.mode == Mode::Synthesis {
+                        m.insert(SOLUTION_KEY.into(), json!(cand.solution));
+                    }
                     m.extend(cand.graded.clone());
                     Value::Object(m)
                 })
@@ -78,10 +87,10 @@ pub fn build_inputs(
             record.insert("solutions".into(), json!(solutions.join("\n\n")));
             record.insert("num_solutions".into(), json!(window.len()));
             record.insert("max_idx".into(), json!(window.len().saturating_sub(1)));
-            record.insert("genselect_candidates".into(), Value::Array(candidates));
+            record.insert(opts.mode.candidates_key().into(), Value::Array(candidates));
             GenSelectInput {
                 record,
-                settled: window.len() < 2,
+                settled: window.len() < opts.mode.min_to_ask(),
             }
         })
         .collect()
@@ -135,7 +144,10 @@ mod tests {
         let inputs = build_inputs(
             std::slice::from_ref(&p),
             7,
-            WindowOptions { window_size: 2 },
+            WindowOptions {
+                window_size: 2,
+                ..WindowOptions::default()
+            },
         );
         let r = &inputs[0].record;
         assert_eq!(r["num_solutions"], json!(2));
@@ -152,5 +164,24 @@ mod tests {
         }
         assert!(!inputs[0].settled);
         assert!(build_inputs(&[problem(1)], 0, WindowOptions::default())[0].settled);
+    }
+
+    #[test]
+    fn a_synthesis_window_carries_solutions_and_asks_even_for_one() {
+        let synth = WindowOptions {
+            window_size: 2,
+            mode: Mode::Synthesis,
+        };
+        let inputs = build_inputs(&[problem(3), problem(1), problem(0)], 7, synth);
+        let cands = inputs[0].record["gensynthesis_candidates"]
+            .as_array()
+            .unwrap();
+        for c in cands {
+            let seed = c["seed"].as_u64().unwrap();
+            assert_eq!(c["solution"], json!(format!("answer {seed}")));
+        }
+        assert!(inputs[0].record.get("genselect_candidates").is_none());
+        let settled: Vec<bool> = inputs.iter().map(|i| i.settled).collect();
+        assert_eq!(settled, [false, false, true]);
     }
 }

@@ -304,13 +304,24 @@ pub fn add_genselect_rows(
     files: &[SampleFile],
     max_samples: Option<usize>,
 ) -> Result<(), MetricsError> {
+    add_parallel_rows(out, "genselect", files, max_samples)
+}
+
+/// [`add_genselect_rows`] for either parallel-thinking step: `<mode>@k` (`genselect@k`, or
+/// `gensynthesis@k` for GenSynthesis' new solutions, k the most candidates one was written from).
+pub fn add_parallel_rows(
+    out: &mut DefaultBenchmark,
+    mode_name: &str,
+    files: &[SampleFile],
+    max_samples: Option<usize>,
+) -> Result<(), MetricsError> {
     let (problems, cols) = problems_of(files, max_samples)?;
     let k = files
         .iter()
         .flat_map(|f| f.rows.iter().filter_map(|r| r.num_solutions))
         .max()
         .unwrap_or(0);
-    let mode = format!("genselect@{k}");
+    let mode = format!("{mode_name}@{k}");
     let subset_of: Vec<Option<&String>> = files[0]
         .rows
         .iter()

@@ -41,6 +41,16 @@ pub fn find_greedy_beside(layout: &ResultsLayout, bench: &BenchmarkFiles) -> Opt
     p.is_file().then_some(p)
 }
 
+/// The benchmark with its greedy file from newer NeMo-Skills' layout when its own folder has
+/// none (the default summary and the viewer; NeMo-Skills at the seed does not look there).
+pub fn with_greedy_beside(layout: &ResultsLayout, bench: &BenchmarkFiles) -> BenchmarkFiles {
+    let mut b = bench.clone();
+    if b.greedy.is_none() {
+        b.greedy = find_greedy_beside(layout, bench);
+    }
+    b
+}
+
 /// Benchmarks whose folder holds both `output.jsonl` and seed files (newer NeMo-Skills'
 /// `summarize_results` refuses them).
 pub fn mixed_benchmarks(layout: &ResultsLayout) -> Vec<&BenchmarkFiles> {

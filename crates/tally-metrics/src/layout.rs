@@ -17,6 +17,9 @@ pub struct BenchmarkFiles {
     /// `genselect/output-rs*.jsonl` (`tally genselect`), in seed order: the default summary's
     /// `genselect@k` row. NeMo-Skills does not look into a benchmark's subfolders.
     pub genselect: Vec<PathBuf>,
+    /// `gensynthesis/output-rs*.jsonl` (GenSynthesis' new solutions, graded), in seed order:
+    /// the `gensynthesis@k` row.
+    pub gensynthesis: Vec<PathBuf>,
 }
 
 /// The resolved layout: where `metrics.json` goes and the benchmarks found.
@@ -132,28 +135,27 @@ fn files_of(name: &str, dir: &Path) -> Result<BenchmarkFiles, MetricsError> {
         .filter(|n| n.starts_with("output-rs") && n.ends_with(".jsonl"))
         .collect();
     seeds.sort_by_key(|n| seed_sort_key(n));
-    let genselect_dir = dir.join("genselect");
-    let mut genselect: Vec<String> = if genselect_dir.is_dir() {
-        list_files(&genselect_dir)?
-            .into_iter()
-            .filter(|n| {
-                n.starts_with("output-rs") && n.ends_with(".jsonl") && !n.contains("_chunk_")
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    genselect.sort_by_key(|n| seed_sort_key(n));
     Ok(BenchmarkFiles {
         name: name.to_string(),
         dir: dir.to_path_buf(),
         greedy,
         seeds: seeds.into_iter().map(|n| dir.join(n)).collect(),
-        genselect: genselect
-            .into_iter()
-            .map(|n| genselect_dir.join(n))
-            .collect(),
+        genselect: seed_files_in(&dir.join("genselect"))?,
+        gensynthesis: seed_files_in(&dir.join("gensynthesis"))?,
     })
+}
+
+/// `output-rs*.jsonl` of a subfolder (none when it is missing), in seed order.
+fn seed_files_in(sub: &Path) -> Result<Vec<PathBuf>, MetricsError> {
+    if !sub.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut names: Vec<String> = list_files(sub)?
+        .into_iter()
+        .filter(|n| n.starts_with("output-rs") && n.ends_with(".jsonl") && !n.contains("_chunk_"))
+        .collect();
+    names.sort_by_key(|n| seed_sort_key(n));
+    Ok(names.into_iter().map(|n| sub.join(n)).collect())
 }
 
 /// Seed order: the number after `output-rs` numerically, then the rest of the name (so chunk

@@ -85,11 +85,15 @@ pub fn summarize(
                     summary.verdict_fields.insert(bench.name.clone(), fields);
                 })
             }
-            SummaryMode::Tally => read_benchmark(&with_greedy_beside(&layout, bench)).and_then(|(greedy, seeds, fields)| {
+            SummaryMode::Tally => read_benchmark(&greedy_layout::with_greedy_beside(&layout, bench)).and_then(|(greedy, seeds, fields)| {
                 summary.verdict_fields.insert(bench.name.clone(), fields);
                 let mut genselect = load::read_files(&bench.genselect)?;
                 if !genselect.is_empty() {
                     load::settle_verdicts(&mut genselect)?;
+                }
+                let mut gensynthesis = load::read_files(&bench.gensynthesis)?;
+                if !gensynthesis.is_empty() {
+                    load::settle_verdicts(&mut gensynthesis)?;
                 }
                 let mut d = default_mode::summarize_benchmark(
                     &bench.name,
@@ -100,9 +104,12 @@ pub fn summarize(
                 if !genselect.is_empty() {
                     default_mode::add_genselect_rows(&mut d, &genselect, options.max_samples)?;
                 }
+                if !gensynthesis.is_empty() {
+                    default_mode::add_parallel_rows(&mut d, "gensynthesis", &gensynthesis, options.max_samples)?;
+                }
                 if bench.greedy.is_some() && !bench.seeds.is_empty() {
                     d.notes.push(format!(
-                        "{}: output.jsonl beside output-rs*.jsonl, which newer NeMo-Skills' summarize_results refuses; `tally summarize-results --split-greedy` moves greedy to <output_dir>/{}/eval-results/{}/",
+                        "{}: output.jsonl beside output-rs*.jsonl, which newer NeMo-Skills' summarize_results refuses; `tally summarize-results --split-greedy` moves greedy to <output_dir>/{}/eval-results/{}/ (where `tally eval --greedy_layout separate` writes it)",
                         bench.name, greedy_layout::GREEDY_RUN_DIR, bench.name
                     ));
                 }
@@ -125,17 +132,6 @@ pub fn summarize(
     }
     reporter.finish();
     Ok(summary)
-}
-
-/// The benchmark with its greedy file from newer NeMo-Skills' layout
-/// (`<output_dir>/greedy/eval-results/<bench>/output.jsonl`) when its own folder has none.
-/// Only the default mode looks there: NeMo-Skills at the seed does not.
-fn with_greedy_beside(layout: &ResultsLayout, bench: &BenchmarkFiles) -> BenchmarkFiles {
-    let mut b = bench.clone();
-    if b.greedy.is_none() {
-        b.greedy = greedy_layout::find_greedy_beside(layout, bench);
-    }
-    b
 }
 
 fn merge(into: &mut Tables, from: Tables) {

@@ -66,3 +66,41 @@ fn genselect_row_is_the_mean_of_the_chosen_verdicts() {
     // NeMo-Skills' folder rule: the genselect files are not seeds of the benchmark.
     assert_eq!(s.details["aime25"].details["aime25"].num_seeds, 2);
 }
+
+/// GenSynthesis' graded new solutions (`<bench>/gensynthesis/`) get their own `gensynthesis@k`
+/// row beside `genselect@k`: p0 right, p1 wrong, p2 right → 2/3; k = 3. Neither folder's files
+/// are seeds of the benchmark.
+#[test]
+fn gensynthesis_row_sits_beside_the_genselect_row() {
+    let t = tempfile::tempdir().unwrap();
+    let bench = t.path().join("eval-results/aime25");
+    let rows = |c: [bool; 3], n: u64| -> Vec<Value> {
+        (0..3)
+            .map(|i| {
+                json!({"id": format!("p{i}"), "num_solutions": n, "predicted_answer": "1",
+                       "symbolic_correct": c[i], "status": "ok"})
+            })
+            .collect()
+    };
+    write(&bench.join("output-rs0.jsonl"), &rows([false; 3], 0));
+    write(
+        &bench.join("genselect/output-rs0.jsonl"),
+        &rows([true; 3], 2),
+    );
+    write(
+        &bench.join("gensynthesis/output-rs0.jsonl"),
+        &rows([true, false, true], 3),
+    );
+    let s = summarize(t.path(), &SummarizeOptions::default(), &NoopReporter).unwrap();
+    assert!(s.skipped.is_empty(), "{:?}", s.skipped);
+    let m = metrics_json(&s);
+    let synth = m["aime25"]["gensynthesis@3"]["symbolic_correct"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{m}"));
+    assert!((synth - 200.0 / 3.0).abs() < 1e-9, "{m}");
+    let select = m["aime25"]["genselect@2"]["symbolic_correct"]
+        .as_f64()
+        .unwrap();
+    assert!((select - 100.0).abs() < 1e-9, "{m}");
+    assert_eq!(s.details["aime25"].details["aime25"].num_seeds, 1);
+}

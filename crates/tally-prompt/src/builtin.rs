@@ -19,6 +19,10 @@ pub const CONFIGS: &[(&str, &str)] = &[
         "genselect/math",
         include_str!("../prompts/config/genselect/math.yaml"),
     ),
+    (
+        "gensynthesis/math",
+        include_str!("../prompts/config/gensynthesis/math.yaml"),
+    ),
 ];
 
 /// Built-in prompt templates: name (as given to `++prompt_template=`) and YAML text.

@@ -4,7 +4,7 @@
 //! A [`Prompt`] is a *config* ([`PromptConfig`]: `system` and `user` text with `{field}`
 //! placeholders and optional few-shot settings) and an optional *template* ([`PromptTemplate`]:
 //! the literal strings around each turn, stop phrases and code-execution tags). Both are the YAML
-//! files of NeMo-Skills; `generic/math`, `openmath/tir`, `judge/math`, `genselect/math`, `qwen-instruct` and
+//! files of NeMo-Skills; `generic/math`, `openmath/tir`, `judge/math`, `genselect/math`, `gensynthesis/math`, `qwen-instruct` and
 //! `openmath-instruct` are built in, and a value ending in `.yaml` is read as a path, exactly
 //! like `++prompt_config=` / `++prompt_template=`.
 //!

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde_json::Value;
 use tally_core::judgement::{parse_verdict, ParseMode, Verdict};
+use tally_metrics::greedy_layout;
 use tally_metrics::layout::{self, BenchmarkFiles};
 use tally_metrics::load::RecordFields;
 
@@ -116,7 +117,7 @@ impl RunIndex {
         let benchmarks = layout
             .benchmarks
             .iter()
-            .map(index_benchmark)
+            .map(|b| index_benchmark(&greedy_layout::with_greedy_beside(&layout, b)))
             .collect::<Result<Vec<_>, _>>()?;
         let name = short_name(root);
         Ok(RunIndex {

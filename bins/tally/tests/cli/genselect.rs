@@ -183,3 +183,108 @@ fn genselect_dry_run_sends_nothing_and_writes_nothing() {
     assert_eq!(proxy.requests(), 0);
     assert!(!bench.join("genselect/output-rs0.jsonl").exists());
 }
+
+/// GenSynthesis (`++parallel_thinking.mode=gensynthesis`, as NeMo-Skills selects it): a new
+/// solution per window, graded like any generation, in `<bench>/gensynthesis/`; cached and
+/// resumed as selections are; a `gensynthesis@k` row in the summary.
+#[test]
+fn genselect_in_synthesis_mode_writes_graded_new_solutions_and_resumes() {
+    let Some(upstream) = llama_url() else { return };
+    let proxy = CountingProxy::start(&upstream);
+    let dir = tempfile::tempdir().unwrap();
+    let bench = dir.path().join("eval-results/toy");
+    for s in 0..3 {
+        write_jsonl(&bench.join(format!("output-rs{s}.jsonl")), &seed_file(s));
+    }
+    let mode = ["++parallel_thinking.mode=gensynthesis"];
+    let out = genselect(dir.path(), &proxy.url, &mode);
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    // Per seed: p0 (3 candidates), p1 (1: a synthesis from one is still asked for) and p3 (2);
+    // p2 has none.
+    let asked = 2 * 3;
+    assert_eq!(proxy.requests(), asked, "{}", stderr(&out));
+    assert!(!bench.join("genselect").exists());
+    let mut correct = 0.0;
+    for s in 0..2u64 {
+        let recs = read_records(&bench.join(format!("gensynthesis/output-rs{s}.jsonl")));
+        assert_eq!(recs.len(), 4);
+        assert_eq!(recs[0]["num_solutions"], json!(3));
+        assert_eq!(recs[1]["num_solutions"], json!(1));
+        for i in [0, 1, 3] {
+            let r = &recs[i];
+            let text = r["gensynthesis_generation"].as_str().unwrap();
+            let solution = r["generation"].as_str().unwrap();
+            // Either the model's tagged solution, or a window candidate's solution instead.
+            if r["gensynthesis_successful"] == json!(true) {
+                assert!(text.contains(solution), "{r:?}");
+            } else {
+                let seed = &r["gensynthesis_fallback_seed"];
+                let cand = r["gensynthesis_candidates"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|c| &c["seed"] == seed)
+                    .unwrap_or_else(|| panic!("{r:?}"));
+                assert_eq!(cand["solution"], json!(solution), "{r:?}");
+            }
+            // Graded like any generation, not copied from a candidate.
+            assert!(r["symbolic_correct"].is_boolean(), "{r:?}");
+            assert!(r.contains_key("predicted_answer") && r.contains_key("grade_status"));
+            correct += r["symbolic_correct"].as_bool().unwrap() as u8 as f64;
+        }
+        assert_eq!(recs[2]["status"], json!("no_answer"));
+        assert_eq!(recs[2]["generation"], json!(""));
+        assert_eq!(recs[2]["symbolic_correct"], json!(false));
+    }
+    // A rerun sends nothing; with the outputs gone, the cache answers every request.
+    let again = genselect(dir.path(), &proxy.url, &mode);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(proxy.requests(), asked);
+    let before = std::fs::read_to_string(bench.join("gensynthesis/output-rs0.jsonl")).unwrap();
+    for s in 0..2 {
+        for name in [
+            format!("output-rs{s}.jsonl"),
+            format!("output-rs{s}.jsonl.tally-run.json"),
+        ] {
+            let _ = std::fs::remove_file(bench.join("gensynthesis").join(name));
+        }
+    }
+    let cached = genselect(dir.path(), &proxy.url, &mode);
+    assert!(cached.status.success(), "{}", stderr(&cached));
+    assert_eq!(proxy.requests(), asked, "{}", stdout(&cached));
+    assert!(
+        stdout(&cached).contains("6 syntheses answered from the cache"),
+        "{}",
+        stdout(&cached)
+    );
+    let after = std::fs::read_to_string(bench.join("gensynthesis/output-rs0.jsonl")).unwrap();
+    assert_eq!(after, before, "the cache gives back the same file");
+
+    // The summary's gensynthesis@3 row: the new solutions' accuracy over problems and seeds
+    // (p2, without candidates, counts as wrong).
+    let sum =
+        run(tally()
+            .current_dir(dir.path())
+            .args(["summarize-results", ".", "--format", "json"]));
+    assert!(sum.status.success(), "{}", stderr(&sum));
+    let m: Value = serde_json::from_str(&stdout(&sum)).unwrap();
+    let row = &m["toy"]["gensynthesis@3"];
+    assert_eq!(row["num_entries"], json!(4), "{m}");
+    let got = row["symbolic_correct"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{m}"));
+    assert!(
+        (got - correct / 8.0 * 100.0).abs() < 1e-9,
+        "{got} vs {correct}/8"
+    );
+    assert!(m["toy"].get("genselect@3").is_none(), "{m}");
+    // An unknown mode is refused before anything is sent.
+    let bad = genselect(dir.path(), &proxy.url, &["++parallel_thinking.mode=vote"]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("genselect, gensynthesis"),
+        "{}",
+        stderr(&bad)
+    );
+    assert_eq!(proxy.requests(), asked);
+}

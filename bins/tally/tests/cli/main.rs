@@ -5,6 +5,7 @@ mod chunks;
 mod common;
 mod eval;
 mod eval_genselect;
+mod eval_greedy_layout;
 mod eval_judge;
 mod fail_fast;
 mod genselect;
