@@ -12,7 +12,7 @@ use crate::pool::Pool;
 use crate::quant::{
     matmul_rows, quantize_activations, ActFormat, OutPtr, Q8Rows, QMatrix, BLOCK, SUPER_BLOCK,
 };
-use crate::vecops::{axpy, dot, rms_norm, softmax_in_place};
+use crate::vecops::{axpy, dot, rms_norm, softmax_in_place, swiglu};
 
 /// How rotary embeddings pair a head's dimensions (llama.cpp's rope types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -420,9 +420,7 @@ fn feed_forward(
                     sump.slice(at / BLOCK, len / BLOCK),
                 )
             };
-            for (g, u) in g.iter_mut().zip(u.iter()) {
-                *g = *g / (1.0 + (-*g).exp()) * u;
-            }
+            swiglu(g, u);
             quantize_activations(format, g, scales, quants, sums);
         }
     });
@@ -455,6 +453,9 @@ impl RopeTable {
         }
     }
 
+    /// ggml's rotation as built for x86-64 with FMA (the reference llama.cpp here): the compiler
+    /// fuses the first product of each output into its sum, and matching that keeps Q and K
+    /// bit-identical to llama.cpp's (see `vecops::rms_norm` for why single bits matter).
     fn apply(&self, row: usize, x: &mut [f32], head_dim: usize) {
         let table = &self.cos_sin[row * self.pairs..][..self.pairs];
         for head in x.chunks_exact_mut(head_dim) {
@@ -462,16 +463,16 @@ impl RopeTable {
                 RopeStyle::Normal => {
                     for (pair, &(cos, sin)) in head.chunks_exact_mut(2).zip(table) {
                         let (a, b) = (pair[0], pair[1]);
-                        pair[0] = a * cos - b * sin;
-                        pair[1] = a * sin + b * cos;
+                        pair[0] = a.mul_add(cos, -(b * sin));
+                        pair[1] = a.mul_add(sin, b * cos);
                     }
                 }
                 RopeStyle::Neox => {
                     let (first, second) = head.split_at_mut(self.pairs);
                     for ((a, b), &(cos, sin)) in first.iter_mut().zip(second).zip(table) {
                         let (x0, x1) = (*a, *b);
-                        *a = x0 * cos - x1 * sin;
-                        *b = x0 * sin + x1 * cos;
+                        *a = x0.mul_add(cos, -(x1 * sin));
+                        *b = x0.mul_add(sin, x1 * cos);
                     }
                 }
             }

@@ -25,6 +25,46 @@ macro_rules! kernels {
             ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail
         }
 
+        /// `g = silu(g) * u`, as ggml's vectorised SwiGLU computes it (`ggml_v_silu` with its
+        /// own polynomial `exp`, every fused multiply-add where ggml has one), so the result is
+        /// bit-identical to llama.cpp's: it feeds an 8-bit quantisation (see [`rms_norm`]).
+        $(#[$attr])?
+        pub unsafe fn swiglu(g: &mut [f32], u: &[f32]) {
+            for (g, u) in g.iter_mut().zip(u) {
+                let x = *g;
+                *g = x / (1.0 + ggml_expf(0.0 - x)) * u;
+            }
+        }
+
+        $(#[$attr])?
+        #[inline]
+        unsafe fn ggml_expf(x: f32) -> f32 {
+            let c = f32::from_bits;
+            let r = c(0x4b40_0000);
+            let z = x.mul_add(c(0x3fb8_aa3b), r);
+            let n = z - r;
+            let b = (-n).mul_add(c(0x35bf_be8e), (-n).mul_add(c(0x3f31_7200), x));
+            let e = z.to_bits() << 23;
+            let k = c(e.wrapping_add(1f32.to_bits()));
+            let u = b * b;
+            let j = c(0x3c07_2010)
+                .mul_add(b, c(0x3d2b_9f17))
+                .mul_add(u, c(0x3e2a_af33).mul_add(b, c(0x3eff_fedb)))
+                .mul_add(u, c(0x3f7f_fff6) * b);
+            if n.abs() <= 126.0 {
+                return j.mul_add(k, k);
+            }
+            // Out of the polynomial's range: scale in two steps, or saturate.
+            let g: u32 = if n <= 0.0 { 0x8200_0000 } else { 0 };
+            let s1 = c(g.wrapping_add(0x7f00_0000));
+            let s2 = c(e.wrapping_sub(g));
+            if n.abs() > 192.0 {
+                s1 * s1
+            } else {
+                s2.mul_add(j, s2) * s1
+            }
+        }
+
         $(#[$attr])?
         pub unsafe fn axpy(y: &mut [f32], s: f32, x: &[f32]) {
             for (y, x) in y.iter_mut().zip(x) {
@@ -77,9 +117,23 @@ pub fn axpy(y: &mut [f32], s: f32, x: &[f32]) {
     unsafe { base::axpy(y, s, x) }
 }
 
-/// `out = x / rms(x) * w`.
+/// `g = silu(g) * u` elementwise (the gated unit of the feed-forward block).
+pub fn swiglu(g: &mut [f32], u: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if use_avx2() {
+        // SAFETY: AVX2 and FMA were detected.
+        return unsafe { avx2::swiglu(g, u) };
+    }
+    // SAFETY: the baseline build needs no CPU feature.
+    unsafe { base::swiglu(g, u) }
+}
+
+/// `out = x / rms(x) * w`, as ggml computes it: squares summed in f64 in order, the mean
+/// rounded to f32. A scale one ulp off flips a few roundings when the next product quantises
+/// its input to 8 bits, which moved llama.cpp's log-probabilities by up to 0.1 over a prompt.
 pub fn rms_norm(x: &[f32], w: &[f32], eps: f32, out: &mut [f32]) {
-    let mean = dot(x, x) / x.len() as f32;
+    let sum: f64 = x.iter().map(|&v| (v * v) as f64).sum();
+    let mean = (sum / x.len() as f64) as f32;
     let scale = 1.0 / (mean + eps).sqrt();
     for ((o, v), g) in out.iter_mut().zip(x).zip(w) {
         *o = v * scale * g;
@@ -114,5 +168,20 @@ mod tests {
         );
         let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
         assert!((dot(&a, &b) - naive).abs() < 1e-4);
+        let mut g: Vec<f32> = (0..400).map(|i| (i as f32 - 200.0) * 0.7).collect();
+        let u: Vec<f32> = (0..400).map(|i| (i as f32 * 0.13).cos()).collect();
+        let mut g_base = g.clone();
+        swiglu(&mut g, &u);
+        // SAFETY: the baseline build needs no CPU feature.
+        unsafe { base::swiglu(&mut g_base, &u) };
+        assert_eq!(g, g_base);
+        for (i, (&y, &u)) in g.iter().zip(&u).enumerate() {
+            let x = (i as f32 - 200.0) * 0.7;
+            let exact = (x as f64 / (1.0 + (-x as f64).exp()) * u as f64) as f32;
+            assert!(
+                (y - exact).abs() <= 1e-5 * exact.abs().max(1e-3),
+                "{x}: {y} vs {exact}"
+            );
+        }
     }
 }
