@@ -215,7 +215,13 @@ fn lcm(a: u64, b: u64) -> u64 {
 /// `Some(equal)` when both sides describe residue classes and at least one says so explicitly;
 /// `None` otherwise.
 pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
-    if !(pred.contains("mod")
+    // "n is even" against `n = 2k`: a parity in words is explicit about classes, but only
+    // against a name set equal to a form (`2k` alone may be an expression answer).
+    let parity = |s: &str| (s.contains("even") || s.contains("odd")) && !s.contains('=');
+    let parity_vs_form =
+        (parity(pred) && gold.contains('=')) || (parity(gold) && pred.contains('='));
+    if !(parity_vs_form
+        || pred.contains("mod")
         || gold.contains("mod")
         || pred.contains("equiv")
         || gold.contains("equiv")
@@ -232,7 +238,7 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     }
     let (a, ea) = classes(pred)?;
     let (b, eb) = classes(gold)?;
-    if !(ea || eb) {
+    if !(ea || eb || parity_vs_form) {
         return None;
     }
     let m = lcm(a.m, b.m);
@@ -258,6 +264,10 @@ mod tests {
         assert_eq!(c("n = 5k - 1"), Some((5, vec![4])));
         assert_eq!(c("n \\text{ odd}"), Some((2, vec![1])));
         assert_eq!(c("x^2 \\equiv 1 \\pmod 5"), None);
+        assert_eq!(compare("n = 2k", "n \\text{ is even}"), Some(true));
+        assert_eq!(compare("n = 2k + 1", "\\text{odd}"), Some(true));
+        assert_eq!(compare("n = 2k", "\\text{odd}"), Some(false));
+        assert_eq!(compare("2k", "\\text{even}"), None);
         assert_eq!(
             compare("n \\equiv 1, 3 \\pmod 4", "n \\equiv 1 \\pmod 2"),
             Some(true)
