@@ -11,6 +11,7 @@ use tally_core::{pyjson, SplitMix64, Status};
 use crate::candidates::GRADED_KEYS;
 use crate::choice::parse_choice;
 use crate::error::GenSelectError;
+use crate::mode::Mode;
 use crate::GENERATION_KEY;
 
 /// What finalizing one file found.
@@ -32,17 +33,12 @@ pub struct FinalizeCounts {
 /// Settles the choice of every record of `path` (a `genselect/output-rs<seed>.jsonl` the engine wrote)
 /// and rewrites it atomically. Running it again gives the same file.
 pub fn finalize_file(path: &Path, seed: u64) -> Result<FinalizeCounts, GenSelectError> {
-    let read = read_jsonl(path)?;
-    if read.torn_tail.is_some() {
-        return Err(GenSelectError::Torn {
-            path: path.to_path_buf(),
-        });
-    }
+    let read = read_whole(path)?;
     // Verdict keys any candidate of the file has: a problem without candidates gets them too,
     // as "not correct", so every valid record carries the same columns.
     let mut verdict_keys: Vec<&str> = Vec::new();
     for line in &read.lines {
-        for c in candidates_of(&line.record) {
+        for c in candidates_of(&line.record, Mode::Select.candidates_key()) {
             for k in ["is_correct", "symbolic_correct", "judgement"] {
                 if c.get(k).is_some() && !verdict_keys.contains(&k) {
                     verdict_keys.push(k);
@@ -54,17 +50,12 @@ pub fn finalize_file(path: &Path, seed: u64) -> Result<FinalizeCounts, GenSelect
     let mut out = Vec::with_capacity(read.lines.len());
     for line in read.lines {
         let mut rec = line.record;
-        let failed = rec
-            .get("status")
-            .and_then(Value::as_str)
-            .and_then(Status::parse)
-            .is_some_and(Status::is_failure);
-        if failed {
+        if failed(&rec) {
             counts.failed += 1;
             out.push(rec);
             continue;
         }
-        let candidates = candidates_of(&rec);
+        let candidates = candidates_of(&rec, Mode::Select.candidates_key());
         let n = candidates.len();
         let (choice, successful) = match n {
             0 => (None, false),
@@ -84,10 +75,7 @@ pub fn finalize_file(path: &Path, seed: u64) -> Result<FinalizeCounts, GenSelect
                     }
                     None => {
                         counts.fallback += 1;
-                        let mut rng = SplitMix64::new(
-                            seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ line.number as u64,
-                        );
-                        (Some(rng.below(n)), false)
+                        (Some(fallback_draw(seed, line.number, n)), false)
                     }
                 }
             }
@@ -129,13 +117,7 @@ pub fn finalize_file(path: &Path, seed: u64) -> Result<FinalizeCounts, GenSelect
         rec.insert("genselect_successful".into(), json!(successful));
         out.push(rec);
     }
-    tally_core::atomic::atomic_write(path, |w: &mut dyn Write| {
-        for r in &out {
-            w.write_all(pyjson::to_string(&Value::Object(r.clone())).as_bytes())?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })?;
+    write_records(path, out)?;
     Ok(counts)
 }
 
@@ -145,11 +127,52 @@ const CHOICE_KEYS: [&str; 3] = [
     "genselect_successful",
 ];
 
-fn candidates_of(rec: &Map<String, Value>) -> Vec<Map<String, Value>> {
-    rec.get("genselect_candidates")
+/// The candidates a record carries under `key` (`genselect_candidates`, …).
+pub(crate) fn candidates_of(rec: &Map<String, Value>, key: &str) -> Vec<Map<String, Value>> {
+    rec.get(key)
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(|c| c.as_object().cloned()).collect())
         .unwrap_or_default()
+}
+
+/// The records of an output file the engine finished; a torn last line is an error, never a
+/// record dropped from a rewrite.
+pub(crate) fn read_whole(path: &Path) -> Result<tally_core::jsonl::ReadOutcome, GenSelectError> {
+    let read = read_jsonl(path)?;
+    if read.torn_tail.is_some() {
+        return Err(GenSelectError::Torn {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(read)
+}
+
+/// A failed request's record: left as it is (a failure, never a wrong answer).
+pub(crate) fn failed(rec: &Map<String, Value>) -> bool {
+    rec.get("status")
+        .and_then(Value::as_str)
+        .and_then(Status::parse)
+        .is_some_and(Status::is_failure)
+}
+
+/// The fixed-seed draw of a fallback candidate for the record at `line_number`.
+pub(crate) fn fallback_draw(seed: u64, line_number: usize, n: usize) -> usize {
+    SplitMix64::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ line_number as u64).below(n)
+}
+
+/// Rewrites `path` with `records`, atomically.
+pub(crate) fn write_records(
+    path: &Path,
+    records: Vec<Map<String, Value>>,
+) -> Result<(), GenSelectError> {
+    tally_core::atomic::atomic_write(path, |w: &mut dyn Write| {
+        for r in records {
+            w.write_all(pyjson::to_string(&Value::Object(r)).as_bytes())?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,16 +3,16 @@
 //! falls back to a candidate drawn with a fixed seed, marked `gensynthesis_successful: false`,
 //! as NeMo-Skills falls back to a random candidate.
 
-use std::io::Write;
 use std::path::Path;
 
-use serde_json::{json, Map, Value};
-use tally_core::jsonl::read_jsonl;
-use tally_core::{pyjson, SplitMix64, Status};
+use serde_json::{json, Value};
+use tally_core::Status;
 
 use crate::candidates::GRADED_KEYS;
 use crate::error::GenSelectError;
-use crate::finalize::FinalizeCounts;
+use crate::finalize::{
+    candidates_of, failed, fallback_draw, read_whole, write_records, FinalizeCounts,
+};
 use crate::mode::Mode;
 
 const OPEN: &str = "<NEW_SOLUTION>";
@@ -49,22 +49,12 @@ const SYNTHESIS_KEYS: [&str; 3] = [
 /// (on a graded file too) gives the same file before grading.
 pub fn finalize_synthesis_file(path: &Path, seed: u64) -> Result<FinalizeCounts, GenSelectError> {
     let mode = Mode::Synthesis;
-    let read = read_jsonl(path)?;
-    if read.torn_tail.is_some() {
-        return Err(GenSelectError::Torn {
-            path: path.to_path_buf(),
-        });
-    }
+    let read = read_whole(path)?;
     let mut counts = FinalizeCounts::default();
     let mut out = Vec::with_capacity(read.lines.len());
     for line in read.lines {
         let mut rec = line.record;
-        let failed = rec
-            .get("status")
-            .and_then(Value::as_str)
-            .and_then(Status::parse)
-            .is_some_and(Status::is_failure);
-        if failed {
+        if failed(&rec) {
             counts.failed += 1;
             out.push(rec);
             continue;
@@ -72,11 +62,7 @@ pub fn finalize_synthesis_file(path: &Path, seed: u64) -> Result<FinalizeCounts,
         for k in GRADED_KEYS.iter().chain(&SYNTHESIS_KEYS) {
             rec.shift_remove(*k);
         }
-        let candidates: Vec<Map<String, Value>> = rec
-            .get(mode.candidates_key())
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|c| c.as_object().cloned()).collect())
-            .unwrap_or_default();
+        let candidates = candidates_of(&rec, mode.candidates_key());
         let text = rec
             .get(mode.generation_key())
             .and_then(Value::as_str)
@@ -92,9 +78,7 @@ pub fn finalize_synthesis_file(path: &Path, seed: u64) -> Result<FinalizeCounts,
             (s.to_string(), true)
         } else {
             counts.fallback += 1;
-            let mut rng =
-                SplitMix64::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D) ^ line.number as u64);
-            let c = &candidates[rng.below(candidates.len())];
+            let c = &candidates[fallback_draw(seed, line.number, candidates.len())];
             rec.insert(
                 "gensynthesis_fallback_seed".into(),
                 c.get("seed").cloned().unwrap_or(Value::Null),
@@ -107,13 +91,7 @@ pub fn finalize_synthesis_file(path: &Path, seed: u64) -> Result<FinalizeCounts,
         rec.insert(mode.successful_key().into(), json!(successful));
         out.push(rec);
     }
-    tally_core::atomic::atomic_write(path, |w: &mut dyn Write| {
-        for r in &out {
-            w.write_all(pyjson::to_string(&Value::Object(r.clone())).as_bytes())?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })?;
+    write_records(path, out)?;
     Ok(counts)
 }
 
