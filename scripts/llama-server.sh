@@ -18,6 +18,8 @@
 #   TALLY_CACHE_DIR          cache root (default $HOME/.cache/tally)
 #   TALLY_LLAMA_THREADS      -t/-tb for llama-server (default 2)
 #   TALLY_LLAMA_PARALLEL     --parallel slots (default 4)
+#   TALLY_LLAMA_HTTP_THREADS --threads-http (default 16: on 2 cores llama.cpp's default is slots + 2,
+#                            so parallel test clients held every worker and /v1/models waited)
 #   TALLY_LLAMA_CTX          -c context size (default 4096)
 #   TALLY_LLAMA_WAIT_S       seconds `start` waits for /health (default 120)
 #   TALLY_LLAMA_BUILD_JOBS   parallel compile jobs (default: nproc)
@@ -241,6 +243,7 @@ cmd_start() {
   # setsid + nohup: the server outlives this shell and the CI step that called it.
   nohup setsid "$SERVER_BIN" -m "$MODEL_FILE" --host 127.0.0.1 --port "$port" \
     -t "$threads" -tb "$threads" --parallel "${TALLY_LLAMA_PARALLEL:-4}" -c "${TALLY_LLAMA_CTX:-4096}" \
+    --threads-http "${TALLY_LLAMA_HTTP_THREADS:-16}" \
     --no-webui >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   echo "$port" >"$PORT_FILE"

@@ -1,6 +1,8 @@
 //! The pre-flight check of [`Backend::check`](crate::Backend::check): is anything answering at
-//! the server's URL? A few seconds at most, so a wrong `--server_address` is one error naming the
-//! URL, not a run whose every request retries and fails.
+//! the server's URL? A few seconds at most when nothing is there, so a wrong `--server_address` is
+//! one error naming the URL, not a run whose every request retries and fails. A server that takes
+//! the connection but is too busy to answer within the first deadline (every HTTP worker held by
+//! other clients' generations) is there: it gets a longer wait, not a failed run.
 
 use std::time::Duration;
 
@@ -18,6 +20,13 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(4);
 const ATTEMPTS: u32 = 2;
 const PAUSE: Duration = Duration::from_millis(500);
 // Worst case, nothing answering a connect: 2 × 4 s + 0.5 s, under 10 s.
+/// The deadline of the one further attempt when a timed-out server still accepts connections
+/// (shorter in unit tests, which wait it out).
+const BUSY_TIMEOUT: Duration = if cfg!(test) {
+    Duration::from_secs(8)
+} else {
+    Duration::from_secs(60)
+};
 
 impl OpenAiCompatBackend {
     /// `GET /v1/models`; where a server has no such endpoint (404/405) and the model is known,
@@ -80,7 +89,8 @@ impl OpenAiCompatBackend {
         .map(|_| ())
     }
 
-    /// Up to [`ATTEMPTS`] attempts, retrying only a failed connection.
+    /// Up to [`ATTEMPTS`] attempts, retrying a failed connection; a timed-out answer from a host
+    /// that still accepts connections gets one more attempt with [`BUSY_TIMEOUT`].
     async fn check_attempts<T, P>(
         &self,
         endpoint: &Endpoint,
@@ -91,13 +101,23 @@ impl OpenAiCompatBackend {
         P: Fn(&[u8], u32) -> Result<T, serde_json::Error> + Sync,
     {
         let mut attempts = 0;
+        let mut deadline = ATTEMPT_TIMEOUT;
         loop {
             attempts += 1;
             match self
-                .attempt(endpoint, body, Some(ATTEMPT_TIMEOUT), attempts, parse)
+                .attempt(endpoint, body, Some(deadline), attempts, parse)
                 .await
             {
                 Ok(v) => return Ok(v),
+                Err(
+                    AttemptError::Retryable {
+                        error: BackendError::Timeout { .. },
+                        ..
+                    }
+                    | AttemptError::Fatal(BackendError::Timeout { .. }),
+                ) if deadline < BUSY_TIMEOUT && accepts_connections(endpoint).await => {
+                    deadline = BUSY_TIMEOUT;
+                }
                 Err(AttemptError::Retryable {
                     error: BackendError::Connect { .. },
                     ..
@@ -116,6 +136,20 @@ impl OpenAiCompatBackend {
             }
         }
     }
+}
+
+/// Whether a TCP connection to the endpoint's host and port opens within [`ATTEMPT_TIMEOUT`]:
+/// tells a busy server (it listens, its answer is late) from an address where nothing answers.
+async fn accepts_connections(endpoint: &Endpoint) -> bool {
+    let url = &endpoint.parsed;
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return false;
+    };
+    let connect = tokio::net::TcpStream::connect(format!("{host}:{port}"));
+    matches!(
+        tokio::time::timeout(ATTEMPT_TIMEOUT, connect).await,
+        Ok(Ok(_))
+    )
 }
 
 #[cfg(test)]
