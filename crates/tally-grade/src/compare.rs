@@ -49,6 +49,9 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let (Some(x), Some(y)) = (parse_time(&p), parse_time(&g)) {
         return Ok((Some(x == y), "time of day"));
     }
+    if let Some((p, g)) = crate::unit_conversion::rewrite(&p, &g) {
+        return tally_equal(&p, &g, m);
+    }
     match crate::choice::compare(&p, &g) {
         Some(Choice::Letters(r)) => return Ok((Some(r), "choice letters")),
         Some(Choice::PredValue(v)) => return tally_equal(v, &g, m),
@@ -86,7 +89,14 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if in_words == Some(true) {
         return Ok((Some(true), "same answer in words"));
     }
-    let (math, words_left) = math_equal(&p, &g, m)?;
+    let (math, words_left) = match math_equal(&p, &g, m) {
+        Ok(r) => r,
+        // Words that contradict (`odd n` / `even n`) decide where the expressions cannot.
+        Err(_) if in_words == Some(false) => {
+            return Ok((Some(false), "different answers in words"))
+        }
+        Err(e) => return Err(e),
+    };
     if math != Some(true) {
         // A budget spent on this optional rule leaves the expression verdict standing.
         if let Ok(Some(r)) = crate::sets::compare(&p, &g, m) {

@@ -464,6 +464,38 @@ fn is_label_text(lt: &str) -> bool {
     })
 }
 
+/// Words that say what kind of number a name is (`n \text{ odd}`, `p \text{ prime}`): a property,
+/// never a unit, so the words stay and `n \text{ odd}` is not `n \text{ even}`.
+pub(crate) fn is_property_text(lt: &str) -> bool {
+    lt.split(|c: char| !c.is_alphanumeric() && c != '-').any(|w| {
+        matches!(
+            w,
+            "odd"
+                | "even"
+                | "prime"
+                | "primes"
+                | "composite"
+                | "positive"
+                | "negative"
+                | "nonnegative"
+                | "non-negative"
+                | "nonpositive"
+                | "non-positive"
+                | "nonzero"
+                | "non-zero"
+                | "integer"
+                | "integers"
+                | "rational"
+                | "irrational"
+                | "real"
+                | "natural"
+                | "divisible"
+                | "square"
+                | "squarefree"
+        )
+    })
+}
+
 /// The body of `\mathrm{…}` reads as a unit: `m/s^2`, `kg`, `km/h`, `N`, `\mu m`; not `e`,
 /// `i`, `d` (constants and differentials), and not a digit group.
 fn is_unit_group(inner: &str) -> bool {
@@ -687,6 +719,7 @@ fn lex_command(
                 .next()
                 .is_some_and(|c| c.is_alphabetic() || c == '(' || c == '/')
                 && !is_label_text(&lt)
+                && !is_property_text(&lt)
             {
                 // A unit after a quantity: `10\text{ cm}`, `5 \text{ways}`. Dropped, with a
                 // trailing `^2` if any.

@@ -56,6 +56,7 @@ pub mod files;
 mod guard;
 mod integer_rays;
 mod lexer;
+mod maps;
 mod names;
 mod normalize_nemo;
 mod number_sets;
@@ -69,6 +70,7 @@ mod prose;
 mod pyfloat;
 mod sets;
 mod text;
+mod unit_conversion;
 mod unit_vectors;
 mod words;
 

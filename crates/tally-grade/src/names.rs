@@ -96,9 +96,11 @@ pub(crate) fn strip_labels(e: Expr) -> Expr {
     }
 }
 
-/// Words that change the value they stand before (`not 5`, `at least 5`): never a label.
+/// Words that change the value they stand before (`not 5`, `at least 5`, `odd n`): never a
+/// label.
 fn is_label(t: &str) -> bool {
-    !t.split(|c: char| !c.is_alphanumeric()).any(|w| {
+    !crate::lexer::is_property_text(t)
+        && !t.split(|c: char| !c.is_alphanumeric()).any(|w| {
         matches!(
             w,
             "not"

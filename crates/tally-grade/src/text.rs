@@ -159,11 +159,14 @@ pub(crate) fn normalize_written(s: &str) -> String {
             || s.contains("where")
             || s.contains("Where")
             || s.contains("\\overline")
-            || s.contains("\\in"))
+            || s.contains("\\in")
+            || s.contains("\\mapsto")
+            || s.contains(':'))
     {
         return s.to_string();
     }
     let s = repeating_decimals(&circled_digits(&answer_prefix_in_text(s)));
+    let s = crate::maps::as_rule(&s).unwrap_or(s);
     // `\approx 2.236`: a leading sign of approximation only says how the value was found.
     let s = ["\\approx", "≈", "\\sim"]
         .iter()

@@ -48,6 +48,35 @@ const FILLER: &[&str] = &[
     "must",
     "be",
     "statement",
+    "solution",
+];
+
+/// Words a "nothing exists" answer may use around its negation (`none`, `no such n exists`,
+/// `there is no solution`, `does not exist`); single letters (the unknown's name) too.
+const NOTHING_WORDS: &[&str] = &[
+    "no",
+    "none",
+    "not",
+    "such",
+    "solution",
+    "exist",
+    "exists",
+    "does",
+    "do",
+    "there",
+    "is",
+    "are",
+    "any",
+    "value",
+    "real",
+    "integer",
+    "number",
+    "pair",
+    "triple",
+    "function",
+    "polynomial",
+    "the",
+    "answer",
 ];
 
 /// Nouns that only name the kind of thing an answer describes (`first` → `first player`).
@@ -382,6 +411,9 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     if pp.is_empty() || gp.is_empty() {
         return None;
     }
+    if says_nothing_exists(&pp) && says_nothing_exists(&gp) {
+        return Some(true);
+    }
     let mut sp: Vec<String> = pp.iter().map(|p| p.join(" ")).collect();
     let mut sg: Vec<String> = gp.iter().map(|p| p.join(" ")).collect();
     sp.sort();
@@ -451,6 +483,24 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     if !cp.is_empty() && cp == cg {
         return Some(true);
     }
+    // `p prime` against `all primes p`: one name, the same on each side, may stand before or
+    // after the words saying what kind of number it is (only those: `A beats B` is not
+    // `B beats A`).
+    let letters = |v: &[String]| -> (Vec<String>, Vec<String>) {
+        let (mut l, w): (Vec<String>, Vec<String>) =
+            v.iter().cloned().partition(|x| x.chars().count() == 1);
+        l.sort();
+        (l, w)
+    };
+    let ((lp, wp), (lg, wg)) = (letters(&cp), letters(&cg));
+    if lp.len() == 1
+        && lp == lg
+        && !wp.is_empty()
+        && wp == wg
+        && wp.iter().all(|w| crate::lexer::is_property_text(w))
+    {
+        return Some(true);
+    }
     // `first` against `the first player`, `isosceles` against `an isosceles triangle`: the
     // longer one only names what the shorter one describes. Only a noun after all of the short
     // answer's words counts, so `triangle` never equals `right triangle`.
@@ -494,6 +544,19 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
         }
     }
     None
+}
+
+/// One phrase that only says nothing exists: `none`, `no solution`, `no such n exists`,
+/// `does not exist`. A bare `no` answers a yes/no question, so it does not count, nor does
+/// anything with a word outside [`NOTHING_WORDS`] (`no real root but two complex ones`).
+fn says_nothing_exists(ps: &[Vec<String>]) -> bool {
+    let [p] = ps else { return false };
+    let listed = |w: &String| NOTHING_WORDS.contains(&w.as_str()) || w.chars().count() == 1;
+    let has = |w: &str| p.iter().any(|x| x == w);
+    p.iter().all(listed)
+        && (has("none")
+            || (has("no") && p.len() >= 2)
+            || (has("not") && has("exist")))
 }
 
 /// The words `long` adds around one occurrence of `short` (in order), if it contains it.
@@ -569,5 +632,13 @@ mod tests {
         assert_eq!(compare("exactly when n is odd", "even n"), Some(false));
         assert_eq!(compare("Alice beats Bob", "Bob beats Alice"), None);
         assert_eq!(compare("no, it is impossible", "No"), Some(true));
+        assert_eq!(compare("no such n exists", "none"), Some(true));
+        assert_eq!(compare("there is no solution", "does not exist"), Some(true));
+        assert_eq!(compare("no", "none"), None);
+        assert_eq!(compare("no real solution", "none"), Some(true));
+        assert_eq!(compare("no positive solution", "none"), None);
+        assert_eq!(compare("p prime", "all primes p"), Some(true));
+        assert_eq!(compare("p prime", "all primes q"), None);
+        assert_eq!(compare("A beats B", "B beats A"), None);
     }
 }
