@@ -43,6 +43,36 @@ fn bare_letter(s: &str) -> Option<char> {
     c.next().is_none().then_some(l)
 }
 
+/// Several choice letters: `B, D`, `(A), (C)`, `\text{B and D}` (listed) or `BD` (joined, two to
+/// five distinct letters A–E in order); `None` for anything else.
+fn letter_set(s: &str) -> Option<(Vec<char>, bool)> {
+    let t = crate::text::unwrap_cmds(s.trim(), &["\\text", "\\mathrm", "\\textbf"]);
+    let t = t.trim();
+    let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
+    let joined = t.chars().all(|c| ('A'..='E').contains(&c));
+    if joined {
+        let ordered = letters.windows(2).all(|w| w[0] < w[1]);
+        return (letters.len() >= 2 && ordered).then_some((letters, true));
+    }
+    let mut found = Vec::new();
+    for part in t.split([',', ';']).flat_map(|p| p.split(" and ")) {
+        let p = part
+            .trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .trim();
+        let mut c = p.chars();
+        let l = c.next().filter(|c| ('A'..='E').contains(c))?;
+        if c.next().is_some() {
+            return None;
+        }
+        found.push(l);
+    }
+    found.sort_unstable();
+    found.dedup();
+    (found.len() >= 2).then_some((found, false))
+}
+
 /// What a labelled choice is compared by: the letters when the other side is a letter, else
 /// the labelled side's value against the other side.
 pub(crate) enum Choice<'a> {
@@ -53,6 +83,12 @@ pub(crate) enum Choice<'a> {
 
 /// `None` when neither side, or both, is a labelled choice with a value.
 pub(crate) fn compare<'a>(pred: &'a str, gold: &'a str) -> Option<Choice<'a>> {
+    // `BD` against `B, D`: letters joined on one side only (two joined runs may be segments).
+    if let (Some((p, pj)), Some((g, gj))) = (letter_set(pred), letter_set(gold)) {
+        if pj != gj {
+            return Some(Choice::Letters(p == g));
+        }
+    }
     let with_value = |s| labelled(s).filter(|(_, v)| !v.is_empty());
     match (with_value(pred), with_value(gold)) {
         (Some((lp, vp)), None) => Some(match bare_letter(gold) {
@@ -78,6 +114,15 @@ mod tests {
         assert_eq!(labelled("(B) \\frac{1}{2}"), Some(('B', "\\frac{1}{2}")));
         assert_eq!(labelled("(x) 12"), None);
         assert_eq!(labelled("(1, 2)"), None);
+        assert_eq!(letter_set("BD"), Some((vec!['B', 'D'], true)));
+        assert_eq!(
+            letter_set("\\text{(A), (C)}"),
+            Some((vec!['A', 'C'], false))
+        );
+        assert_eq!(letter_set("B and D"), Some((vec!['B', 'D'], false)));
+        assert_eq!(letter_set("DB"), None);
+        assert_eq!(letter_set("B"), None);
+        assert_eq!(letter_set("x, y"), None);
         assert_eq!(bare_letter("(D)"), Some('D'));
         assert_eq!(bare_letter("CD"), None);
         assert!(matches!(

@@ -52,6 +52,9 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let Some((p, g)) = crate::unit_conversion::rewrite(&p, &g) {
         return tally_equal(&p, &g, m);
     }
+    if let Some(p) = crate::names::constant_case(&p, &g) {
+        return tally_equal(&p, &g, m);
+    }
     match crate::choice::compare(&p, &g) {
         Some(Choice::Letters(r)) => return Ok((Some(r), "choice letters")),
         Some(Choice::PredValue(v)) => return tally_equal(v, &g, m),

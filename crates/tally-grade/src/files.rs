@@ -723,7 +723,7 @@ mod tests {
     #[test]
     fn an_undecided_verdict_says_why() {
         let m = graded(
-            json!({"generation": "\\boxed{\\text{Bob wins}}", "expected_answer": "\\text{Alice}"}),
+            json!({"generation": "\\boxed{\\text{Bob beats Alice}}", "expected_answer": "\\text{Alice beats Bob}"}),
             Policy::Tally,
         );
         assert_eq!(m["grade_status"], "undecided");
@@ -738,7 +738,7 @@ mod tests {
         );
         assert_eq!(m["grade_status"], "not_equal");
         assert!(!m.contains_key("grade_reason"));
-        let mut r = json!({"gold": "\\text{Alice}", "pred": "\\text{Bob wins}"})
+        let mut r = json!({"gold": "\\text{Alice beats Bob}", "pred": "\\text{Bob beats Alice}"})
             .as_object()
             .unwrap()
             .clone();

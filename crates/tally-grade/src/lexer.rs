@@ -467,33 +467,34 @@ fn is_label_text(lt: &str) -> bool {
 /// Words that say what kind of number a name is (`n \text{ odd}`, `p \text{ prime}`): a property,
 /// never a unit, so the words stay and `n \text{ odd}` is not `n \text{ even}`.
 pub(crate) fn is_property_text(lt: &str) -> bool {
-    lt.split(|c: char| !c.is_alphanumeric() && c != '-').any(|w| {
-        matches!(
-            w,
-            "odd"
-                | "even"
-                | "prime"
-                | "primes"
-                | "composite"
-                | "positive"
-                | "negative"
-                | "nonnegative"
-                | "non-negative"
-                | "nonpositive"
-                | "non-positive"
-                | "nonzero"
-                | "non-zero"
-                | "integer"
-                | "integers"
-                | "rational"
-                | "irrational"
-                | "real"
-                | "natural"
-                | "divisible"
-                | "square"
-                | "squarefree"
-        )
-    })
+    lt.split(|c: char| !c.is_alphanumeric() && c != '-')
+        .any(|w| {
+            matches!(
+                w,
+                "odd"
+                    | "even"
+                    | "prime"
+                    | "primes"
+                    | "composite"
+                    | "positive"
+                    | "negative"
+                    | "nonnegative"
+                    | "non-negative"
+                    | "nonpositive"
+                    | "non-positive"
+                    | "nonzero"
+                    | "non-zero"
+                    | "integer"
+                    | "integers"
+                    | "rational"
+                    | "irrational"
+                    | "real"
+                    | "natural"
+                    | "divisible"
+                    | "square"
+                    | "squarefree"
+            )
+        })
 }
 
 /// The body of `\mathrm{…}` reads as a unit: `m/s^2`, `kg`, `km/h`, `N`, `\mu m`; not `e`,

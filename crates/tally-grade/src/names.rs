@@ -39,6 +39,14 @@ pub(crate) fn map_vars(e: &Expr, f: &dyn Fn(&str) -> Option<Expr>) -> Expr {
     }
 }
 
+/// `a_{n}` → (`a`, `n`): one letter indexed by one letter.
+fn sequence_term(v: &str) -> Option<(&str, &str)> {
+    let (head, sub) = v.split_once("_{")?;
+    let index = sub.strip_suffix('}')?;
+    let one_letter = |x: &str| x.len() == 1 && x.chars().all(|c| c.is_ascii_alphabetic());
+    (one_letter(head) && one_letter(index)).then_some((head, index))
+}
+
 /// Placeholder names for the parameters of a function definition.
 pub(crate) const PARAMS: [&str; 4] = ["#0", "#1", "#2", "#3"];
 
@@ -48,10 +56,18 @@ pub(crate) fn definition(parts: &[Expr], ops: &[RelOp]) -> Option<(usize, Expr)>
     if ops != [RelOp::Eq] {
         return None;
     }
-    let Expr::Func(name, args) = &parts[0] else {
-        return None;
+    // A sequence's term `a_n = 3n + 2` defines `a` at `n`, like `a(n) = 3n + 2`.
+    let subscripted;
+    let (name, args) = match &parts[0] {
+        Expr::Func(name, args) => (name.as_str(), args.as_slice()),
+        Expr::Var(v) => {
+            let (head, index) = sequence_term(v)?;
+            subscripted = [Expr::Var(index.to_string())];
+            (head, subscripted.as_slice())
+        }
+        _ => return None,
     };
-    if crate::lexer::FUNCS.contains(&name.as_str()) || args.is_empty() || args.len() > 4 {
+    if crate::lexer::FUNCS.contains(&name) || args.is_empty() || args.len() > 4 {
         return None;
     }
     let mut names: Vec<&str> = Vec::new();
@@ -101,27 +117,27 @@ pub(crate) fn strip_labels(e: Expr) -> Expr {
 fn is_label(t: &str) -> bool {
     !crate::lexer::is_property_text(t)
         && !t.split(|c: char| !c.is_alphanumeric()).any(|w| {
-        matches!(
-            w,
-            "not"
-                | "no"
-                | "never"
-                | "least"
-                | "most"
-                | "more"
-                | "less"
-                | "than"
-                | "fewer"
-                | "except"
-                | "over"
-                | "under"
-                | "above"
-                | "below"
-                | "between"
-                | "nor"
-                | "without"
-        )
-    })
+            matches!(
+                w,
+                "not"
+                    | "no"
+                    | "never"
+                    | "least"
+                    | "most"
+                    | "more"
+                    | "less"
+                    | "than"
+                    | "fewer"
+                    | "except"
+                    | "over"
+                    | "under"
+                    | "above"
+                    | "below"
+                    | "between"
+                    | "nor"
+                    | "without"
+            )
+        })
 }
 
 /// `name = value` items: the name's key (`p(n)` and `p·n` read alike, as the parser may take
@@ -202,4 +218,61 @@ pub(crate) fn split_tuple_equation(parts: &[Expr], ops: &[RelOp]) -> Option<Vec<
             })
             .collect(),
     )
+}
+
+/// Where a lone `C` or `c` is added (`+ C`, `- c`): the constant of an antiderivative or a
+/// family, whose case is a habit (`e^x + C` = `e^x + c`). `pred` with its constant renamed to
+/// the reference's, when the two differ only in that case and neither uses the other letter.
+pub(crate) fn constant_case(pred: &str, gold: &str) -> Option<String> {
+    let (cp, cg) = (added_constant(pred)?, added_constant(gold)?);
+    if cp == cg || standalone(pred, cg) || standalone(gold, cp) {
+        return None;
+    }
+    let mut out = String::with_capacity(pred.len());
+    let chars: Vec<char> = pred.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        out.push(if c == cp && lone(&chars, i) { cg } else { c });
+    }
+    Some(out)
+}
+
+fn added_constant(s: &str) -> Option<char> {
+    let chars: Vec<char> = s.chars().collect();
+    chars.iter().enumerate().find_map(|(i, &c)| {
+        let after_sign = chars[..i]
+            .iter()
+            .rev()
+            .find(|x| !x.is_whitespace())
+            .is_some_and(|x| matches!(x, '+' | '-'));
+        (matches!(c, 'C' | 'c') && lone(&chars, i) && after_sign).then_some(c)
+    })
+}
+
+fn standalone(s: &str, letter: char) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    (0..chars.len()).any(|i| chars[i] == letter && lone(&chars, i))
+}
+
+/// The letter at `i` is a name of its own: no letter, backslash or digit touches it, and no
+/// subscript, call or brace follows.
+fn lone(chars: &[char], i: usize) -> bool {
+    let before = i.checked_sub(1).map(|k| chars[k]);
+    let after = chars.get(i + 1).copied();
+    !before.is_some_and(|b| b.is_alphanumeric() || b == '\\')
+        && !after.is_some_and(|a| a.is_alphanumeric() || matches!(a, '_' | '(' | '{'))
+}
+
+#[cfg(test)]
+mod constant_tests {
+    use super::constant_case as c;
+
+    #[test]
+    fn the_constant_of_a_family_may_change_case() {
+        assert_eq!(c("e^{x} + c", "e^x + C").unwrap(), "e^{x} + C");
+        assert_eq!(c("x^2 - C", "x^2 + c").unwrap(), "x^2 - c");
+        // The same case, no added constant, or the other letter already used.
+        assert_eq!(c("x + C", "x + C"), None);
+        assert_eq!(c("x + \\cos x", "x + C"), None);
+        assert_eq!(c("C x + c", "x + C"), None);
+    }
 }

@@ -4,6 +4,15 @@
 /// The set a symbol names.
 fn symbol(s: &str) -> Option<&'static str> {
     let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    // `n \in \mathbb{Z}^+`: membership of one name is the set itself.
+    let t = match t.split_once("\\in") {
+        Some((name, set))
+            if name.chars().count() == 1 && name.chars().all(|c| c.is_ascii_alphabetic()) =>
+        {
+            set.to_string()
+        }
+        _ => t,
+    };
     let t = t
         .replace("\\Bbb", "\\mathbb")
         .replace("\\mathbf", "\\mathbb");

@@ -3,6 +3,32 @@
 
 use crate::expr::{Expr, RelOp};
 
+/// `(\pm 1, \mp 1)`: with a `∓` in it, every `±` and `∓` share one sign choice, so the answer is
+/// the two sign choices written out (`(+1, -1), (-1, +1)`); a name in front (`(x, y) =`) is
+/// kept once. `None` without a `∓`, or where `=` appears more than once.
+pub(crate) fn correlated_signs(s: &str) -> Option<String> {
+    if !(s.contains("\\mp") || s.contains('∓')) {
+        return None;
+    }
+    let (head, body) = match s.split_once('=') {
+        Some((h, b)) if !b.contains('=') => (Some(h.trim_end()), b.trim()),
+        Some(_) => return None,
+        None => (None, s.trim()),
+    };
+    let choice = |plus: bool| -> String {
+        let (pm, mp) = if plus { ("+", "-") } else { ("-", "+") };
+        body.replace("\\pm", pm)
+            .replace('±', pm)
+            .replace("\\mp", mp)
+            .replace('∓', mp)
+    };
+    let both = format!("{}, {}", choice(true), choice(false));
+    Some(match head {
+        Some(h) => format!("{h} = {both}"),
+        None => both,
+    })
+}
+
 /// Replaces the first `±` with `+` or `-`; `None` when there is none.
 fn split_pm(e: &Expr, plus: bool) -> Option<Expr> {
     let rec = |v: &Vec<Expr>| -> Option<Vec<Expr>> {
@@ -149,5 +175,22 @@ pub(crate) fn expand_pm_items(e: &Expr) -> Option<Expr> {
             (v.len() > 1).then_some(Expr::List(v))
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::correlated_signs as c;
+
+    #[test]
+    fn minus_plus_shares_the_sign_choice() {
+        assert_eq!(
+            c("(x, y) = (\\pm 1, \\mp 1)").unwrap(),
+            "(x, y) = (+ 1, - 1), (- 1, + 1)"
+        );
+        assert_eq!(c("1 \\mp 2").unwrap(), "1 - 2, 1 + 2");
+        // No `∓`, or names set more than once: left to the other rules.
+        assert_eq!(c("\\pm 1"), None);
+        assert_eq!(c("x = \\mp 1, y = 2"), None);
     }
 }

@@ -161,12 +161,14 @@ pub(crate) fn normalize_written(s: &str) -> String {
             || s.contains("\\overline")
             || s.contains("\\in")
             || s.contains("\\mapsto")
+            || s.contains("\\mp")
             || s.contains(':'))
     {
         return s.to_string();
     }
     let s = repeating_decimals(&circled_digits(&answer_prefix_in_text(s)));
     let s = crate::maps::as_rule(&s).unwrap_or(s);
+    let s = crate::plusminus::correlated_signs(&s).unwrap_or(s);
     // `\approx 2.236`: a leading sign of approximation only says how the value was found.
     let s = ["\\approx", "≈", "\\sim"]
         .iter()
@@ -212,7 +214,8 @@ fn answer_prefix_in_text(s: &str) -> String {
 }
 
 /// `x = \frac{\pi}{2} + k\pi, k \in \mathbb{Z}`: a trailing clause saying an index is an
-/// integer qualifies the answer without changing it.
+/// integer (or a constant real: `x^2 + C, C \in \mathbb{R}`) qualifies the answer without
+/// changing it.
 fn strip_integer_index(s: &str) -> &str {
     let t = s.trim_end().trim_end_matches(['.', ')']);
     let Some(head) = [
@@ -222,6 +225,11 @@ fn strip_integer_index(s: &str) -> &str {
         "\\Bbb Z",
         "\\mathbf{Z}",
         "ℤ",
+        "\\mathbb{R}",
+        "\\mathbb R",
+        "\\Bbb{R}",
+        "\\mathbf{R}",
+        "ℝ",
     ]
     .iter()
     .find_map(|z| t.strip_suffix(z)) else {
@@ -231,7 +239,7 @@ fn strip_integer_index(s: &str) -> &str {
         return s;
     };
     let head = head.trim_end();
-    let Some(name) = head.chars().next_back().filter(|c| c.is_ascii_lowercase()) else {
+    let Some(name) = head.chars().next_back().filter(|c| c.is_ascii_alphabetic()) else {
         return s;
     };
     let head = head[..head.len() - 1].trim_end();

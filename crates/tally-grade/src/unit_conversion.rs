@@ -39,7 +39,12 @@ const ATOMS: &[(&[&str], Dim, i64, i64)] = &[
     (&["mg", "milligram"], [0, 0, 1, 0], 1, 1000),
     (&["g", "gram"], [0, 0, 1, 0], 1, 1),
     (&["kg", "kilogram"], [0, 0, 1, 0], 1000, 1),
-    (&["ml", "mL", "milliliter", "millilitre"], [3, 0, 0, 0], 1, 1_000_000),
+    (
+        &["ml", "mL", "milliliter", "millilitre"],
+        [3, 0, 0, 0],
+        1,
+        1_000_000,
+    ),
     (&["l", "L", "liter", "litre"], [3, 0, 0, 0], 1, 1000),
     (&["dollar", "\\$", "$"], [0, 0, 0, 1], 1, 1),
     (&["cent", "¢"], [0, 0, 0, 1], 1, 100),
@@ -99,9 +104,7 @@ fn quantity(s: &str) -> Option<Vec<(String, Unit)>> {
         let after = &rest[split..];
         let end = after
             .char_indices()
-            .find(|&(k, c)| {
-                c.is_ascii_digit() && !after[..k].trim_end().ends_with(['^', '{'])
-            })
+            .find(|&(k, c)| c.is_ascii_digit() && !after[..k].trim_end().ends_with(['^', '{']))
             .map_or(after.len(), |(k, _)| k);
         let mut unit_text = after[..end].trim();
         if end < after.len() {
@@ -133,7 +136,12 @@ fn unit_start(s: &str) -> Option<usize> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' {
-            let j = i + 1 + b[i + 1..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+            let j = i
+                + 1
+                + b[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .count();
             if matches!(&s[i + 1..j], "frac" | "dfrac" | "tfrac" | "times" | "cdot") {
                 i = j;
                 continue;
@@ -152,9 +160,8 @@ fn unit_start(s: &str) -> Option<usize> {
 fn is_number(s: &str) -> bool {
     s.bytes().any(|c| c.is_ascii_digit())
         && !s.starts_with(['^', '/'])
-        && s.bytes().all(|c| {
-            c.is_ascii_digit() || c.is_ascii_alphabetic() || b" .,{}()+-^/\\".contains(&c)
-        })
+        && s.bytes()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_alphabetic() || b" .,{}()+-^/\\".contains(&c))
 }
 
 /// `km/h`, `m^2`, `meters per second`, `square feet` → one unit.
@@ -263,7 +270,10 @@ fn atom(w: &str) -> Option<Unit> {
 
 /// The answer without `\text{}` / `\mathrm{}` wrappers and TeX spaces.
 fn plain(s: &str) -> String {
-    let u = crate::text::unwrap_cmds(s, &["\\text", "\\mathrm", "\\textrm", "\\mbox", "\\operatorname"]);
+    let u = crate::text::unwrap_cmds(
+        s,
+        &["\\text", "\\mathrm", "\\textrm", "\\mbox", "\\operatorname"],
+    );
     u.replace("\\,", " ")
         .replace("\\;", " ")
         .replace("\\!", "")

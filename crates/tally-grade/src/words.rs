@@ -49,6 +49,47 @@ const FILLER: &[&str] = &[
     "be",
     "statement",
     "solution",
+    "angled",
+];
+
+/// Closed classes of answers: two different members of one class are different answers
+/// (`rhombus` / `square`, `Alice` / `Bob`, `Monday` / `Tuesday`).
+const KINDS: &[&[&str]] = &[
+    &[
+        "circle",
+        "ellipse",
+        "parabola",
+        "hyperbola",
+        "line",
+        "point",
+    ],
+    &[
+        "square",
+        "rectangle",
+        "rhombus",
+        "parallelogram",
+        "trapezoid",
+        "trapezium",
+        "kite",
+    ],
+    &["equilateral", "isosceles", "scalene"],
+    &["acute", "right", "obtuse"],
+    &[
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ],
+    &["north", "south", "east", "west"],
+    &["red", "blue", "green", "yellow", "white", "black"],
+    &[
+        "alice", "bob", "carol", "charlie", "dave", "david", "eve", "ana", "anna", "beto", "ben",
+        "barbara", "claire", "diana", "ivan", "peter", "paul", "john", "mary", "tom", "jerry",
+        "petya", "vasya", "kolya", "misha",
+    ],
 ];
 
 /// Words a "nothing exists" answer may use around its negation (`none`, `no such n exists`,
@@ -516,6 +557,15 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     {
         return Some(true);
     }
+    if let ([x], [y]) = (cp.as_slice(), cg.as_slice()) {
+        if x != y
+            && KINDS
+                .iter()
+                .any(|k| k.contains(&x.as_str()) && k.contains(&y.as_str()))
+        {
+            return Some(false);
+        }
+    }
     let has = |v: &Vec<String>, w: &str| v.iter().any(|x| x == w);
     for (x, y) in OPPOSITES {
         if (has(&fp, x) && has(&fg, y) && !has(&fg, x))
@@ -554,9 +604,7 @@ fn says_nothing_exists(ps: &[Vec<String>]) -> bool {
     let listed = |w: &String| NOTHING_WORDS.contains(&w.as_str()) || w.chars().count() == 1;
     let has = |w: &str| p.iter().any(|x| x == w);
     p.iter().all(listed)
-        && (has("none")
-            || (has("no") && p.len() >= 2)
-            || (has("not") && has("exist")))
+        && (has("none") || (has("no") && p.len() >= 2) || (has("not") && has("exist")))
 }
 
 /// The words `long` adds around one occurrence of `short` (in order), if it contains it.
@@ -620,7 +668,8 @@ mod tests {
             compare("the second player does not win", "second player"),
             Some(false)
         );
-        assert_eq!(compare("Monday", "Tuesday"), None);
+        assert_eq!(compare("Monday", "Tuesday"), Some(false));
+        assert_eq!(compare("Monday", "Blursday"), None);
         assert_eq!(compare("every even number of players", "even"), Some(true));
         assert_eq!(compare("when n is even", "even n"), Some(true));
         assert_eq!(compare("Yes if n is even", "Yes"), None);
@@ -633,12 +682,22 @@ mod tests {
         assert_eq!(compare("Alice beats Bob", "Bob beats Alice"), None);
         assert_eq!(compare("no, it is impossible", "No"), Some(true));
         assert_eq!(compare("no such n exists", "none"), Some(true));
-        assert_eq!(compare("there is no solution", "does not exist"), Some(true));
+        assert_eq!(
+            compare("there is no solution", "does not exist"),
+            Some(true)
+        );
         assert_eq!(compare("no", "none"), None);
         assert_eq!(compare("no real solution", "none"), Some(true));
         assert_eq!(compare("no positive solution", "none"), None);
         assert_eq!(compare("p prime", "all primes p"), Some(true));
         assert_eq!(compare("p prime", "all primes q"), None);
         assert_eq!(compare("A beats B", "B beats A"), None);
+        assert_eq!(compare("a square", "rhombus"), Some(false));
+        assert_eq!(compare("Bob", "Alice wins"), Some(false));
+        assert_eq!(
+            compare("right-angled triangle", "right triangle"),
+            Some(true)
+        );
+        assert_eq!(compare("Bob", "Alice and Bob"), None);
     }
 }

@@ -76,7 +76,7 @@ fn an_undecided_answer_is_marked_and_counted_in_the_summary() {
     write_jsonl(
         &f,
         &[
-            json!({"id": "a", "expected_answer": "\\text{Alice}", "generation": "so \\boxed{\\text{Bob wins}}"}),
+            json!({"id": "a", "expected_answer": "\\text{Alice beats Bob}", "generation": "so \\boxed{\\text{Bob beats Alice}}"}),
             json!({"id": "b", "expected_answer": "\\text{the second player wins}", "generation": "\\boxed{\\text{second player}}"}),
             json!({"id": "c", "expected_answer": "3", "generation": "\\boxed{4}"}),
         ],
