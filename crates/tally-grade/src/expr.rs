@@ -129,7 +129,11 @@ impl Expr {
             // A word label: `\text{Minimum} = 3`.
             Expr::Var(_) | Expr::Text(_) => true,
             Expr::Func(n, args) => {
-                !crate::lexer::FUNCS.contains(&n.as_str()) && args.iter().all(|a| a.is_name_like())
+                // `f(2) = 8`: a function's value at a point names a number too.
+                !crate::lexer::FUNCS.contains(&n.as_str())
+                    && args
+                        .iter()
+                        .all(|a| a.is_name_like() || matches!(a, Expr::Num { .. }))
             }
             Expr::Mul(v) | Expr::Seq { items: v, .. } => v.iter().all(|a| a.is_name_like()),
             Expr::Div(a, b) => a.is_name_like() && b.is_name_like(),

@@ -217,6 +217,87 @@ pub fn extract_fallback(text: &str) -> Extraction {
 }
 
 pub(crate) fn extract_fallback_unguarded(text: &str) -> Extraction {
+    // A reasoning model answers after its thinking: boxes tried and dropped inside `<think>`
+    // are not the answer when the text after `</think>` gives one.
+    if let Some(i) = text.rfind("</think>") {
+        let after = &text[i + "</think>".len()..];
+        if !after.trim().is_empty() {
+            let x = fallback_chain(after);
+            if x.answer.is_some() {
+                return x;
+            }
+        }
+    }
+    fallback_chain(text)
+}
+
+/// `Final Answer: The final answer is X. I hope it is correct.`: X as written (the first such
+/// sentence, as lm-eval's Minerva reader takes it: a few-shot model often goes on to a problem
+/// of its own after it).
+fn minerva_sentence(text: &str) -> Option<String> {
+    let lower = crate::prose::lowercase_in_place(text);
+    let mut from = 0;
+    while let Some(k) = lower[from..].find("final answer is") {
+        let start = from + k + "final answer is".len();
+        let end = floor_char(text, (start + 300).min(text.len()));
+        if let Some(h) = lower[start..end].find("i hope") {
+            let x = text[start..start + h]
+                .trim()
+                .trim_end_matches('.')
+                .trim()
+                .trim_start_matches(':')
+                .trim();
+            // `"$12 $ and $13 $"`: quotes around it and math delimiters inside say nothing.
+            let x = x
+                .strip_prefix("\\\"")
+                .and_then(|y| y.strip_suffix("\\\""))
+                .unwrap_or(x)
+                .trim_matches(['"', '\'', '`'])
+                .replace('$', "");
+            let x = x.trim();
+            if !x.is_empty() && x.len() <= 100 && !x.contains('\n') {
+                return Some(x.to_string());
+            }
+        }
+        from = start;
+    }
+    None
+}
+
+/// A choice letter after an answer word: `Answer: (E)`, `the correct option is E.`,
+/// `choice B`.
+fn anchored_choice_letter(text: &str) -> Option<String> {
+    let lower = crate::prose::lowercase_in_place(text);
+    let mut best: Option<(usize, char)> = None;
+    for w in ["answer", "option", "choice"] {
+        for (k, _) in lower.match_indices(w) {
+            let mut rest = text[k + w.len()..].trim_start_matches([' ', '*', ':', '：']);
+            for filler in ["is ", "would be ", "should be "] {
+                if rest.len() >= filler.len() && rest[..filler.len()].eq_ignore_ascii_case(filler) {
+                    rest = rest[filler.len()..].trim_start_matches([' ', '*', '$']);
+                }
+            }
+            let (inner, after) = match rest.strip_prefix('(') {
+                Some(r) => (r, r.get(1..).and_then(|x| x.strip_prefix(')'))),
+                None => (rest, rest.get(1..)),
+            };
+            let Some(l) = inner.chars().next().filter(|c| ('A'..='E').contains(c)) else {
+                continue;
+            };
+            let ends = after.is_some_and(|a| {
+                a.chars()
+                    .next()
+                    .is_none_or(|c| c.is_whitespace() || matches!(c, '.' | ',' | ';' | '*' | '$'))
+            });
+            if ends && best.is_none_or(|(b, _)| k > b) {
+                best = Some((k, l));
+            }
+        }
+    }
+    best.map(|(_, l)| l.to_string())
+}
+
+fn fallback_chain(text: &str) -> Extraction {
     use crate::prose::{find_ci, math_envs, numbers, Cand};
     let envs = math_envs(text);
     let nums = numbers(text);
@@ -236,6 +317,9 @@ pub(crate) fn extract_fallback_unguarded(text: &str) -> Extraction {
         p
     };
     // 1. "final answer is X. I hope".
+    if let Some(x) = minerva_sentence(text) {
+        return Extraction::found(&x);
+    }
     for i in find_ci(text, "final answer is").into_iter().rev() {
         let p = skip_ws_colon(i + "final answer is".len());
         if let Some(c) = starting_at(p, 0) {
@@ -302,6 +386,9 @@ pub(crate) fn extract_fallback_unguarded(text: &str) -> Extraction {
                 return Extraction::found(&c);
             }
         }
+    }
+    if let Some(l) = anchored_choice_letter(text) {
+        return Extraction::found(&l);
     }
     // 5. One short expression.
     let t = clean_tail(text);

@@ -151,6 +151,8 @@ const OPPOSITES: &[(&str, &str)] = &[
     ("even", "odd"),
     ("first", "second"),
     ("possible", "impossible"),
+    ("rational", "irrational"),
+    ("bounded", "unbounded"),
     ("finitely", "infinitely"),
     ("finite", "infinite"),
     ("win", "lose"),
@@ -466,10 +468,21 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     let flat = |ps: &Vec<Vec<String>>| -> Vec<String> {
         let mut v: Vec<String> = Vec::new();
         for w in ps.iter().flatten() {
-            // "not possible" is "impossible", so the opposites and restatements see one word.
-            if w == "possible" && v.last().is_some_and(|p| p == "not") {
-                v.pop();
-                v.push("impossible".into());
+            // "not possible" is "impossible" (and "not rational" "irrational", …), so the
+            // opposites and restatements see one word.
+            let negated = match w.as_str() {
+                "possible" => Some("impossible"),
+                "rational" => Some("irrational"),
+                "finite" => Some("infinite"),
+                "bounded" => Some("unbounded"),
+                _ => None,
+            };
+            // "not a rational number": the article between them changes nothing.
+            let article = v.last().is_some_and(|p| p == "a" || p == "an");
+            let before = v.len().checked_sub(1 + usize::from(article)).map(|k| &v[k]);
+            if let Some(n) = negated.filter(|_| before.is_some_and(|p| p == "not")) {
+                v.truncate(v.len() - 1 - usize::from(article));
+                v.push(n.into());
             } else {
                 v.push(w.clone());
             }
@@ -693,6 +706,8 @@ mod tests {
         assert_eq!(compare("p prime", "all primes q"), None);
         assert_eq!(compare("A beats B", "B beats A"), None);
         assert_eq!(compare("a square", "rhombus"), Some(false));
+        assert_eq!(compare("not a rational number", "irrational"), Some(true));
+        assert_eq!(compare("not a rational number", "rational"), Some(false));
         assert_eq!(compare("Bob", "Alice wins"), Some(false));
         assert_eq!(
             compare("right-angled triangle", "right triangle"),

@@ -188,3 +188,31 @@ fn shared_normalization_cases() {
     }
     assert!(n >= 14, "only {n} cases read");
 }
+
+/// Whole responses written by hand in the shapes real harnesses produce (reasoning models'
+/// `<think>`, Minerva's answer sentence with a few-shot continuation after it, GSM8K's `####`,
+/// tool output, choice letters, answers in Chinese): the answer read from each and graded
+/// against the reference (`fixtures/grader-responses/responses.jsonl`, with near misses whose
+/// answer would only match if read from the wrong place).
+#[test]
+fn whole_responses_read_and_graded() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/grader-responses/responses.jsonl");
+    let g = tally_grade::Grader::default();
+    let mut wrong = Vec::new();
+    let text = std::fs::read_to_string(&path).unwrap();
+    for (k, line) in text.lines().enumerate() {
+        let r: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (gold, resp) = (r["gold"].as_str().unwrap(), r["response"].as_str().unwrap());
+        let ex = extract_fallback(resp);
+        let ours = g.equal_extracted(ex.answer.as_deref(), gold).is_equal();
+        if ours != r["equal"].as_bool().unwrap() {
+            wrong.push(format!(
+                "line {}: gold {gold:?}, read {:?}",
+                k + 1,
+                ex.answer
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
