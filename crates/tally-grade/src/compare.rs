@@ -73,6 +73,9 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let Some(r) = crate::integer_rays::compare(&p, &g) {
         return Ok((Some(r), "the same integers from a bound on"));
     }
+    if let Some(r) = crate::families::compare(&p, &g) {
+        return Ok((Some(r), "families of integers"));
+    }
     if let Some(r) = crate::congruence::compare(&p, &g) {
         return Ok((Some(r), "congruence classes"));
     }

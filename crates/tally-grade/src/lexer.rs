@@ -650,6 +650,14 @@ fn lex_command(
         "cdot" | "times" | "ast" => out.push(Tok::Sym('*')),
         "div" => out.push(Tok::Sym('/')),
         "pm" | "mp" => out.push(Tok::PlusMinus),
+        // `\lfloor 3.7 \rfloor`: the brackets are the function.
+        "lfloor" | "lceil" if d.tally => {
+            out.push(Tok::Func(
+                if name == "lfloor" { "floor" } else { "ceil" }.into(),
+            ));
+            out.push(Tok::Sym('('));
+        }
+        "rfloor" | "rceil" if d.tally => out.push(Tok::Sym(')')),
         "le" | "leq" | "leqslant" => out.push(Tok::Rel("<=")),
         "ge" | "geq" | "geqslant" => out.push(Tok::Rel(">=")),
         "lt" => out.push(Tok::Rel("<")),

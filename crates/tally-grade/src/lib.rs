@@ -52,6 +52,7 @@ mod compare;
 mod congruence;
 mod expr;
 mod extract;
+mod families;
 pub mod files;
 mod guard;
 mod integer_rays;

@@ -371,6 +371,12 @@ fn phrases(s: &str) -> Vec<Vec<String>> {
             p.remove(0);
         }
         ordinal_players(p);
+        // `Player A` is `A`: the noun before a one-letter name only says what it names.
+        if let Some(k) = (0..p.len().saturating_sub(1)).find(|&k| {
+            matches!(p[k].as_str(), "player" | "person") && p[k + 1].chars().count() == 1
+        }) {
+            p.remove(k);
+        }
     }
     parts
 }
@@ -706,6 +712,8 @@ mod tests {
         assert_eq!(compare("p prime", "all primes q"), None);
         assert_eq!(compare("A beats B", "B beats A"), None);
         assert_eq!(compare("a square", "rhombus"), Some(false));
+        assert_eq!(compare("Player A", "A"), Some(true));
+        assert_eq!(compare("Player A wins", "B"), None);
         assert_eq!(compare("not a rational number", "irrational"), Some(true));
         assert_eq!(compare("not a rational number", "rational"), Some(false));
         assert_eq!(compare("Bob", "Alice wins"), Some(false));
