@@ -73,6 +73,9 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let Some(r) = crate::integer_rays::compare(&p, &g) {
         return Ok((Some(r), "the same integers from a bound on"));
     }
+    if let Some(r) = crate::ratios::compare(&p, &g) {
+        return Ok((Some(r), "ratios in proportion"));
+    }
     if let Some(r) = crate::families::compare(&p, &g) {
         return Ok((Some(r), "families of integers"));
     }
@@ -125,6 +128,22 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
             _ => Ok((None, "answers in words that the rules cannot compare")),
         },
     }
+}
+
+/// The rows of a list of two or more bracketed rows of one length (`[[1, 2], [3, 4]]`).
+fn rows_of(items: &[Expr]) -> Option<Vec<Vec<Expr>>> {
+    let rows: Vec<Vec<Expr>> = items
+        .iter()
+        .map(|r| match r {
+            Expr::Seq { items, .. } => Some(items.clone()),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    (rows.len() >= 2
+        && rows
+            .iter()
+            .all(|r| r.len() == rows[0].len() && r.len() >= 2))
+    .then_some(rows)
 }
 
 /// Words the expression comparison did not account for: text that is neither a dropped unit
@@ -611,6 +630,20 @@ impl Cmp<'_> {
                 let fx: Vec<Expr> = x.iter().flatten().cloned().collect();
                 let fy: Vec<Expr> = y.iter().flatten().cloned().collect();
                 self.ordered(&fx, &fy)
+            }
+            (Expr::Matrix(x), Expr::Seq { items, .. })
+            | (Expr::Seq { items, .. }, Expr::Matrix(x))
+                if rows_of(items).is_some() =>
+            {
+                // `[[1, 2], [3, 4]]`: a list of equal rows is the matrix written as lists.
+                let rows = rows_of(items).unwrap_or_default();
+                let m = Expr::Matrix(rows);
+                let x = Expr::Matrix(x.clone());
+                if matches!(a, Expr::Matrix(_)) {
+                    self.eq(&x, &m)
+                } else {
+                    self.eq(&m, &x)
+                }
             }
             (Expr::Matrix(x), Expr::Seq { items, .. })
             | (Expr::Seq { items, .. }, Expr::Matrix(x)) => {

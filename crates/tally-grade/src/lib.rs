@@ -69,6 +69,7 @@ mod policy_nemo;
 mod precision;
 mod prose;
 mod pyfloat;
+mod ratios;
 mod sets;
 mod text;
 mod unit_conversion;
