@@ -269,11 +269,15 @@ fn minerva_sentence(text: &str) -> Option<String> {
 fn anchored_choice_letter(text: &str) -> Option<String> {
     let lower = crate::prose::lowercase_in_place(text);
     let mut best: Option<(usize, char)> = None;
-    for w in ["answer", "option", "choice"] {
+    // `选` closes Chinese exams' answers (`故选 C`, `选：B`).
+    for w in ["answer", "option", "choice", "选"] {
         for (k, _) in lower.match_indices(w) {
-            let mut rest = text[k + w.len()..].trim_start_matches([' ', '*', ':', '：']);
+            let mut rest = text[k + w.len()..].trim_start_matches([' ', '*', ':', '：', '$']);
             for filler in ["is ", "would be ", "should be "] {
-                if rest.len() >= filler.len() && rest[..filler.len()].eq_ignore_ascii_case(filler) {
+                if rest
+                    .get(..filler.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(filler))
+                {
                     rest = rest[filler.len()..].trim_start_matches([' ', '*', '$']);
                 }
             }
@@ -284,11 +288,7 @@ fn anchored_choice_letter(text: &str) -> Option<String> {
             let Some(l) = inner.chars().next().filter(|c| ('A'..='E').contains(c)) else {
                 continue;
             };
-            let ends = after.is_some_and(|a| {
-                a.chars()
-                    .next()
-                    .is_none_or(|c| c.is_whitespace() || matches!(c, '.' | ',' | ';' | '*' | '$'))
-            });
+            let ends = after.is_some_and(|a| a.chars().next().is_none_or(|c| !c.is_alphanumeric()));
             if ends && best.is_none_or(|(b, _)| k > b) {
                 best = Some((k, l));
             }

@@ -389,3 +389,13 @@ fn a_plus_minus_no_rule_writes_out_does_not_recurse_forever() {
         Outcome::Equal
     );
 }
+
+// A choice letter followed by a wide character (`故选 C。`): a test for `is ` after the anchor
+// sliced three bytes into `C。`.
+#[test]
+fn a_choice_letter_before_a_wide_character() {
+    assert_eq!(fallback("故选 C。").answer.as_deref(), Some("C"));
+    assert_eq!(fallback("The answer: C。").answer.as_deref(), Some("C"));
+    let _ = fallback("option 。。");
+    let _ = fallback("choice i。");
+}
