@@ -464,6 +464,23 @@ fn is_label_text(lt: &str) -> bool {
     })
 }
 
+/// `6 ways`, `12.5 cm`: the number at the start of a text whose rest is only words that are
+/// neither a clause (`6 and 7`, `3 is prime`) nor a property (`5 odd`).
+fn number_then_words(t: &str) -> Option<&str> {
+    let (num, rest) = t.split_once(' ')?;
+    let rest = rest.trim();
+    let is_num = num.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && num
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+    let words = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_alphabetic() || c == ' ' || c == '-');
+    let lt = rest.to_ascii_lowercase();
+    (is_num && words && !is_label_text(&lt) && !is_property_text(&lt)).then_some(num)
+}
+
 /// Words that say what kind of number a name is (`n \text{ odd}`, `p \text{ prime}`): a property,
 /// never a unit, so the words stay and `n \text{ odd}` is not `n \text{ even}`.
 pub(crate) fn is_property_text(lt: &str) -> bool {
@@ -740,6 +757,9 @@ fn lex_command(
                         i += 1;
                     }
                 }
+            } else if let Some(num) = d.tally.then(|| number_then_words(t)).flatten() {
+                // `\text{6 ways}`: a number with its unit inside the text.
+                out.extend(lex_nested(num, d, nesting + 1)?);
             } else if t
                 .chars()
                 .all(|c| c.is_ascii_digit() || c == '.' || c == ',')

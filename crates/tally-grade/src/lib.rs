@@ -61,6 +61,7 @@ mod maps;
 mod names;
 mod normalize_nemo;
 mod number_sets;
+mod number_words;
 mod numeric;
 mod parse;
 mod plusminus;

@@ -162,6 +162,8 @@ pub(crate) fn normalize_written(s: &str) -> String {
             || s.contains("\\in")
             || s.contains("\\mapsto")
             || s.contains("\\mp")
+            || s.contains(" (")
+            || s.contains("\\overline")
             || s.contains(':'))
     {
         return s.to_string();
@@ -169,6 +171,8 @@ pub(crate) fn normalize_written(s: &str) -> String {
     let s = repeating_decimals(&circled_digits(&answer_prefix_in_text(s)));
     let s = crate::maps::as_rule(&s).unwrap_or(s);
     let s = crate::plusminus::correlated_signs(&s).unwrap_or(s);
+    let s = strip_remark(&s).map_or(s.clone(), str::to_string);
+    let s = segment_name(&s).map_or(s.clone(), str::to_string);
     // `\approx 2.236`: a leading sign of approximation only says how the value was found.
     let s = ["\\approx", "≈", "\\sim"]
         .iter()
@@ -211,6 +215,66 @@ fn answer_prefix_in_text(s: &str) -> String {
         }
     }
     s.to_string()
+}
+
+/// `5 \text{ (since } n \text{ must be odd)}`, `x = 2 (double root)`: a remark in brackets after
+/// the answer, with words in it, is not part of the answer.
+fn strip_remark(s: &str) -> Option<&str> {
+    let body = s.trim_end().trim_end_matches('}').trim_end();
+    if !body.ends_with(')') {
+        return None;
+    }
+    // The `(` that the last `)` closes.
+    let mut depth = 0;
+    let open = body.char_indices().rev().find_map(|(i, c)| {
+        match c {
+            ')' => depth += 1,
+            '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        None
+    })?;
+    let before = body[..open].trim_end();
+    let spaced = before.len() < body[..open].len() || before.ends_with('{');
+    let head = before.strip_suffix("\\text{").unwrap_or(before).trim_end();
+    let remark = &body[open..];
+    // A word of three letters or more that is not a command (`\infty`) or a function.
+    let prose = remark
+        .match_indices(|c: char| c.is_ascii_alphabetic())
+        .any(|(i, _)| {
+            let starts = i == 0 || !remark.as_bytes()[i - 1].is_ascii_alphabetic();
+            let w: String = remark[i..]
+                .chars()
+                .take_while(char::is_ascii_alphabetic)
+                .collect();
+            starts
+                && w.len() >= 3
+                && !remark[..i].ends_with('\\')
+                && !crate::lexer::FUNCS.contains(&w.as_str())
+        });
+    let balanced = head.matches('{').count() == head.matches('}').count();
+    // Not after an operator, a relation or a command (`\cup (1, 2)` is one answer).
+    let last_word: String = head
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_alphabetic)
+        .collect();
+    let after_command =
+        !last_word.is_empty() && head[..head.len() - last_word.len()].ends_with('\\');
+    let ends_clean = !after_command && !head.ends_with(|c: char| "+-*/=^_,(<>\\".contains(c));
+    (spaced && prose && balanced && ends_clean && !head.is_empty()).then_some(head)
+}
+
+/// `\overline{AB}`: a segment named with its bar is the segment's name.
+fn segment_name(s: &str) -> Option<&str> {
+    let inner = s.trim().strip_prefix("\\overline{")?.strip_suffix('}')?;
+    (inner.len() >= 2 && inner.len() <= 3 && inner.chars().all(|c| c.is_ascii_uppercase()))
+        .then_some(inner)
 }
 
 /// `x = \frac{\pi}{2} + k\pi, k \in \mathbb{Z}`: a trailing clause saying an index is an
@@ -485,6 +549,18 @@ mod tests {
         assert_eq!(a("\\text{Answer: B}"), "B");
         assert_eq!(a("\\text{The answer is Monday.}"), "\\text{Monday}");
         assert_eq!(a("\\text{Answers vary}"), "\\text{Answers vary}");
+    }
+
+    #[test]
+    fn remarks_after_the_answer_are_dropped() {
+        use super::strip_remark as r;
+        assert_eq!(r("5 \\text{ (since } n \\text{ must be odd)}"), Some("5"));
+        assert_eq!(r("x = 2 (double root)"), Some("x = 2"));
+        // Brackets that are part of the answer: intervals, calls, products, tuples.
+        assert_eq!(r("(-\\infty, 1) \\cup (1, \\infty)"), None);
+        assert_eq!(r("f(x) = 2 (x+1)"), None);
+        assert_eq!(r("(1, 2)"), None);
+        assert_eq!(r("2 (\\sqrt{3} + 1)"), None);
     }
 
     #[test]

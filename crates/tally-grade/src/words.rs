@@ -166,41 +166,13 @@ const OPPOSITES: &[(&str, &str)] = &[
     ("white", "black"),
 ];
 
-const NUMBER_WORDS: &[&str] = &[
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-];
-
-/// A whole answer that is one number word (`five`, `\text{Twelve}`) → its digits.
+/// A whole answer that is a number in words (`five`, `\text{Twenty-one}`, `three quarters`) →
+/// its value as LaTeX.
 pub(crate) fn number_word(s: &str) -> Option<String> {
     if !has_letter_run(s, 3) {
         return None;
     }
-    let plain = plain_text(s);
-    let w = plain.trim().trim_end_matches('.').to_ascii_lowercase();
-    NUMBER_WORDS
-        .iter()
-        .position(|x| *x == w)
-        .map(|k| k.to_string())
+    crate::number_words::value(&plain_text(s))
 }
 
 /// `\text{…}` and similar wrappers removed, `$` and `\left`/`\right` dropped.
