@@ -46,6 +46,9 @@ fn bare_letter(s: &str) -> Option<char> {
 /// Several choice letters: `B, D`, `(A), (C)`, `\text{B and D}` (listed) or `BD` (joined, two to
 /// five distinct letters A–E in order); `None` for anything else.
 fn letter_set(s: &str) -> Option<(Vec<char>, bool)> {
+    if !s.bytes().any(|b| (b'A'..=b'E').contains(&b)) {
+        return None;
+    }
     let t = crate::text::unwrap_cmds(s.trim(), &["\\text", "\\mathrm", "\\textbf"]);
     let t = t.trim();
     let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();

@@ -224,6 +224,9 @@ pub(crate) fn split_tuple_equation(parts: &[Expr], ops: &[RelOp]) -> Option<Vec<
 /// family, whose case is a habit (`e^x + C` = `e^x + c`). `pred` with its constant renamed to
 /// the reference's, when the two differ only in that case and neither uses the other letter.
 pub(crate) fn constant_case(pred: &str, gold: &str) -> Option<String> {
+    if !(pred.contains(['c', 'C']) && gold.contains(['c', 'C'])) {
+        return None;
+    }
     let (cp, cg) = (added_constant(pred)?, added_constant(gold)?);
     if cp == cg || standalone(pred, cg) || standalone(gold, cp) {
         return None;

@@ -36,6 +36,10 @@ fn decimal(p: &str) -> Option<BigRational> {
 
 /// `Some(equal)` when either side is a ratio of three or more numbers.
 pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
+    let ratio = |s: &str| s.matches(':').count() >= 2 || s.contains("\\colon");
+    if !ratio(pred) && !ratio(gold) {
+        return None;
+    }
     let (p, g) = (parts(pred, false), parts(gold, false));
     let (p, g) = match (p, g) {
         (Some(p), Some(g)) => (p, g),

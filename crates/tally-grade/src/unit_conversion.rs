@@ -53,6 +53,11 @@ const ATOMS: &[(&[&str], Dim, i64, i64)] = &[
 /// Two answers rewritten into one unit (`pred`, `gold`), when both are quantities of the same
 /// dimension written in different units; `None` otherwise, for the ordinary rules.
 pub(crate) fn rewrite(pred: &str, gold: &str) -> Option<(String, String)> {
+    // Most answers carry no unit: a letter or a currency sign on both sides comes first.
+    let unit_like = |s: &str| s.bytes().any(|b| b.is_ascii_alphabetic() || b == b'$') || s.contains('¢');
+    if !unit_like(pred) || !unit_like(gold) {
+        return None;
+    }
     let p = quantity(pred)?;
     let g = quantity(gold)?;
     if p.iter().chain(&g).any(|(_, u)| u.dim != g[0].1.dim) {
