@@ -232,7 +232,9 @@ fn a_hosted_eval_is_interrupted_and_resumed_to_complete_files() {
     let wait_for = |n: usize| {
         let started = Instant::now();
         while progress() < n {
-            assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+            // Generous: on a loaded 2-core CI machine a hosted server's start and its first
+            // samples share the cores with the other tests' servers.
+            assert!(started.elapsed() < Duration::from_secs(360), "no progress");
             std::thread::sleep(Duration::from_millis(50));
         }
     };
