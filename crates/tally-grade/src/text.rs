@@ -172,6 +172,7 @@ pub(crate) fn normalize_written(s: &str) -> String {
     let s = crate::maps::as_rule(&s).unwrap_or(s);
     let s = crate::plusminus::correlated_signs(&s).unwrap_or(s);
     let s = strip_remark(&s).map_or(s.clone(), str::to_string);
+    let s = condition_for(&s);
     let s = segment_name(&s).map_or(s.clone(), str::to_string);
     // `\approx 2.236`: a leading sign of approximation only says how the value was found.
     let s = ["\\approx", "≈", "\\sim"]
@@ -268,6 +269,32 @@ fn strip_remark(s: &str) -> Option<&str> {
         !last_word.is_empty() && head[..head.len() - last_word.len()].ends_with('\\');
     let ends_clean = !after_command && !head.ends_with(|c: char| "+-*/=^_,(<>\\".contains(c));
     (spaced && prose && balanced && ends_clean && !head.is_empty()).then_some(head)
+}
+
+/// `f(x) = x^2 \text{ for } x \ge 0` → `f(x) = x^2, x \ge 0`: a condition after `for` is the same
+/// condition after a comma (a quantifier, `for all x`, is another rule's).
+fn condition_for(s: &str) -> String {
+    for p in [
+        "\\text{ for }",
+        "\\text{for}",
+        "\\text{ for}",
+        "\\quad\\text{for}",
+    ] {
+        if let Some((head, tail)) = s.split_once(p) {
+            let rel = ["<", ">", "\\le", "\\ge", "\\ne", "\\neq", "\\in"]
+                .iter()
+                .any(|r| tail.contains(r));
+            let quantifier = tail
+                .trim_start()
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .find(|w| !w.is_empty())
+                .is_some_and(|w| matches!(w, "all" | "every" | "any" | "each" | "some" | "text"));
+            if rel && !quantifier && !head.trim().is_empty() {
+                return format!("{}, {}", head.trim_end(), tail.trim_start());
+            }
+        }
+    }
+    s.to_string()
 }
 
 /// `\overline{AB}`: a segment named with its bar is the segment's name.
@@ -502,6 +529,8 @@ const QUANTIFIER_WORDS: &[&str] = &[
     "a",
     "an",
     "arbitrary",
+    "positive",
+    "nonnegative",
     "constant",
     "constants",
     "in",

@@ -54,7 +54,8 @@ const ATOMS: &[(&[&str], Dim, i64, i64)] = &[
 /// dimension written in different units; `None` otherwise, for the ordinary rules.
 pub(crate) fn rewrite(pred: &str, gold: &str) -> Option<(String, String)> {
     // Most answers carry no unit: a letter or a currency sign on both sides comes first.
-    let unit_like = |s: &str| s.bytes().any(|b| b.is_ascii_alphabetic() || b == b'$') || s.contains('¢');
+    let unit_like =
+        |s: &str| s.bytes().any(|b| b.is_ascii_alphabetic() || b == b'$') || s.contains('¢');
     if !unit_like(pred) || !unit_like(gold) {
         return None;
     }
