@@ -931,12 +931,21 @@ impl Cmp<'_> {
         // Points in [0.35, 2.35); where one side is undefined there but the other is not and a
         // side has a function defined on [-1, 1] only (`\arcsin x + \arccos x` = π/2), the
         // same points shrunk into (0.14, 0.94) instead.
+        let bounds = sum_bounds(a, b);
         let at_points = |shrink: f64| -> Result<Result<u32, bool>, Limit> {
             let mut valid = 0;
             for k in 0..POINTS {
+                // A sum's bound takes integers (2, 3, …), the rest the usual points.
                 let env: Vec<(String, C)> = vars
                     .iter()
-                    .map(|v| (v.clone(), C::r(sample(v, k).re / shrink)))
+                    .map(|v| {
+                        let x = if bounds.contains(v) {
+                            f64::from(k + 2)
+                        } else {
+                            sample(v, k).re / shrink
+                        };
+                        (v.clone(), C::r(x))
+                    })
                     .collect();
                 let ctx = NumCtx { env: &env };
                 let x = num(a, &ctx, self.m, false)?;
@@ -988,6 +997,29 @@ impl Cmp<'_> {
         }
         Ok(true)
     }
+}
+
+/// The free variables in the bounds of a `\sum` or `\prod` on either side.
+fn sum_bounds(a: &Expr, b: &Expr) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in [a, b] {
+        e.walk(&mut |x| {
+            if let Expr::Func(f, args) = x {
+                if args.len() == 3 && (f.starts_with("sum[") || f.starts_with("prod[")) {
+                    for bound in &args[1..] {
+                        bound.walk(&mut |y| {
+                            if let Expr::Var(v) = y {
+                                if !out.contains(v) {
+                                    out.push(v.clone());
+                                }
+                            }
+                        });
+                    }
+                }
+            }
+        });
+    }
+    out
 }
 
 /// A function defined on [-1, 1] only (`\arcsin`, `\arccos`) somewhere in the expression.

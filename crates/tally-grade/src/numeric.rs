@@ -442,6 +442,40 @@ pub(crate) fn num(e: &Expr, c: &NumCtx, m: &Meter, in_trig: bool) -> Result<C, L
                 v
             }
         }
+        Expr::Func(f, args)
+            if args.len() == 3 && (f.starts_with("sum[") || f.starts_with("prod[")) =>
+        {
+            // `\sum_{k=1}^{10} k^2`: evaluated term by term when both bounds are integers
+            // (at most 10,000 terms); otherwise the opaque function it was parsed as.
+            let (lo, hi) = (num(&args[1], c, m, false)?, num(&args[2], c, m, false)?);
+            let var = &f[f.find('[').map_or(0, |k| k + 1)..f.len() - 1];
+            let int =
+                |x: C| (x.im == 0.0 && (x.re - x.re.round()).abs() < 1e-9).then(|| x.re.round());
+            match (int(lo), int(hi)) {
+                (Some(lo), Some(hi)) if hi - lo < 10_000.0 && !var.is_empty() => {
+                    let product = f.starts_with("prod[");
+                    let mut acc = C::r(if product { 1.0 } else { 0.0 });
+                    let mut k = lo;
+                    while k <= hi {
+                        let mut env = c.env.to_vec();
+                        env.retain(|(n, _)| n != var);
+                        env.push((var.to_string(), C::r(k)));
+                        let term = num(&args[0], &NumCtx { env: &env }, m, in_trig)?;
+                        acc = if product {
+                            acc.mul(term)
+                        } else {
+                            acc.add(term)
+                        };
+                        k += 1.0;
+                    }
+                    acc
+                }
+                _ => {
+                    let vals = [num(&args[0], c, m, false)?, lo, hi];
+                    opaque_fn(f, &vals)
+                }
+            }
+        }
         Expr::Func(f, args) => {
             if f == "binom" && args.len() == 2 {
                 let n = num(&args[0], c, m, false)?.re;
