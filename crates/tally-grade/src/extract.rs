@@ -264,6 +264,46 @@ fn minerva_sentence(text: &str) -> Option<String> {
     None
 }
 
+/// The rest of the line after an answer word (`Answer: x = 2 or x = 3`, `Answer: (2, 3)`,
+/// `The answer is 1 and 2.`) when all of it is one answer: a short expression that parses, with
+/// no sentence in it and nothing computed before an `=` (`5 + 7 = 12` is left to the value
+/// after the `=`), or a few words without digits (`Alice wins`).
+fn answer_line(text: &str, e: usize) -> Option<String> {
+    let mut rest = text[e..].trim_start_matches([' ', '*', ':', '：']);
+    if let Some(r) = rest
+        .strip_prefix("is ")
+        .or_else(|| rest.strip_prefix("is:"))
+    {
+        rest = r.trim_start_matches([' ', '*', ':']);
+    }
+    let line = rest.split('\n').next().unwrap_or("");
+    // A sentence ends the answer (`1 and 2. Then …`), a decimal point does not.
+    let line = match line.find(". ") {
+        Some(k) => &line[..k],
+        None => line,
+    };
+    let mut a = line.trim().trim_end_matches(['*', '.', ' ']).trim();
+    if let Some(inner) = a.strip_prefix('$').and_then(|x| x.strip_suffix('$')) {
+        if !inner.contains('$') {
+            a = inner.trim();
+        }
+    }
+    if a.is_empty() || a.len() > 80 || a.contains('$') || a.contains("\\boxed") {
+        return None;
+    }
+    let computed = a
+        .split_once('=')
+        .is_some_and(|(lhs, _)| lhs.bytes().any(|b| b.is_ascii_digit()));
+    let words_only = !a.bytes().any(|b| b.is_ascii_digit())
+        && a.split_whitespace().count() <= 4
+        && a.chars()
+            .all(|c| c.is_alphabetic() || c == ' ' || c == '-' || c == '\'');
+    if words_only || (!computed && !has_prose_word(a) && parses(a)) {
+        return Some(a.to_string());
+    }
+    None
+}
+
 /// A choice letter after an answer word: `Answer: (E)`, `the correct option is E.`,
 /// `choice B`.
 fn anchored_choice_letter(text: &str) -> Option<String> {
@@ -381,6 +421,9 @@ fn fallback_chain(text: &str) -> Extraction {
             let after = text[e..].trim_start_matches([' ', '*']);
             if colon && !(after.starts_with(':') || after.starts_with('：')) {
                 continue;
+            }
+            if let Some(a) = answer_line(text, e) {
+                return Extraction::found(&a);
             }
             if let Some(c) = after_anchor(text, e, &envs, &nums) {
                 return Extraction::found(&c);
