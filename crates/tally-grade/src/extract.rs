@@ -304,6 +304,23 @@ fn answer_line(text: &str, e: usize) -> Option<String> {
     None
 }
 
+/// Where the last verification starts: `Check:`, `Verification:`, `Let me verify`,
+/// `Double-check` (after the answer was found, not part of it).
+fn verification_start(text: &str) -> Option<usize> {
+    let lower = crate::prose::lowercase_in_place(text);
+    [
+        "check:",
+        "verification:",
+        "let me verify",
+        "let's verify",
+        "double-check",
+        "let me check",
+    ]
+    .iter()
+    .filter_map(|m| lower.rfind(m))
+    .max()
+}
+
 /// A choice letter after an answer word: `Answer: (E)`, `the correct option is E.`,
 /// `choice B`.
 fn anchored_choice_letter(text: &str) -> Option<String> {
@@ -450,11 +467,19 @@ fn fallback_chain(text: &str) -> Extraction {
     // 6. The last candidate that parses.
     let mut all: Vec<&Cand> = envs.iter().chain(nums.iter()).collect();
     all.sort_by_key(|c| (std::cmp::Reverse(c.end), c.start));
-    if let Some(c) = all.iter().find(|c| parses(&c.text)) {
-        return Extraction::found(&c.text);
+    // A check after the answer (`Check: 3^2 = 9`, `Let me verify: 2*2 = 4`) is not the answer:
+    // candidates before the last such word come first.
+    let check = verification_start(text);
+    let before_check = all
+        .iter()
+        .filter(|c| check.is_some_and(|k| c.end <= k))
+        .find(|c| parses(&c.text));
+    if let Some(c) = before_check.or_else(|| all.iter().find(|c| parses(&c.text))) {
+        // `$= \frac{\sqrt{3}}{2}$`: the sign of an equation whose left side was outside.
+        return Extraction::found(c.text.trim_start_matches(['=', ' ']));
     }
     if let Some(a) = last_math_segment(text) {
-        return Extraction::found(&a);
+        return Extraction::found(a.trim_start_matches(['=', ' ']));
     }
     if !t.is_empty() && t.len() <= 40 && !t.contains(". ") && !has_prose_word(&t) {
         return Extraction::found(&t);
