@@ -267,7 +267,7 @@ fn minerva_sentence(text: &str) -> Option<String> {
 /// The rest of the line after an answer word (`Answer: x = 2 or x = 3`, `Answer: (2, 3)`,
 /// `The answer is 1 and 2.`) when all of it is one answer: a short expression that parses, with
 /// no sentence in it and nothing computed before an `=` (`5 + 7 = 12` is left to the value
-/// after the `=`), or a few words without digits (`Alice wins`).
+/// after the `=`), or at most ten words without digits (`Alice wins`, `No, it is not possible`).
 fn answer_line(text: &str, e: usize) -> Option<String> {
     let mut rest = text[e..].trim_start_matches([' ', '*', ':', '：']);
     if let Some(r) = rest
@@ -295,9 +295,9 @@ fn answer_line(text: &str, e: usize) -> Option<String> {
         .split_once('=')
         .is_some_and(|(lhs, _)| lhs.bytes().any(|b| b.is_ascii_digit()));
     let words_only = !a.bytes().any(|b| b.is_ascii_digit())
-        && a.split_whitespace().count() <= 4
+        && a.split_whitespace().count() <= 10
         && a.chars()
-            .all(|c| c.is_alphabetic() || c == ' ' || c == '-' || c == '\'');
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | ',' | ';'));
     if words_only || (!computed && !has_prose_word(a) && parses(a)) {
         return Some(a.to_string());
     }
