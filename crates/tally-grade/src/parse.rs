@@ -823,8 +823,25 @@ impl Parser {
             return Err(ParseError::Syntax);
         }
         if !env.contains("matrix") && env != "array" {
-            // cases / align: the rows are a list of statements.
-            return Ok(Expr::List(rows.into_iter().flatten().collect()));
+            // cases / align: the rows are a list of statements; a row of `cases` with a condition
+            // (`x = 1 & a > 0`) stays one item, its value paired with its condition, so that
+            // swapping the values between conditions is a different answer.
+            let paired = env.contains("cases") && self.d.tally;
+            return Ok(Expr::List(
+                rows.into_iter()
+                    .flat_map(|r| {
+                        if paired && r.len() >= 2 {
+                            vec![Expr::Seq {
+                                open: '(',
+                                close: ')',
+                                items: r,
+                            }]
+                        } else {
+                            r
+                        }
+                    })
+                    .collect(),
+            ));
         }
         Ok(Expr::Matrix(rows))
     }
