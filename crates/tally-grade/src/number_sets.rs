@@ -25,6 +25,7 @@ fn symbol(s: &str) -> Option<&'static str> {
         "\\mathbb{Q}^+" | "\\mathbb{Q}^{+}" | "\\mathbb{Q}_{>0}" => "positive rational",
         "\\mathbb{R}^+" | "\\mathbb{R}^{+}" | "\\mathbb{R}_{>0}" => "positive real",
         "\\mathbb{C}" => "complex",
+        "\\mathbb{R}" => "real",
         "\\mathbb{N}" => "natural",
         _ => return None,
     })
@@ -59,6 +60,7 @@ fn words(s: &str) -> Option<&'static str> {
         "rational" => "rational",
         "positive rational" => "positive rational",
         "positive real" => "positive real",
+        "real" => "real",
         "complex" => "complex",
         "natural" => "natural",
         _ => return None,
@@ -71,6 +73,10 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     match (symbol(pred), symbol(gold)) {
         (Some(a), None) => words(gold).map(|b| a == b),
         (None, Some(b)) => words(pred).map(|a| a == b),
+        // Both in words: "all real numbers" is not "all integers".
+        (None, None) if pred.bytes().any(|c| c.is_ascii_alphabetic()) => {
+            Some(words(pred)? == words(gold)?)
+        }
         _ => None,
     }
 }

@@ -258,6 +258,17 @@ pub(crate) fn text_only(s: &str) -> bool {
     {
         return false;
     }
+    // A minus sign is mathematics (`-x`, `-i`); only a hyphen inside a word (`right-angled`)
+    // is text.
+    let b = s.as_bytes();
+    if b.iter().enumerate().any(|(k, &c)| {
+        c == b'-'
+            && !(k > 0
+                && b[k - 1].is_ascii_alphabetic()
+                && b.get(k + 1).is_some_and(u8::is_ascii_alphabetic))
+    }) {
+        return false;
+    }
     let t = plain_text(s);
     if !t.chars().any(|c| c.is_alphabetic()) {
         return false;
@@ -684,6 +695,7 @@ mod tests {
         assert_eq!(compare("p prime", "all primes q"), None);
         assert_eq!(compare("A beats B", "B beats A"), None);
         assert_eq!(compare("a square", "rhombus"), Some(false));
+        assert!(!text_only("-x") && !text_only("- i") && text_only("right-angled"));
         assert_eq!(compare("Player A", "A"), Some(true));
         assert_eq!(compare("Player A wins", "B"), None);
         assert_eq!(compare("not a rational number", "irrational"), Some(true));
