@@ -164,6 +164,18 @@ const OPPOSITES: &[(&str, &str)] = &[
     ("odd", "even"),
     ("exists", "none"),
     ("white", "black"),
+    ("positive", "negative"),
+    ("left", "right"),
+    ("clockwise", "counterclockwise"),
+    ("clockwise", "anticlockwise"),
+    ("converge", "diverge"),
+    ("convergent", "divergent"),
+    ("maximum", "minimum"),
+    ("inside", "outside"),
+    ("above", "below"),
+    ("larger", "smaller"),
+    ("always", "sometime"),
+    ("first", "last"),
 ];
 
 /// A whole answer that is a number in words (`five`, `\text{Twenty-one}`, `three quarters`) →
