@@ -26,6 +26,7 @@ pub(crate) const TALLY: Dialect = Dialect {
 pub(crate) type Decision = Result<(Option<bool>, &'static str), Limit>;
 
 pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
+    use crate::unit_conversion::Units;
     let p = normalize_written(&clean_answer(pred));
     let g = normalize_written(&clean_answer(gold));
     if p.is_empty() || g.is_empty() {
@@ -49,8 +50,10 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let (Some(x), Some(y)) = (parse_time(&p), parse_time(&g)) {
         return Ok((Some(x == y), "time of day"));
     }
-    if let Some((p, g)) = crate::unit_conversion::rewrite(&p, &g) {
-        return tally_equal(&p, &g, m);
+    match crate::unit_conversion::rewrite(&p, &g) {
+        Some(Units::Rewritten(p, g)) => return tally_equal(&p, &g, m),
+        Some(Units::Different) => return Ok((Some(false), "quantities of different kinds")),
+        None => {}
     }
     if let Some(p) = crate::names::constant_case(&p, &g) {
         return tally_equal(&p, &g, m);

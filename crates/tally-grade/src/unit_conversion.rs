@@ -50,9 +50,19 @@ const ATOMS: &[(&[&str], Dim, i64, i64)] = &[
     (&["cent", "¢"], [0, 0, 0, 1], 1, 100),
 ];
 
-/// Two answers rewritten into one unit (`pred`, `gold`), when both are quantities of the same
-/// dimension written in different units; `None` otherwise, for the ordinary rules.
-pub(crate) fn rewrite(pred: &str, gold: &str) -> Option<(String, String)> {
+/// Two answers rewritten into one unit, when both are quantities of the same dimension written
+/// in different units; [`Units::Different`] for quantities of different dimensions; `None`
+/// otherwise, for the ordinary rules.
+/// What the units say about two quantities.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Units {
+    /// The same dimension in other units: both numbers written in one unit (`pred`, `gold`).
+    Rewritten(String, String),
+    /// Different dimensions (`5 \text{ min}` against `5 \text{ m}`): different answers.
+    Different,
+}
+
+pub(crate) fn rewrite(pred: &str, gold: &str) -> Option<Units> {
     // Most answers carry no unit: a letter or a currency sign on both sides comes first.
     let unit_like =
         |s: &str| s.bytes().any(|b| b.is_ascii_alphabetic() || b == b'$') || s.contains('¢');
@@ -62,7 +72,7 @@ pub(crate) fn rewrite(pred: &str, gold: &str) -> Option<(String, String)> {
     let p = quantity(pred)?;
     let g = quantity(gold)?;
     if p.iter().chain(&g).any(|(_, u)| u.dim != g[0].1.dim) {
-        return None;
+        return Some(Units::Different);
     }
     if p.len() == 1 && g.len() == 1 && p[0].1.factor == g[0].1.factor {
         return None;
@@ -74,7 +84,7 @@ pub(crate) fn rewrite(pred: &str, gold: &str) -> Option<(String, String)> {
     } else {
         BigRational::one()
     };
-    Some((sum_in(&p, &target), sum_in(&g, &target)))
+    Some(Units::Rewritten(sum_in(&p, &target), sum_in(&g, &target)))
 }
 
 /// `Σ (number) · factor/target` as LaTeX the expression parser reads exactly.
@@ -290,13 +300,13 @@ fn plain(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::rewrite;
+    use super::{rewrite, Units};
 
     #[test]
     fn same_dimension_in_other_units_is_rewritten() {
         assert_eq!(
             rewrite("150 \\text{ minutes}", "2.5 \\text{ hours}").unwrap(),
-            ("\\frac{1}{60} \\cdot (150)".into(), "(2.5)".into())
+            Units::Rewritten("\\frac{1}{60} \\cdot (150)".into(), "(2.5)".into())
         );
         assert!(rewrite("2 \\text{ h } 30 \\text{ min}", "2.5 \\text{ h}").is_some());
         assert!(rewrite("1200 \\mathrm{~m}", "1.2 \\text{ km}").is_some());
@@ -306,10 +316,13 @@ mod tests {
 
     #[test]
     fn anything_else_is_left_to_the_ordinary_rules() {
-        // Same unit, no unit, other dimensions, a list rather than a compound.
+        // Same unit, no unit, a list rather than a compound.
         assert_eq!(rewrite("3 \\text{ m}", "3 \\text{ meters}"), None);
         assert_eq!(rewrite("150", "2.5 \\text{ hours}"), None);
-        assert_eq!(rewrite("5 \\text{ m}", "5 \\text{ s}"), None);
+        assert_eq!(
+            rewrite("5 \\text{ m}", "5 \\text{ s}"),
+            Some(Units::Different)
+        );
         assert_eq!(rewrite("2 \\text{ m } 3 \\text{ m}", "5 \\text{ m}"), None);
         assert_eq!(rewrite("x \\text{ cm}", "1 \\text{ m}"), None);
     }
