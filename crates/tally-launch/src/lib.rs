@@ -80,7 +80,7 @@ pub use convert_run::{run_plan, StepOutcome};
 pub use error::{LaunchError, Result};
 pub use install::{find_program, LLAMA_SERVER_HINT, SGLANG_HINT, TRTLLM_HINT, VLLM_HINT};
 pub use log_tail::log_tail;
-pub use port::{free_port, port_is_free};
+pub use port::{free_port, port_is_free, port_is_listened};
 pub use process_group::live_members;
 pub use running::{
     check_installed, stop_on_ctrl_c, RunningServer, StartOptions, StopSignal, StopSignals, Stopper,

@@ -21,6 +21,15 @@ pub fn port_is_free(port: u16) -> bool {
         .all(|ip| TcpListener::bind(SocketAddr::from((ip, port))).is_ok())
 }
 
+/// Whether a server listens on `port` on localhost (a connection is accepted within a second).
+///
+/// Binding can fail for a moment after a server on the port died (its connections still
+/// closing) with nothing listening; only a listener would answer a health check.
+pub fn port_is_listened(port: u16) -> bool {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1)).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,6 +41,8 @@ mod tests {
         assert!(port_is_free(port));
         let held = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
         assert!(!port_is_free(port));
+        assert!(port_is_listened(port));
         drop(held);
+        assert!(!port_is_listened(port));
     }
 }

@@ -13,7 +13,7 @@ use crate::error::{LaunchError, Result};
 use crate::health::{self, Probe};
 use crate::install::{self, display_name};
 use crate::log_tail::log_tail;
-use crate::port::port_is_free;
+use crate::port::{port_is_free, port_is_listened};
 use crate::process_group::Group;
 use crate::server_spec::{ServerSpec, ServerType};
 
@@ -119,7 +119,19 @@ impl RunningServer {
         options: StartOptions,
     ) -> Result<Self> {
         if !port_is_free(port) {
-            return Err(LaunchError::PortInUse { port });
+            // Something that listens would answer the health check in the server's place. A
+            // port that only cannot be bound yet (a server on it just died, a preempted run
+            // restarting) frees itself: wait for it a little, then let the server try.
+            if port_is_listened(port) {
+                return Err(LaunchError::PortInUse { port });
+            }
+            let until = Instant::now() + Duration::from_secs(15);
+            while !port_is_free(port) && Instant::now() < until {
+                if port_is_listened(port) {
+                    return Err(LaunchError::PortInUse { port });
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
         }
         let (child, group) = crate::spawn::spawn_logged(
             &command,

@@ -161,6 +161,20 @@ fn llama_cached() -> Option<PathBuf> {
 }
 
 /// Processes whose command line mentions `--port <port>` (the hosted server).
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 fn servers_on(port: &str) -> usize {
     std::fs::read_dir("/proc")
         .unwrap()
@@ -178,6 +192,7 @@ fn servers_on(port: &str) -> usize {
 
 #[test]
 fn a_hosted_eval_is_interrupted_and_resumed_to_complete_files() {
+    let _model = crate::common::model_cpu();
     if llama_cached().is_none() {
         return;
     }
@@ -229,27 +244,57 @@ fn a_hosted_eval_is_interrupted_and_resumed_to_complete_files() {
         })
     };
     const TOTAL: usize = 18; // 6 problems × (greedy + 2 seeds)
-    let wait_for = |n: usize| {
+                             // What a run that stopped making progress left behind: its exit, its stderr, the files.
+    let diagnose = |child: &mut std::process::Child, log: &Path| -> String {
+        let status = child.try_wait().ok().flatten();
+        let err = std::fs::read_to_string(log).unwrap_or_default();
+        let tail: String = err
+            .chars()
+            .rev()
+            .take(3000)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let mut files = Vec::new();
+        for e in walk(&d.join("out")) {
+            files.push(format!(
+                "{} ({} bytes)",
+                e.display(),
+                e.metadata().map_or(0, |m| m.len())
+            ));
+        }
+        format!(
+            "exit: {status:?}\nstderr tail:\n{tail}\nfiles:\n{}",
+            files.join("\n")
+        )
+    };
+    let wait_for = |n: usize, child: &mut std::process::Child, log: &Path| {
         let started = Instant::now();
         while progress() < n {
             // Generous: on a loaded 2-core CI machine a hosted server's start and its first
             // samples share the cores with the other tests' servers.
-            assert!(started.elapsed() < Duration::from_secs(360), "no progress");
+            if started.elapsed() > Duration::from_secs(360)
+                || child.try_wait().ok().flatten().is_some()
+            {
+                panic!("no progress\n{}", diagnose(child, log));
+            }
             std::thread::sleep(Duration::from_millis(50));
         }
     };
-    let spawn = || {
+    let spawn = |log: &Path| {
         tally()
             .current_dir(d)
             .args(args)
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
             .spawn()
             .unwrap()
     };
     // 1. SIGKILL once samples are journalled: the server goes with tally (parent-death signal).
-    let mut child = spawn();
-    wait_for(1);
+    let log1 = d.join("run1.stderr");
+    let mut child = spawn(&log1);
+    wait_for(1, &mut child, &log1);
     child.kill().unwrap();
     child.wait().unwrap();
     let started = Instant::now();
@@ -263,8 +308,9 @@ fn a_hosted_eval_is_interrupted_and_resumed_to_complete_files() {
     // 2. Ctrl-C (SIGINT) after one more sample: tally stops its server and exits 130.
     let done = progress();
     if done < TOTAL {
-        let mut child = spawn();
-        wait_for(done + 1);
+        let log2 = d.join("run2.stderr");
+        let mut child = spawn(&log2);
+        wait_for(done + 1, &mut child, &log2);
         std::process::Command::new("kill")
             .args(["-INT", &child.id().to_string()])
             .status()
@@ -315,6 +361,7 @@ fn a_hosted_eval_is_interrupted_and_resumed_to_complete_files() {
 #[cfg(feature = "local")]
 #[test]
 fn an_eval_with_the_embedded_model_survives_kill_9() {
+    let _model = crate::common::model_cpu();
     let cache = std::env::var_os("TALLY_CACHE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/tally"));
@@ -409,6 +456,7 @@ fn slurm_idle() -> bool {
 
 #[test]
 fn an_eval_on_slurm_runs_one_job_per_benchmark_then_the_summary() {
+    let _model = crate::common::model_cpu();
     if llama_cached().is_none() || !slurm_idle() {
         return;
     }

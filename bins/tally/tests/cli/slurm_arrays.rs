@@ -90,6 +90,7 @@ fn gone(prefix: &str) -> bool {
 #[cfg(feature = "local")]
 #[test]
 fn num_jobs_arrays_spread_over_nodes_resume_and_report_what_did_not_finish() {
+    let _model = crate::common::model_cpu();
     let Some(model) = model() else {
         missing_service("no cached SmolLM2 model (scripts/llama-server.sh model)");
         return;

@@ -102,6 +102,7 @@ fn eval(d: &Path, model: &Path, cluster: &str, out: &str, wait: bool) -> std::pr
 #[cfg(feature = "local")]
 #[test]
 fn a_preempted_multi_node_eval_ends_exactly_once_and_as_a_local_run() {
+    let _model = crate::common::model_cpu();
     let Some(model) = model() else {
         missing_service("no cached SmolLM2 model (scripts/llama-server.sh model)");
         return;
