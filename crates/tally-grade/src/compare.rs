@@ -635,21 +635,16 @@ impl Cmp<'_> {
                 self.ordered(&fx, &fy)
             }
             (Expr::Matrix(x), Expr::Seq { items, .. })
-            | (Expr::Seq { items, .. }, Expr::Matrix(x))
-                if rows_of(items).is_some() =>
-            {
-                // `[[1, 2], [3, 4]]`: a list of equal rows is the matrix written as lists.
-                let rows = rows_of(items).unwrap_or_default();
-                let m = Expr::Matrix(rows);
-                let x = Expr::Matrix(x.clone());
-                if matches!(a, Expr::Matrix(_)) {
-                    self.eq(&x, &m)
-                } else {
-                    self.eq(&m, &x)
-                }
-            }
-            (Expr::Matrix(x), Expr::Seq { items, .. })
             | (Expr::Seq { items, .. }, Expr::Matrix(x)) => {
+                // `[[1, 2], [3, 4]]`: a list of equal rows is the matrix written as lists.
+                if let Some(rows) = rows_of(items) {
+                    let (m, x) = (Expr::Matrix(rows), Expr::Matrix(x.clone()));
+                    return if matches!(a, Expr::Matrix(_)) {
+                        self.eq(&x, &m)
+                    } else {
+                        self.eq(&m, &x)
+                    };
+                }
                 let vector = x.len() == 1 || x.iter().all(|r| r.len() == 1);
                 let fx: Vec<Expr> = x.iter().flatten().cloned().collect();
                 if !vector {
@@ -1008,7 +1003,7 @@ fn sum_bounds(a: &Expr, b: &Expr) -> Vec<String> {
     for e in [a, b] {
         e.walk(&mut |x| {
             if let Expr::Func(f, args) = x {
-                if args.len() == 3 && (f.starts_with("sum[") || f.starts_with("prod[")) {
+                if args.len() == 3 && crate::numeric::big_operator(f).is_some() {
                     for bound in &args[1..] {
                         bound.walk(&mut |y| {
                             if let Expr::Var(v) = y {

@@ -369,6 +369,16 @@ fn real_fn(f: &str, x: C, in_deg: bool) -> Option<C> {
     })
 }
 
+/// The parser's name for `\sum_{k=…}` / `\prod_{k=…}` (`sum[k]`, `prod[k]`): whether it is a
+/// product, and its bound variable.
+pub(crate) fn big_operator(f: &str) -> Option<(bool, &str)> {
+    let (product, rest) = match f.strip_prefix("sum[") {
+        Some(r) => (false, r),
+        None => (true, f.strip_prefix("prod[")?),
+    };
+    Some((product, rest.strip_suffix(']')?))
+}
+
 /// An unknown function `f(x)` is a fixed pseudo-random smooth function of its name, so that
 /// `f(x)` matches `f(x)` but not `g(x)` or `f(y)`.
 fn opaque_fn(name: &str, args: &[C]) -> C {
@@ -442,18 +452,15 @@ pub(crate) fn num(e: &Expr, c: &NumCtx, m: &Meter, in_trig: bool) -> Result<C, L
                 v
             }
         }
-        Expr::Func(f, args)
-            if args.len() == 3 && (f.starts_with("sum[") || f.starts_with("prod[")) =>
-        {
+        Expr::Func(f, args) if args.len() == 3 && big_operator(f).is_some() => {
             // `\sum_{k=1}^{10} k^2`: evaluated term by term when both bounds are integers
             // (at most 10,000 terms); otherwise the opaque function it was parsed as.
             let (lo, hi) = (num(&args[1], c, m, false)?, num(&args[2], c, m, false)?);
-            let var = &f[f.find('[').map_or(0, |k| k + 1)..f.len() - 1];
+            let (product, var) = big_operator(f).unwrap_or_default();
             let int =
                 |x: C| (x.im == 0.0 && (x.re - x.re.round()).abs() < 1e-9).then(|| x.re.round());
             match (int(lo), int(hi)) {
                 (Some(lo), Some(hi)) if hi - lo < 10_000.0 && !var.is_empty() => {
-                    let product = f.starts_with("prod[");
                     let mut acc = C::r(if product { 1.0 } else { 0.0 });
                     let mut k = lo;
                     while k <= hi {

@@ -163,7 +163,6 @@ pub(crate) fn normalize_written(s: &str) -> String {
             || s.contains("\\mapsto")
             || s.contains("\\mp")
             || s.contains(" (")
-            || s.contains("\\overline")
             || s.contains(':'))
     {
         return s.to_string();
