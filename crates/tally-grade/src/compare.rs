@@ -5,7 +5,8 @@ use crate::choice::Choice;
 use crate::expr::{Const, Expr, RelOp};
 use crate::lexer::Dialect;
 use crate::names::{
-    definition, map_vars, named, split_chain, split_tuple_equation, strip_labels, PARAMS,
+    definition, extremes_contradict, map_vars, named, split_chain, split_tuple_equation,
+    strip_labels, PARAMS,
 };
 use crate::numeric::{exact, num, NumCtx, C};
 use crate::parse::{parse, ParseError};
@@ -190,6 +191,10 @@ fn math_equal(p: &str, g: &str, m: &Meter) -> Result<(Option<bool>, bool), Limit
         Err(ParseError::Limit(l)) => Err(l),
         Err(ParseError::Syntax) => Ok(None),
     };
+    let labels_extremes = |s: &str| ["max", "Max", "largest"].iter().any(|w| s.contains(w));
+    if labels_extremes(p) && parse_or_last(p).is_ok_and(|e| extremes_contradict(&e)) {
+        return Ok((Some(false), false));
+    }
     let (Some(pe), Some(ge)) = (read(p)?, read(g)?) else {
         return Ok((None, true));
     };
@@ -233,6 +238,10 @@ fn math_equal(p: &str, g: &str, m: &Meter) -> Result<(Option<bool>, bool), Limit
         if op.len() == 1 && og.len() == 1 && integer_like(&op) && integer_like(&og) {
             let renamed = map_vars(&pe, &|n| (n == op[0]).then(|| Expr::Var(og[0].clone())));
             r = c.eq(&renamed, &ge)?;
+        }
+        // The same angles in another parametrisation (`(-1)^k \frac{\pi}{6} + k\pi`).
+        if !r {
+            r = crate::angle_families::compare(&pe, &ge, m)? == Some(true);
         }
     }
     Ok((Some(r), free_text(&pe) || free_text(&ge)))
@@ -483,6 +492,14 @@ impl Cmp<'_> {
         if has_matrix_op(b) {
             if let Some(m) = mat_eval(b) {
                 return self.eq(a, &Expr::Matrix(m));
+            }
+        }
+        // A function given by cases against one formula: compared row by row at test points.
+        for (x, y) in [(a, b), (b, a)] {
+            if let Some(rows) = crate::piecewise::rows(x) {
+                if let Some(v) = crate::piecewise::same_function(&rows, y, self.m)? {
+                    return Ok(v);
+                }
             }
         }
         match (a, b) {

@@ -45,6 +45,7 @@
 //! assert_eq!(tally_grade::canonical("\\dfrac{1}{2}"), tally_grade::canonical("0.5"));
 //! ```
 
+mod angle_families;
 mod budget;
 mod canonical;
 mod choice;
@@ -64,6 +65,7 @@ mod number_sets;
 mod number_words;
 mod numeric;
 mod parse;
+mod piecewise;
 mod plusminus;
 mod points;
 mod policy_nemo;

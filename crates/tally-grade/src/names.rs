@@ -112,6 +112,52 @@ pub(crate) fn strip_labels(e: Expr) -> Expr {
     }
 }
 
+/// `\text{max } 3, \text{min } 7`: labelled extremes where the maximum is below the minimum
+/// contradict themselves; dropping the labels would match them with the reference `3, 7`.
+pub(crate) fn extremes_contradict(e: &Expr) -> bool {
+    let Expr::List(items) = e else { return false };
+    let kind = |t: &str| {
+        let t = t.trim().trim_end_matches([':', '.']).trim().to_lowercase();
+        match t.as_str() {
+            "min" | "minimum" | "minimum value" | "smallest" | "the minimum" => Some(false),
+            "max" | "maximum" | "maximum value" | "largest" | "the maximum" => Some(true),
+            _ => None,
+        }
+    };
+    let labelled = |x: &Expr| -> Option<(bool, f64)> {
+        // `\text{max } 3` reads as the function `\max 3`.
+        if let Expr::Func(n, args) = x {
+            if let ([Expr::Num { val, .. }], Some(k)) = (args.as_slice(), kind(n)) {
+                return Some((k, crate::numeric::rat_to_f64(val)));
+            }
+        }
+        let (label, value) = match x {
+            Expr::Mul(v) if v.len() == 2 => (&v[0], &v[1]),
+            Expr::Rel { parts, ops } if ops == &[RelOp::Eq] && parts.len() == 2 => {
+                (&parts[0], &parts[1])
+            }
+            _ => return None,
+        };
+        let Expr::Text(t) = label else { return None };
+        let Expr::Num { val, .. } = value else {
+            return None;
+        };
+        Some((kind(t)?, crate::numeric::rat_to_f64(val)))
+    };
+    let found: Vec<(bool, f64)> = items.iter().filter_map(labelled).collect();
+    let lo = found
+        .iter()
+        .filter(|(k, _)| !k)
+        .map(|(_, v)| *v)
+        .fold(f64::NAN, f64::min);
+    let hi = found
+        .iter()
+        .filter(|(k, _)| *k)
+        .map(|(_, v)| *v)
+        .fold(f64::NAN, f64::max);
+    lo > hi
+}
+
 /// Words that change the value they stand before (`not 5`, `at least 5`, `odd n`): never a
 /// label.
 fn is_label(t: &str) -> bool {

@@ -93,6 +93,28 @@ pub(crate) fn exact(e: &Expr, m: &Meter) -> Result<Option<BigRational>, Limit> {
             )?,
             _ => None,
         },
+        // `\gcd(12, 18)`, `\operatorname{lcm}(4, 6)`: of integers, exactly.
+        Expr::Func(f, args) if (f == "gcd" || f == "lcm") && args.len() >= 2 => {
+            let mut acc: Option<BigInt> = None;
+            for a in args {
+                let Some(v) = exact(a, m)?.filter(|v| v.is_integer()) else {
+                    return Ok(None);
+                };
+                let v = v.to_integer();
+                charge(
+                    &BigRational::from_integer(v.clone()),
+                    &BigRational::one(),
+                    m,
+                )?;
+                acc = Some(match acc {
+                    None => v.abs(),
+                    Some(x) if f == "gcd" => x.gcd(&v),
+                    Some(x) => x.lcm(&v),
+                });
+                cap(&BigRational::from_integer(acc.clone().unwrap()), m)?;
+            }
+            acc.map(BigRational::from_integer)
+        }
         Expr::Func(f, args) if f == "binom" && args.len() == 2 => {
             match (exact(&args[0], m)?, exact(&args[1], m)?) {
                 (Some(n), Some(k)) if n.is_integer() && k.is_integer() => {

@@ -32,6 +32,7 @@ pub(crate) fn parse(input: &str, d: Dialect, max_depth: usize) -> R<Expr> {
         d,
         depth: 0,
         max_depth,
+        bars: 0,
     };
     let e = p.list()?;
     // A trailing full stop or comma is punctuation, not mathematics.
@@ -53,6 +54,8 @@ struct Parser {
     d: Dialect,
     depth: usize,
     max_depth: usize,
+    /// Absolute-value bars open around the current position: inside one, a `|` closes it.
+    bars: usize,
 }
 
 pub(crate) fn parse_number(s: &str) -> Option<(BigRational, u32)> {
@@ -178,9 +181,17 @@ impl Parser {
         while matches!(self.peek(), Some(Tok::Sym(',')) | Some(Tok::Sym(';'))) {
             let save = self.i;
             self.i += 1;
-            // `1, 2, \ldots` and a trailing comma end the list.
-            if self.peek().is_none() {
-                self.i = save;
+            // `1, 2, \ldots` and a trailing comma end the list, as does a comma before a cell
+            // or row break (`x, & x \ge 0, \\`).
+            if matches!(
+                self.peek(),
+                None | Some(Tok::Sym('&')) | Some(Tok::RowSep) | Some(Tok::End(_))
+            ) {
+                if self.peek().is_some() {
+                    self.i = save + 1;
+                } else {
+                    self.i = save;
+                }
                 break;
             }
             if self.eat(&Tok::Ellipsis) {
@@ -294,8 +305,23 @@ impl Parser {
             Some(Tok::Sym('(')) | Some(Tok::Sym('{')) => true,
             Some(Tok::Sym('[')) => false,
             Some(Tok::Cmd(c)) => !matches!(c.as_str(), "cup" | "cap"),
+            Some(Tok::Sym('|')) => self.bar_opens_factor(),
             _ => false,
         }
+    }
+
+    /// `2|x|`, `x|x - 1|`: a bar after an operand opens an absolute value when no bar is open,
+    /// another bar follows to close it, the bars pair up, and no set brace (`\{x | x > 0\}`)
+    /// gives a bar another meaning.
+    fn bar_opens_factor(&self) -> bool {
+        if !self.d.tally || self.bars > 0 {
+            return false;
+        }
+        let bar = |t: &&Tok| matches!(t, Tok::Sym('|'));
+        let ahead = self.t[self.i..].iter().filter(bar).count();
+        ahead >= 2
+            && self.t.iter().filter(bar).count() % 2 == 0
+            && !self.t.iter().any(|t| matches!(t, Tok::LSet | Tok::RSet))
     }
 
     fn term(&mut self) -> R<Expr> {
@@ -649,7 +675,10 @@ impl Parser {
                 })
             }
             Tok::Sym('|') => {
-                let inner = self.additive()?;
+                self.bars += 1;
+                let inner = self.additive();
+                self.bars -= 1;
+                let inner = inner?;
                 self.expect(&Tok::Sym('|'))?;
                 Ok(Expr::Func("abs".into(), vec![inner]))
             }
