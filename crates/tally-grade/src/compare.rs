@@ -315,6 +315,9 @@ fn rel_value(parts: &[Expr], ops: &[RelOp]) -> Option<Expr> {
         {
             Some(parts[1].clone())
         }
+        // `\frac{1}{2} \cdot 3 \cdot 4 = 6`: a computation with its result, as a chain of
+        // three sides would be read.
+        (false, false) if parts.iter().all(|p| p.free_vars().is_empty()) => Some(parts[1].clone()),
         _ => None,
     }
 }

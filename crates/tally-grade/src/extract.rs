@@ -228,7 +228,40 @@ pub(crate) fn extract_fallback_unguarded(text: &str) -> Extraction {
             }
         }
     }
+    if let Some(k) = next_problem(text) {
+        let head = &text[..k];
+        let lower = head.to_lowercase();
+        if head.contains("\\boxed") || lower.contains("answer") {
+            let x = fallback_chain(head);
+            if x.answer.is_some() {
+                return x;
+            }
+        }
+    }
     fallback_chain(text)
+}
+
+/// Where a few-shot model, having answered, goes on to a problem of its own: a line that
+/// starts `Problem:`, `Problem 2:`, `Question:` or `Q:` after the first line.
+fn next_problem(text: &str) -> Option<usize> {
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        let start = at;
+        at += line.len();
+        if start == 0 {
+            continue;
+        }
+        let l = line.trim_start();
+        let rest = ["Problem", "Question", "Q"]
+            .iter()
+            .find_map(|w| l.strip_prefix(w));
+        let Some(rest) = rest else { continue };
+        let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == ' ');
+        if rest.starts_with(':') || rest.starts_with('.') && !l.starts_with('Q') {
+            return Some(start);
+        }
+    }
+    None
 }
 
 /// `Final Answer: The final answer is X. I hope it is correct.`: X as written (the first such
@@ -475,6 +508,9 @@ fn fallback_chain(text: &str) -> Extraction {
         .filter(|c| check.is_some_and(|k| c.end <= k))
         .find(|c| parses(&c.text));
     if let Some(c) = before_check.or_else(|| all.iter().find(|c| parses(&c.text))) {
+        if let Some(joined) = same_name_solutions(text, &envs, c) {
+            return Extraction::found(&joined);
+        }
         // `$= \frac{\sqrt{3}}{2}$`: the sign of an equation whose left side was outside.
         return Extraction::found(c.text.trim_start_matches(['=', ' ']));
     }
@@ -485,6 +521,44 @@ fn fallback_chain(text: &str) -> Extraction {
         return Extraction::found(&t);
     }
     Extraction::none(ExtractStatus::NoAnswer)
+}
+
+/// `the solutions are $x=-2$ and $x=3$`: math segments that give the same name a value each,
+/// joined only by connectives, are one answer (all the solutions), not the last of them.
+fn same_name_solutions(
+    text: &str,
+    envs: &[crate::prose::Cand],
+    last: &crate::prose::Cand,
+) -> Option<String> {
+    let name = |t: &str| -> Option<String> {
+        let (l, r) = t.split_once('=')?;
+        let l = l.trim();
+        (!r.contains('=')
+            && !r.trim().is_empty()
+            && (1..=8).contains(&l.len())
+            && l.chars().next()?.is_ascii_alphabetic()
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then(|| l.to_string())
+    };
+    let k = envs
+        .iter()
+        .position(|e| e.start == last.start && e.end == last.end)?;
+    let n = name(&last.text)?;
+    let mut parts = vec![last.text.clone()];
+    let mut j = k;
+    while j > 0 {
+        let prev = &envs[j - 1];
+        let gap = text.get(prev.end..envs[j].start)?;
+        if !is_connective(gap) || name(&prev.text).as_deref() != Some(n.as_str()) {
+            break;
+        }
+        parts.push(prev.text.clone());
+        j -= 1;
+    }
+    (parts.len() > 1).then(|| {
+        parts.reverse();
+        parts.join(", ")
+    })
 }
 
 /// A word of four or more letters that is not a LaTeX command, or any non-ASCII letter:
@@ -669,6 +743,31 @@ fn is_connective(gap: &str) -> bool {
     }
 }
 
+/// `… is $\boxed{2}$. For part (b), the answer is $\boxed{3}$`: the text between two boxes
+/// moves on to the next part of the question (`part (b)`, `(ii)`, `part 2`), so both boxes
+/// answer it. Short (one sentence, at most twelve words) and naming a part label.
+fn names_next_part(gap: &str) -> bool {
+    if gap.len() > 90 || gap.contains("\n\n") || gap.matches(". ").count() > 1 {
+        return false;
+    }
+    let lower = gap.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric() && c != '(' && c != ')')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let label = |w: &str| {
+        let inner = w.trim_start_matches('(').trim_end_matches(')');
+        w.ends_with(')')
+            && (inner.len() == 1 && inner.chars().all(|c| c.is_ascii_alphanumeric())
+                || ["ii", "iii", "iv"].contains(&inner))
+            && !["a", "1", "i"].contains(&inner)
+    };
+    words.len() <= 12
+        && words.iter().enumerate().any(|(k, w)| {
+            label(w) || (*w == "part" && words.get(k + 1).is_some_and(|n| label(n) || n.len() == 1))
+        })
+}
+
 /// The last box, joined with the boxes just before it when only connectives (`and`,
 /// `\quad`, `,`, a short `\text{}`) separate them.
 fn boxed_group(text: &str) -> Extraction {
@@ -692,7 +791,7 @@ fn boxed_group(text: &str) -> Extraction {
         let Some(gap) = text.get(boxes[k - 1].1..boxes[k].0) else {
             break;
         };
-        if !is_connective(gap) {
+        if !is_connective(gap) && !names_next_part(gap) {
             break;
         }
         parts.push(content(&boxes[k - 1]));

@@ -205,7 +205,20 @@ fn lex_nested(input: &str, d: Dialect, nesting: usize) -> Option<Vec<Tok>> {
                 out.push(Tok::Sym('%'));
                 continue;
             }
+            // `9.8 m/s^2`: a one-letter unit is a unit only with a `/unit` after it (`3m` is
+            // a product).
+            if d.tally && after_quantity && w.len() == 1 && is_unit(&w) {
+                let t = unit_tail(&s, i);
+                if s[i..t].contains(&'/') {
+                    i = t;
+                    continue;
+                }
+            }
             push_word(&mut out, &w, d);
+            if d.tally && after_quantity && out.len() == before && is_unit(&w) {
+                // `80 km/h`, `9.8 m/s^2`: the rest of a compound unit goes with its first part.
+                i = unit_tail(&s, i);
+            }
             if d.tally && matches!(out.last(), Some(Tok::Text(_))) && out.len() > before {
                 // `Perimeter: 20`: the colon ends a label, it is not a ratio.
                 let mut j = i;
@@ -558,6 +571,35 @@ fn more_units(s: &[char], mut i: usize) -> usize {
             Some((inner, k)) if is_unit_group(&inner) => i = skip_exponent(s, k),
             _ => return i,
         }
+    }
+}
+
+/// After a plain unit word that was dropped: its exponent and any `/unit` parts
+/// (`km/h`, `m/s^2`, `kg/m^3`), where the part after the slash is a unit or a one-letter
+/// time unit (`h`, `s`).
+fn unit_tail(s: &[char], i: usize) -> usize {
+    let mut i = skip_exponent(s, i);
+    loop {
+        let mut j = i;
+        while s.get(j) == Some(&' ') {
+            j += 1;
+        }
+        if s.get(j) != Some(&'/') {
+            return i;
+        }
+        j += 1;
+        while s.get(j) == Some(&' ') {
+            j += 1;
+        }
+        let start = j;
+        while s.get(j).is_some_and(|c| c.is_ascii_alphabetic()) {
+            j += 1;
+        }
+        let w: String = s[start..j].iter().collect();
+        if !(is_unit(&w) || matches!(w.as_str(), "h" | "s")) {
+            return i;
+        }
+        i = skip_exponent(s, j);
     }
 }
 
