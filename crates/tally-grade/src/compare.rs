@@ -59,6 +59,18 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let Some(p) = crate::names::constant_case(&p, &g) {
         return tally_equal(&p, &g, m);
     }
+    if let Some(p) = crate::permutations::expand(&p) {
+        return tally_equal(&p, &g, m);
+    }
+    if let Some(g) = crate::permutations::expand(&g) {
+        return tally_equal(&p, &g, m);
+    }
+    if let Some(p) = crate::function_words::as_formula(&p, &g) {
+        return tally_equal(&p, &g, m);
+    }
+    if let Some(g) = crate::function_words::as_formula(&g, &p) {
+        return tally_equal(&p, &g, m);
+    }
     match crate::choice::compare(&p, &g) {
         Some(Choice::Letters(r)) => return Ok((Some(r), "choice letters")),
         Some(Choice::PredValue(v)) => return tally_equal(v, &g, m),
@@ -1001,7 +1013,11 @@ impl Cmp<'_> {
                 let env: Vec<(String, C)> = vars
                     .iter()
                     .map(|v| {
-                        let p = sample(v, k);
+                        let p = if bounds.contains(v) {
+                            C::r(f64::from(k + 2))
+                        } else {
+                            sample(v, k)
+                        };
                         (v.clone(), C { re: -p.re, im: 0.0 })
                     })
                     .collect();
@@ -1036,6 +1052,21 @@ fn sum_bounds(a: &Expr, b: &Expr) -> Vec<String> {
                 }
             }
         });
+    }
+    // `\lceil n/2 \rceil` = `\lfloor (n+1)/2 \rfloor` holds at integers only: with a floor or
+    // ceiling on either side, a name that by convention is an integer takes integers too.
+    let mut rounding = false;
+    for e in [a, b] {
+        e.walk(&mut |x| {
+            rounding |= matches!(x, Expr::Func(f, _) if f == "floor" || f == "ceil");
+        });
+    }
+    if rounding {
+        for v in union_vars(a, b) {
+            if INDEX_NAMES.contains(&v.as_str()) && !out.contains(&v) {
+                out.push(v);
+            }
+        }
     }
     out
 }

@@ -40,10 +40,39 @@ fn in_words(s: &str) -> Option<Family> {
     }
 }
 
+/// `k \ge 0`, `k \in \mathbb{N}` (spaces removed): a letter running over the
+/// integers from 0.
+fn from_zero(cond: &str) -> bool {
+    let Some(rest) = cond
+        .get(1..)
+        .filter(|_| cond.starts_with(|c: char| c.is_ascii_alphabetic()))
+    else {
+        return false;
+    };
+    matches!(
+        rest,
+        "\\ge0"
+            | "\\geq0"
+            | "≥0"
+            | ">=0"
+            | "\\in\\mathbb{N}"
+            | "\\in\\mathbb{Z}_{\\ge0}"
+            | "\\in\\mathbb{Z}_{\\geq0}"
+            | "\\in\\mathbb{N}_0"
+            | "\\in\\mathbb{N}_{0}"
+    )
+}
+
 /// `n = k^2`, `k^2`, `n = 2^k`, `2^{m}`: one name (the family's member) set to one other name
 /// squared or cubed, or a number raised to a name.
 fn as_formula(s: &str) -> Option<Family> {
     let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    // `n = 2^k, k \ge 0`: a condition that lets the exponent run from 0 says nothing more.
+    let t = match t.split_once(',') {
+        Some((f, cond)) if from_zero(cond) => f.to_string(),
+        Some(_) => return None,
+        None => t,
+    };
     let rhs = match t.split_once('=') {
         Some((lhs, rhs)) if lhs.len() == 1 && lhs.chars().all(|c| c.is_ascii_alphabetic()) => {
             rhs.to_string()

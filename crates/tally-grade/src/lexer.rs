@@ -477,6 +477,23 @@ fn is_label_text(lt: &str) -> bool {
     })
 }
 
+/// `3 and 5`, `2, 4, or 6`, `-1 or 1`: numbers (two or more) joined only by commas, `and`, `or`.
+/// Returns them as a comma list.
+fn numbers_joined(lt: &str) -> Option<String> {
+    let mut numbers = Vec::new();
+    for w in lt.split([' ', ',']).filter(|w| !w.is_empty()) {
+        if w == "and" || w == "or" {
+            continue;
+        }
+        let digits = w.strip_prefix('-').unwrap_or(w);
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return None;
+        }
+        numbers.push(w);
+    }
+    (numbers.len() >= 2).then(|| numbers.join(", "))
+}
+
 /// `6 ways`, `12.5 cm`: the number at the start of a text whose rest is only words that are
 /// neither a clause (`6 and 7`, `3 is prime`) nor a property (`5 odd`).
 fn number_then_words(t: &str) -> Option<&str> {
@@ -808,6 +825,9 @@ fn lex_command(
                 || t.len() == 1
             {
                 out.extend(lex_nested(t, d, nesting + 1)?);
+            } else if let Some(list) = d.tally.then(|| numbers_joined(&lt)).flatten() {
+                // `\text{3 and 5}`, `\text{2, 4, or 6}`: numbers listed in words.
+                out.extend(lex_nested(&list, d, nesting + 1)?);
             } else if t.starts_with('(') && t.ends_with(')') && t.len() == 3 {
                 out.push(Tok::Name(t[1..2].to_string()));
             } else {
@@ -818,7 +838,13 @@ fn lex_command(
         | "mathbb" | "mathcal" | "overline" | "vec" | "hat" | "bar" | "tilde" | "widehat"
         | "overrightarrow" | "underline" | "emph" | "mathscr" | "mathfrak" | "pmb" => {
             if d.tally || matches!(name, "mathrm" | "mathbf" | "operatorname") {
-                let (inner, j) = read_group(s, i)?;
+                // `\bar z`, `\vec v`: an accent takes one letter without braces.
+                let accent = matches!(name, "bar" | "vec" | "hat" | "tilde" | "overline");
+                let (inner, j) = read_group(s, i).or_else(|| {
+                    let j = (i..s.len()).find(|&k| s[k] != ' ')?;
+                    (accent && d.tally && s[j].is_ascii_alphabetic())
+                        .then(|| (s[j].to_string(), j + 1))
+                })?;
                 i = j;
                 if d.tally
                     && name == "mathrm"
@@ -836,6 +862,8 @@ fn lex_command(
                     name,
                     "overline" | "vec" | "hat" | "bar" | "overrightarrow" | "widehat" | "tilde"
                 ) {
+                    // `\bar z` and `\overline{z}` are one mark.
+                    let name = if name == "bar" { "overline" } else { name };
                     out.push(Tok::Name(format!("\\{name}{{{inner}}}")));
                 } else if name == "operatorname"
                     || (inner.len() > 1 && inner.chars().all(|c| c.is_alphabetic()))

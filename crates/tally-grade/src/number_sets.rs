@@ -16,6 +16,16 @@ fn symbol(s: &str) -> Option<&'static str> {
     let t = t
         .replace("\\Bbb", "\\mathbb")
         .replace("\\mathbf", "\\mathbb");
+    // `1, 2, 3, \ldots` and `\{1, 2, 3, \dots\}`: the positive integers listed.
+    let listed = t
+        .trim_start_matches("\\{")
+        .trim_end_matches("\\}")
+        .replace("\\dots", "\\ldots")
+        .replace("\\cdots", "\\ldots")
+        .replace("...", "\\ldots");
+    if listed == "1,2,3,\\ldots" || listed == "1,2,3,4,\\ldots" {
+        return Some("positive integer");
+    }
     Some(match t.as_str() {
         "\\mathbb{Z}^+" | "\\mathbb{Z}^{+}" | "\\mathbb{Z}_{>0}" | "\\mathbb{Z}_{+}"
         | "\\mathbb{Z}_+" | "\\mathbb{N}^*" | "\\mathbb{N}^{*}" | "\\mathbb{N}^+"
@@ -77,6 +87,8 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
         (None, None) if pred.bytes().any(|c| c.is_ascii_alphabetic()) => {
             Some(words(pred)? == words(gold)?)
         }
+        // `1, 2, 3, \ldots` against `\mathbb{Z}^+`.
+        (Some(a), Some(b)) if a == b => Some(true),
         _ => None,
     }
 }
@@ -109,6 +121,6 @@ mod tests {
             Some(false)
         );
         assert_eq!(compare("\\mathbb{Z}", "\\text{all even integers}"), None);
-        assert_eq!(compare("\\mathbb{Z}", "\\mathbb{Z}"), None);
+        assert_eq!(compare("\\mathbb{Z}", "\\mathbb{Z}"), Some(true));
     }
 }

@@ -163,6 +163,8 @@ pub(crate) fn normalize_written(s: &str) -> String {
             || s.contains("\\mapsto")
             || s.contains("\\mp")
             || s.contains(" (")
+            || (s.contains('.') && s.contains('('))
+            || s.contains("\\dot")
             || s.contains(':'))
     {
         return s.to_string();
@@ -360,8 +362,66 @@ fn strip_integer_index(s: &str) -> &str {
 /// `0.1\overline{6}` → `\frac{1}{6}`: a repeating decimal is an exact rational, written so
 /// the parser reads it as one (a bar over digits means nothing else after a decimal point).
 /// Digit runs longer than 30 are left alone (the value would not fit the exact arithmetic here).
+/// `0.(3)`, `0.1(6)` and `0.\\dot{3}`: the other ways to mark a repeating block, written as
+/// `\\overline{…}` for the rule below. A bracket only counts right after a decimal's digits and
+/// holding digits alone.
+fn repeat_in_parens(s: &str) -> Option<String> {
+    if !(s.contains('.') && (s.contains('(') || s.contains("\\dot{"))) {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut changed = false;
+    // Whether the text just before `i` is a decimal's fractional digits (`0.` or `0.1`).
+    let after_point = |i: usize| {
+        let mut j = i;
+        while j > 0 && b[j - 1].is_ascii_digit() {
+            j -= 1;
+        }
+        j > 1 && b[j - 1] == b'.' && b[j - 2].is_ascii_digit()
+    };
+    while i < b.len() {
+        let (open, close) = if b[i] == b'(' {
+            ("(", ')')
+        } else if s[i..].starts_with("\\dot{") {
+            ("\\dot{", '}')
+        } else {
+            let c = s[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+            continue;
+        };
+        let body = i + open.len();
+        let end = s[body..].find(close).map(|k| body + k);
+        match end {
+            Some(e)
+                if e > body
+                    && e - body <= 12
+                    && s[body..e].bytes().all(|c| c.is_ascii_digit())
+                    && after_point(i)
+                    && !s[e + 1..].starts_with(|c: char| c.is_ascii_digit())
+                    && (open == "(" || e - body == 1) =>
+            {
+                out.push_str("\\overline{");
+                out.push_str(&s[body..e]);
+                out.push('}');
+                i = e + 1;
+                changed = true;
+            }
+            _ => {
+                out.push_str(open);
+                i = body;
+            }
+        }
+    }
+    changed.then_some(out)
+}
+
 fn repeating_decimals(s: &str) -> String {
     const BAR: &str = "\\overline{";
+    let parens = repeat_in_parens(s);
+    let s = parens.as_deref().unwrap_or(s);
     if !s.contains(BAR) {
         return s.to_string();
     }
@@ -595,6 +655,13 @@ mod tests {
     fn repeating_decimals_become_fractions() {
         use super::repeating_decimals as r;
         assert_eq!(r("0.\\overline{3}"), "\\frac{3}{9}");
+        assert_eq!(r("0.(3)"), "\\frac{3}{9}");
+        assert_eq!(r("0.1(6)"), "\\frac{15}{90}");
+        assert_eq!(r("0.\\dot{3}"), "\\frac{3}{9}");
+        // A bracket that is not a decimal's repeating block stays.
+        assert_eq!(r("f(3)"), "f(3)");
+        assert_eq!(r("2(3)"), "2(3)");
+        assert_eq!(r("0.5(x+1)"), "0.5(x+1)");
         assert_eq!(r("0.1\\overline{6}"), "\\frac{15}{90}");
         assert_eq!(r("-2.\\overline{142857}"), "-\\frac{2142855}{999999}");
         assert_eq!(r("x = 0.\\overline{12}, 1"), "x = \\frac{12}{99}, 1");
