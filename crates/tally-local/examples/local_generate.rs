@@ -1,4 +1,4 @@
-//! Loads a GGUF model and answers one prompt: `cargo run -p tally-local --features candle
+//! Loads a GGUF model and answers one prompt: `cargo run -p tally-local
 //! --example local_generate -- MODEL.gguf "question" [max_tokens]`.
 
 use tally_backend::{Backend, ChatMessage, GenerationRequest, SamplingParams};

@@ -1,6 +1,6 @@
 //! Tokens per second of the embedded model, for the figures in docs/performance.md:
 //!
-//! `cargo run -p tally-local --features candle --example local_throughput -- MODEL.gguf THREADS PARALLEL [PROMPT_TOKENS] [GEN_TOKENS]`
+//! `cargo run -p tally-local --example local_throughput -- MODEL.gguf THREADS PARALLEL [PROMPT_TOKENS] [GEN_TOKENS]`
 //!
 //! Prompt processing: one request whose prompt has about PROMPT_TOKENS tokens and one new token.
 //! Generation: PARALLEL concurrent greedy requests of GEN_TOKENS tokens each (a counting prompt,

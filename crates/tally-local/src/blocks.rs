@@ -19,7 +19,7 @@ pub enum BlockFormat {
 
 impl BlockFormat {
     /// Values per block and bytes per block.
-    fn geometry(self) -> (usize, usize) {
+    pub(crate) fn geometry(self) -> (usize, usize) {
         match self {
             BlockFormat::Q4_0 => (32, 18),
             BlockFormat::Q4_1 => (32, 20),

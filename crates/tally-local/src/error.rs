@@ -22,9 +22,6 @@ pub enum LocalError {
         source: tally_prompt::PromptError,
     },
 
-    #[error("tally-local was built without its `candle` feature, so it cannot read {0}")]
-    NoGgufReader(PathBuf),
-
     #[error("invalid option: {0}")]
     Options(String),
 }

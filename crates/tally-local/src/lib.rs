@@ -3,8 +3,8 @@
 //! HTTP servers.
 //!
 //! [`LocalBackend::load`] reads the model's metadata with tally-prompt's GGUF reader (the chat
-//! template, the tokenizer vocabulary and merges, the hyper-parameters) and its tensors through
-//! candle (the `candle` feature). The forward pass, the tokenizer and the scheduler are this
+//! template, the tokenizer vocabulary and merges, the hyper-parameters, the tensor index) and its
+//! tensors itself (`tensors.rs`). The forward pass, the tokenizer and the scheduler are this
 //! crate's own:
 //!
 //! - **Kernels** (`quant.rs`, `blocks.rs`, `vecops.rs`): weights keep the file's values (8-bit
@@ -44,6 +44,7 @@ pub mod model;
 mod pool;
 pub mod quant;
 pub mod sampler;
+pub mod tensors;
 pub mod tokenizer;
 mod vecops;
 mod worker;

@@ -8,7 +8,6 @@
 //!
 //! Without the server binary or a model file the test prints a note and passes, except under
 //! `CI`, where it fails.
-#![cfg(feature = "candle")]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,7 +1,5 @@
 //! The backend on the real SmolLM2-135M GGUF (fetched by `scripts/llama-server.sh setup`;
-//! `TALLY_LOCAL_MODEL` names another file). Skips with a note when the file or the `candle`
-//! feature is missing.
-#![cfg(feature = "candle")]
+//! `TALLY_LOCAL_MODEL` names another file). Skips with a note when the file is missing.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};

@@ -1,4 +1,4 @@
-//! The backend over a tiny random model built in memory: no model file and no `candle` needed.
+//! The backend over a tiny random model built in memory: no model file needed.
 //! Checks what batching must never change, with numbers small enough to run in milliseconds.
 
 use tally_backend::{Backend, FinishReason, GenerationRequest, SamplingParams};

@@ -3,8 +3,11 @@
 //!
 //! Layout (little-endian): magic `GGUF`, version u32 (2 or 3), tensor count u64, key/value count
 //! u64, then per pair a key string (u64 length + UTF-8), a value type u32 and the value. Tensor
-//! descriptors and data follow and are never read. Every length is checked against
-//! [`GgufLimits`] before anything is allocated, so a corrupt or hostile file fails cleanly.
+//! descriptors follow (name, dimension count u32, dimensions u64 each, ggml type u32, offset
+//! u64), then the data, aligned to `general.alignment` (32 by default). [`GgufMetadata::read`]
+//! stops before the descriptors; [`GgufMetadata::read_with_tensors`] reads them too, for the
+//! embedded model's loader. Every length is checked against [`GgufLimits`] before anything is
+//! allocated, so a corrupt or hostile file fails cleanly.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -61,6 +64,19 @@ impl GgufValue {
             _ => None,
         }
     }
+}
+
+/// One tensor in a GGUF file's index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GgufTensorInfo {
+    pub name: String,
+    /// Dimensions as the file lists them: the first varies fastest (a matrix row's length).
+    pub dims: Vec<u64>,
+    /// ggml's type id (0 f32, 1 f16, 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1, 8 Q8_0, 10–14 Q2_K–Q6_K,
+    /// 30 bf16, …).
+    pub ggml_type: u32,
+    /// Where the tensor's data starts in the file, in bytes.
+    pub offset: u64,
 }
 
 /// Bounds on what the reader accepts.
@@ -120,6 +136,68 @@ impl GgufMetadata {
             consumed: 0,
             key: None,
         };
+        Self::read_from(&mut r)
+    }
+
+    /// Reads the metadata and then the tensor descriptors, each with the absolute offset of
+    /// its data in the file.
+    pub fn read_with_tensors(
+        reader: impl Read,
+        origin: &str,
+        limits: &GgufLimits,
+    ) -> Result<(GgufMetadata, Vec<GgufTensorInfo>), PromptError> {
+        let mut r = Reader {
+            inner: reader,
+            origin,
+            limits,
+            consumed: 0,
+            key: None,
+        };
+        let meta = Self::read_from(&mut r)?;
+        r.key = None;
+        if meta.tensor_count > limits.max_array_len {
+            return Err(r.err(format!(
+                "{} tensors exceed the limit of {}",
+                meta.tensor_count, limits.max_array_len
+            )));
+        }
+        let mut tensors = Vec::with_capacity(meta.tensor_count as usize);
+        for i in 0..meta.tensor_count {
+            let name = r.string(&format!("name of tensor {i}"))?;
+            let n_dims = r.u32(&format!("dimension count of tensor '{name}'"))?;
+            if n_dims == 0 || n_dims > 4 {
+                return Err(r.err(format!("tensor '{name}' has {n_dims} dimensions")));
+            }
+            let mut dims = Vec::with_capacity(n_dims as usize);
+            for _ in 0..n_dims {
+                dims.push(r.u64(&format!("dimensions of tensor '{name}'"))?);
+            }
+            let ggml_type = r.u32(&format!("type of tensor '{name}'"))?;
+            let offset = r.u64(&format!("offset of tensor '{name}'"))?;
+            tensors.push(GgufTensorInfo {
+                name,
+                dims,
+                ggml_type,
+                offset,
+            });
+        }
+        let align = match meta.get("general.alignment").and_then(GgufValue::as_u64) {
+            None => 32,
+            Some(a) if a > 0 && a.is_power_of_two() => a,
+            Some(a) => return Err(r.err(format!("general.alignment {a} is not a power of two"))),
+        };
+        let data_start = r.consumed.div_ceil(align) * align;
+        for t in &mut tensors {
+            t.offset = t
+                .offset
+                .checked_add(data_start)
+                .ok_or_else(|| r.err(format!("tensor '{}' has an offset past any file", t.name)))?;
+        }
+        Ok((meta, tensors))
+    }
+
+    fn read_from<R: Read>(r: &mut Reader<'_, R>) -> Result<GgufMetadata, PromptError> {
+        let (origin, limits) = (r.origin, r.limits);
         let mut magic = [0u8; 4];
         r.bytes(&mut magic, "magic")?;
         if &magic != b"GGUF" {

@@ -56,7 +56,7 @@ pub use chat_template::{ChatTemplate, RenderOptions};
 pub use config::{FewShotConfig, PromptConfig, PromptTemplate};
 pub use error::PromptError;
 pub use examples::ExampleSets;
-pub use gguf::{GgufLimits, GgufMetadata, GgufValue};
+pub use gguf::{GgufLimits, GgufMetadata, GgufTensorInfo, GgufValue};
 pub use prompt::{ChatMessage, CodeTags, Filled, Prompt};
 pub use pyformat::py_format;
 pub use pystr::{py_repr, py_str, py_strip};

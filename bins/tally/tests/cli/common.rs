@@ -197,7 +197,7 @@ pub fn read_records(path: &Path) -> Vec<serde_json::Map<String, Value>> {
 
 /// Held by every test that runs a model of its own (a hosted llama-server, the embedded model,
 /// Slurm jobs running it). Two at once on CI's 2 cores made each many times slower — llama.cpp's
-/// and candle's threads spin while they wait — until a hosted server took 100 s per request and
+/// and the embedded model's threads spin while they wait — until a hosted server took 100 s per request and
 /// the tests' deadlines passed; one at a time, each takes seconds.
 pub fn model_cpu() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
