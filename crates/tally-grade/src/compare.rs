@@ -59,6 +59,12 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let Some(p) = crate::names::constant_case(&p, &g) {
         return tally_equal(&p, &g, m);
     }
+    if let Some(p) = crate::counting_notation::rewrite(&p) {
+        return tally_equal(&p, &g, m);
+    }
+    if let Some(g) = crate::counting_notation::rewrite(&g) {
+        return tally_equal(&p, &g, m);
+    }
     if let Some(p) = crate::permutations::expand(&p) {
         return tally_equal(&p, &g, m);
     }

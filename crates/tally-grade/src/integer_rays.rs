@@ -37,7 +37,8 @@ fn listed_from(s: &str) -> Option<i64> {
 
 /// The least integer of `n \ge 3`, `n > 2`, `3 \le n` (integer-like names only).
 fn bound_from(s: &str) -> Option<i64> {
-    let t = s.trim();
+    let t = without_integer_words(s);
+    let t = t.trim();
     const OPS: [(&str, bool, i64); 8] = [
         ("\\geq", true, 0),
         ("\\ge", true, 0),
@@ -62,13 +63,43 @@ fn bound_from(s: &str) -> Option<i64> {
     None
 }
 
+/// `\text{all integers } n \ge 3`, `\text{all } n \geq 3`: words that only say the name runs over
+/// integers, dropped before the bound is read.
+fn without_integer_words(s: &str) -> String {
+    let mut t = s.trim().to_string();
+    for open in ["\\text{", "\\mathrm{", "\\textrm{", "\\mbox{"] {
+        if let Some(rest) = t.strip_prefix(open) {
+            if let Some((inner, after)) = rest.split_once('}') {
+                let only_words = inner.split_whitespace().all(|w| {
+                    matches!(
+                        w.to_ascii_lowercase().as_str(),
+                        "all"
+                            | "every"
+                            | "integers"
+                            | "integer"
+                            | "positive"
+                            | "natural"
+                            | "numbers"
+                            | "whole"
+                    )
+                });
+                if only_words && !inner.trim().is_empty() {
+                    t = after.trim().to_string();
+                }
+            }
+        }
+    }
+    t
+}
+
 /// `Some(equal)` when one side is a lower bound on an integer and the other lists the integers
-/// from a number on.
+/// from a number on, or both are such bounds (`n \ge 3` = `n > 2`).
 pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     let a = bound_from(pred).or_else(|| listed_from(pred));
     let b = bound_from(gold).or_else(|| listed_from(gold));
     let mixed = (bound_from(pred).is_some() && listed_from(gold).is_some())
-        || (listed_from(pred).is_some() && bound_from(gold).is_some());
+        || (listed_from(pred).is_some() && bound_from(gold).is_some())
+        || (bound_from(pred).is_some() && bound_from(gold).is_some());
     mixed.then(|| a == b)
 }
 
@@ -89,6 +120,13 @@ mod tests {
         assert_eq!(compare("3, 4, 5, \\ldots", "x \\geq 3"), None);
         assert_eq!(compare("3, 5, 7, \\ldots", "n \\geq 3"), None);
         assert_eq!(compare("3, 4, 5", "n \\geq 3"), None);
-        assert_eq!(compare("n \\ge 3", "n \\ge 3"), None);
+        // Two bounds on an integer: the same least integer.
+        assert_eq!(compare("n \\ge 3", "n > 2"), Some(true));
+        assert_eq!(compare("n \\ge 3", "n > 3"), Some(false));
+        assert_eq!(
+            compare("\\text{all integers } n \\ge 3", "n \\geq 3"),
+            Some(true)
+        );
+        assert_eq!(compare("\\text{all real } n \\ge 3", "n \\geq 3"), None);
     }
 }

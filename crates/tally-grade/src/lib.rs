@@ -51,6 +51,7 @@ mod canonical;
 mod choice;
 mod compare;
 mod congruence;
+mod counting_notation;
 mod expr;
 mod extract;
 mod families;
