@@ -243,7 +243,7 @@ impl Executor for SlurmExecutor {
 #[cfg(test)]
 mod tests {
     //! Which program answers, with stand-in Slurm programs in `bin_dir` (the real cluster's
-    //! answers are in tests/slurm_real.rs, on whichever path that cluster has).
+    //! answers are in tests/cluster/slurm_real.rs, on whichever path that cluster has).
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 
