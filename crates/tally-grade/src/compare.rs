@@ -916,11 +916,14 @@ impl Cmp<'_> {
         }
         // `90^\circ` against `\frac{\pi}{2}`: the same angle, in radians. Only where the other
         // side is written with π, so `45^\circ` still matches 45 and never 0.785.
+        // An inverse trigonometric function's value is in radians too (`30^\circ` =
+        // `\arcsin \frac{1}{2}`).
+        let radians = |e: &Expr| mentions_pi(e) || inverse_trig(e);
         match (a0, b0) {
-            (Expr::Degrees(d), other) if mentions_pi(other) => {
+            (Expr::Degrees(d), other) if radians(other) => {
                 self.scalar_core(&degrees_in_radians(d), other)
             }
-            (other, Expr::Degrees(d)) if mentions_pi(other) => {
+            (other, Expr::Degrees(d)) if radians(other) => {
                 self.scalar_core(other, &degrees_in_radians(d))
             }
             _ => Ok(false),
@@ -1196,6 +1199,14 @@ fn is_fraction(e: &Expr) -> bool {
         Expr::Div(a, b) => matches!(**a, Expr::Num { .. }) && matches!(**b, Expr::Num { .. }),
         _ => false,
     }
+}
+
+fn inverse_trig(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        found |= matches!(x, Expr::Func(f, _) if f.starts_with("arc"));
+    });
+    found
 }
 
 fn mentions_pi(e: &Expr) -> bool {

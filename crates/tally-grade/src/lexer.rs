@@ -620,6 +620,34 @@ fn unit_tail(s: &[char], i: usize) -> usize {
     }
 }
 
+/// Where a unit written with a Greek letter ends: `\Omega` when nothing follows it, `\mu` when a
+/// unit follows it (`\mathrm{m}`, `m`, `s`, `g`, …).
+fn unit_after_quantity(name: &str, s: &[char], i: usize) -> Option<usize> {
+    let mut j = i;
+    while s.get(j) == Some(&' ') {
+        j += 1;
+    }
+    if name == "Omega" {
+        return (j == s.len()).then_some(j);
+    }
+    let rest: String = s[j..].iter().take(8).collect();
+    if rest.starts_with("\\mathrm{") {
+        let (inner, k) = read_group(s, j + 7)?;
+        return is_unit_group(&inner).then_some(k);
+    }
+    let k = j + s[j..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    let w: String = s[j..k].iter().collect();
+    let end = s.get(k).is_none_or(|c| !c.is_alphanumeric());
+    (end && matches!(
+        w.as_str(),
+        "m" | "s" | "g" | "A" | "F" | "L" | "V" | "W" | "J" | "mol"
+    ))
+    .then_some(k)
+}
+
 /// Skips a `^2` / `^{-2}` right after a dropped unit.
 fn skip_exponent(s: &[char], mut i: usize) -> usize {
     if s.get(i) == Some(&'^') {
@@ -885,6 +913,15 @@ fn lex_command(
         }
         _ if FUNCS.contains(&name) || matches!(name, "arcsec" | "arccsc" | "arccot" | "coth") => {
             out.push(Tok::Func(name.into()))
+        }
+        // `100\,\Omega`, `2\,\mu\mathrm{m}`: a unit after a quantity (ohms at the end of the
+        // answer; the micro prefix with the unit after it), dropped like other units.
+        "Omega" | "mu"
+            if d.tally
+                && matches!(out.last(), Some(Tok::Num(_) | Tok::Sym('}')))
+                && unit_after_quantity(name, s, i).is_some() =>
+        {
+            i = unit_after_quantity(name, s, i)?;
         }
         _ if GREEK.contains(&name) => out.push(Tok::Name(format!("\\{name}"))),
         "e" | "i" => out.push(Tok::Cmd(name.into())),
