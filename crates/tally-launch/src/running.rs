@@ -20,6 +20,8 @@ use crate::server_spec::{ServerSpec, ServerType};
 /// How long a stop waits after SIGTERM before SIGKILL: vLLM and SGLang shut their workers down
 /// in a few seconds; a wedged GPU process never does.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(15);
+/// How long a server's start waits for its port to be free before refusing a port in use.
+pub const PORT_WAIT: Duration = Duration::from_secs(15);
 
 /// How a server is started and waited for.
 #[derive(Debug, Clone)]
@@ -119,18 +121,17 @@ impl RunningServer {
         options: StartOptions,
     ) -> Result<Self> {
         if !port_is_free(port) {
-            // Something that listens would answer the health check in the server's place. A
-            // port that only cannot be bound yet (a server on it just died, a preempted run
-            // restarting) frees itself: wait for it a little, then let the server try.
+            // Something that listens would answer the health check in the server's place, so
+            // it is refused — but only after waiting a little: the listener may be a server
+            // that is going away (a killed run's server gets its parent-death signal a moment
+            // after its parent dies; a preempted run restarts on the same port), and a port that
+            // only cannot be bound yet frees itself too.
+            let until = Instant::now() + PORT_WAIT;
+            while !port_is_free(port) && Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
             if port_is_listened(port) {
                 return Err(LaunchError::PortInUse { port });
-            }
-            let until = Instant::now() + Duration::from_secs(15);
-            while !port_is_free(port) && Instant::now() < until {
-                if port_is_listened(port) {
-                    return Err(LaunchError::PortInUse { port });
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
         let (child, group) = crate::spawn::spawn_logged(

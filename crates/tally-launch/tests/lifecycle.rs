@@ -221,6 +221,31 @@ async fn a_taken_port_is_refused_before_starting() {
 }
 
 #[tokio::test]
+async fn a_port_whose_listener_goes_away_is_waited_for() {
+    // A killed run's server still listens for a moment after its parent died; a rerun must not
+    // refuse the port then (it did, 'port … is already in use', until the wait came first).
+    let _serial = SERIAL.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let held = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = held.local_addr().unwrap().port();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        drop(held);
+    });
+    let err = RunningServer::start_command(
+        CommandLine::new("true"),
+        port,
+        "",
+        options(&dir, Duration::from_secs(5)),
+    )
+    .await
+    .unwrap_err();
+    release.join().unwrap();
+    // `true` serves nothing, so the start fails later, but not on the port.
+    assert!(!matches!(err, LaunchError::PortInUse { .. }), "{err:?}");
+}
+
+#[tokio::test]
 async fn a_missing_program_says_how_to_get_it() {
     let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
