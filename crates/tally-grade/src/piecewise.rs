@@ -69,21 +69,11 @@ fn holds(cond: &Expr, ctx: &NumCtx, m: &Meter) -> Result<Option<bool>, Limit> {
         }
         vals.push(v.re);
     }
-    let mut all = true;
-    for (w, op) in vals.windows(2).zip(ops) {
-        let (l, r) = (w[0], w[1]);
-        // Boundaries are compared with a little slack, so `x = 1/3` holds at the point 1/3.
-        let eq = (l - r).abs() <= 1e-12 * (1.0 + l.abs().max(r.abs()));
-        all &= match op {
-            RelOp::Eq => eq,
-            RelOp::Ne => !eq,
-            RelOp::Lt => l < r && !eq,
-            RelOp::Le => l < r || eq,
-            RelOp::Gt => l > r && !eq,
-            RelOp::Ge => l > r || eq,
-            RelOp::Approx | RelOp::In => return Ok(None),
-        };
-    }
+    // Boundaries are compared with the sets rule's slack, so `x = 1/3` holds at the point 1/3.
+    let all = vals
+        .windows(2)
+        .zip(ops)
+        .all(|(w, op)| crate::sets::holds(*op, w[0], w[1]));
     Ok(Some(all))
 }
 

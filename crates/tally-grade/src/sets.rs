@@ -567,7 +567,7 @@ fn tol(a: f64, b: f64) -> f64 {
     1e-9 * a.abs().max(b.abs()).max(1.0)
 }
 
-fn holds(op: RelOp, l: f64, r: f64) -> bool {
+pub(crate) fn holds(op: RelOp, l: f64, r: f64) -> bool {
     let eq = l == r || (l.is_finite() && r.is_finite() && (l - r).abs() <= tol(l, r));
     match op {
         RelOp::Eq => eq,

@@ -60,7 +60,7 @@ const TOP: usize = 8;
 /// One-token prompts compared (the first tokens of the prompt).
 const SINGLES: usize = 8;
 
-fn cache() -> Option<PathBuf> {
+pub(crate) fn cache() -> Option<PathBuf> {
     match std::env::var_os("TALLY_CACHE_DIR") {
         Some(dir) => Some(PathBuf::from(dir)),
         None => Some(PathBuf::from(std::env::var_os("HOME")?).join(".cache/tally")),
@@ -68,7 +68,7 @@ fn cache() -> Option<PathBuf> {
 }
 
 /// The file at `path`, or `None` after a note (a failure under `CI`).
-fn required(path: PathBuf, what: &str) -> Option<PathBuf> {
+pub(crate) fn required(path: PathBuf, what: &str) -> Option<PathBuf> {
     if path.is_file() {
         return Some(path);
     }

@@ -12,30 +12,11 @@ use std::process::Command;
 
 use tally_local::tensors::{to_f32, GgmlType, TensorFile};
 
-fn cache() -> PathBuf {
-    match std::env::var_os("TALLY_CACHE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/tally"),
-    }
-}
-
-/// The file, or `None` after a note (a failure under `CI`).
-fn required(path: PathBuf, what: &str) -> Option<PathBuf> {
-    if path.exists() {
-        return Some(path);
-    }
-    let note = format!(
-        "no {what} at {} (run `bash scripts/llama-server.sh setup`)",
-        path.display()
-    );
-    assert!(std::env::var_os("CI").is_none(), "{note}");
-    eprintln!("skipped: {note}");
-    None
-}
+use super::llama_cpp_parity::{cache, required};
 
 fn python() -> Option<PathBuf> {
     required(
-        cache().join("llama-server/venv-gguf/bin/python"),
+        cache()?.join("llama-server/venv-gguf/bin/python"),
         "gguf Python environment",
     )
 }
@@ -105,7 +86,8 @@ fn every_supported_type_decodes_as_ggml_does() {
 
 fn real_model(file: &str, arch_tensors: &[(&str, usize, usize)]) {
     let Some(py) = python() else { return };
-    let Some(path) = required(cache().join("llama-server/models").join(file), "model file") else {
+    let Some(cache) = cache() else { return };
+    let Some(path) = required(cache.join("llama-server/models").join(file), "model file") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
