@@ -13,7 +13,8 @@ fn labelled(s: &str) -> Option<(char, &str)> {
             break;
         }
     }
-    let rest = t.strip_prefix('(')?;
+    // `(C)`, or `C)` as many exams print it.
+    let rest = t.strip_prefix('(').unwrap_or(t);
     let mut chars = rest.chars();
     let letter = chars.next().filter(|c| ('A'..='E').contains(c))?;
     let mut rest = chars.as_str().strip_prefix(')')?.trim_start();
@@ -33,7 +34,8 @@ fn bare_letter(s: &str) -> Option<char> {
     if let Some((l, "")) = labelled(s) {
         return Some(l);
     }
-    let t = s.trim();
+    let t = crate::text::unwrap_cmds(s.trim(), &["\\text", "\\mathrm", "\\textbf"]);
+    let t = t.trim();
     let t = t
         .strip_prefix('(')
         .and_then(|x| x.strip_suffix(')'))
@@ -116,6 +118,8 @@ mod tests {
         assert_eq!(labelled("\\textbf{(C) }12"), Some(('C', "12")));
         assert_eq!(labelled("(B) \\frac{1}{2}"), Some(('B', "\\frac{1}{2}")));
         assert_eq!(labelled("(x) 12"), None);
+        assert_eq!(labelled("\\text{B) } 12"), Some(('B', "12")));
+        assert_eq!(bare_letter("\\text{B}"), Some('B'));
         assert_eq!(labelled("(1, 2)"), None);
         assert_eq!(letter_set("BD"), Some((vec!['B', 'D'], true)));
         assert_eq!(

@@ -104,8 +104,10 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let Some(r) = crate::congruence::compare(&p, &g) {
         return Ok((Some(r), "congruence classes"));
     }
-    if words::infinitely_many(&p, &g) {
-        return Ok((Some(true), "same answer in words"));
+    match words::infinitely_many(&p, &g) {
+        Some(true) => return Ok((Some(true), "same answer in words")),
+        Some(false) => return Ok((Some(false), "infinitely many against a finite count")),
+        None => {}
     }
     let p = words::number_word(&p).unwrap_or(p);
     let g = words::number_word(&g).unwrap_or(g);
@@ -850,8 +852,20 @@ impl Cmp<'_> {
         let vars = union_vars(a, b);
         let mut ratio: Option<C> = None;
         let mut valid = 0;
-        for k in 0..POINTS {
-            let env: Vec<(String, C)> = vars.iter().map(|v| (v.clone(), sample(v, k))).collect();
+        // Negated points too where no branch needs a positive domain: `|x| < 3` is not `x < 3`.
+        let signs: &[f64] = if branch_free(a) && branch_free(b) {
+            &[1.0, -1.0]
+        } else {
+            &[1.0]
+        };
+        for (k, sign) in signs.iter().flat_map(|s| (0..POINTS).map(move |k| (k, *s))) {
+            let env: Vec<(String, C)> = vars
+                .iter()
+                .map(|v| {
+                    let p = sample(v, k);
+                    (v.clone(), C { re: sign * p.re, im: sign * p.im })
+                })
+                .collect();
             let ctx = NumCtx { env: &env };
             let (x, y) = (num(a, &ctx, self.m, false)?, num(b, &ctx, self.m, false)?);
             if !x.is_finite() || !y.is_finite() || y.abs() < 1e-12 {

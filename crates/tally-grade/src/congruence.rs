@@ -47,14 +47,17 @@ fn res() -> &'static Res {
         )
         .unwrap(),
         residue: Regex::new(r"-?\d+").unwrap(),
-        // `multiples of 3`, `divisible by 3`.
-        multiple: Regex::new(r"(?:multiples?\s*of|divisible\s*by)\s*(\d+)").unwrap(),
+        // `multiples of 3`, `divisible by 3`, `not divisible by 3`, `3 \mid n`, `3 \nmid n`.
+        multiple: Regex::new(
+            r"(?:(not\s*(?:an?\s*)?)?(?:multiples?\s*of|divisible\s*by)\s*(\d+))|(?:\b(\d+)\s*(n?)mid\s*[a-z]\b)",
+        )
+        .unwrap(),
     })
 }
 
 /// Words that may surround a congruence description.
 const FILLER: &[&str] = &[
-    "n", "x", "k", "m", "t", "j", "all", "every", "any", "integer", "integers", "number",
+    "n", "x", "k", "m", "t", "j", "p", "q", "all", "every", "any", "integer", "integers", "number",
     "numbers", "those", "that", "which", "leave", "leaving", "leaves", "the", "a", "of", "form",
     "where", "is", "are", "an", "for", "some", "or", "and", "in", "z", "mathbb", "with", "natural",
     "positive", "values", "value", "give", "giving", "have", "having",
@@ -109,7 +112,21 @@ fn classes(s: &str) -> Option<(Classes, bool)> {
         (!res.is_empty()).then_some(Classes { m, res })
     };
     let mut spans = Vec::new();
-    let multiple = |c: &regex::Captures| residues("0", c[1].parse().ok()?);
+    let multiple = |c: &regex::Captures| {
+        let (not, m) = match c.get(2) {
+            Some(m) => (c.get(1).is_some(), m.as_str()),
+            None => (c.get(4).is_some_and(|x| !x.as_str().is_empty()), c.get(3)?.as_str()),
+        };
+        let m: u64 = m.parse().ok()?;
+        if !not {
+            return residues("0", m);
+        }
+        // Every class but 0: bounded so that the list stays small.
+        (2..=100).contains(&m).then(|| Classes {
+            m,
+            res: (1..m).collect(),
+        })
+    };
     for (re, is_explicit) in [(&r.equiv, true), (&r.remainder, true), (&r.multiple, true)] {
         let got = if std::ptr::eq(re, &r.multiple) {
             take(re, &mut |c| multiple(c))?
@@ -220,24 +237,23 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     let parity = |s: &str| (s.contains("even") || s.contains("odd")) && !s.contains('=');
     let parity_vs_form =
         (parity(pred) && gold.contains('=')) || (parity(gold) && pred.contains('='));
-    if !(parity_vs_form
-        || pred.contains("mod")
-        || gold.contains("mod")
-        || pred.contains("equiv")
-        || gold.contains("equiv")
-        || pred.contains("remainder")
-        || gold.contains("remainder")
-        || pred.contains("form")
-        || gold.contains("form")
-        || pred.contains("multiple")
-        || gold.contains("multiple")
-        || pred.contains("divisible")
-        || gold.contains("divisible"))
-    {
+    const MARKS: &[&str] = &[
+        "mod", "equiv", "remainder", "form", "multiple", "divisible", "mid",
+    ];
+    if !(parity_vs_form || MARKS.iter().any(|w| pred.contains(w) || gold.contains(w))) {
         return None;
     }
-    let (a, ea) = classes(pred)?;
-    let (b, eb) = classes(gold)?;
+    // `all primes p \equiv 1 \pmod 4` against `primes of the form 4k + 1`: the same kind of
+    // number on both sides, so the classes decide.
+    let kind = |s: &str| s.contains("prime");
+    let (pred, gold) = if kind(pred) && kind(gold) {
+        let drop = |s: &str| s.replace("primes", " ").replace("prime", " ");
+        (drop(pred), drop(gold))
+    } else {
+        (pred.to_string(), gold.to_string())
+    };
+    let (a, ea) = classes(&pred)?;
+    let (b, eb) = classes(&gold)?;
     if !(ea || eb || parity_vs_form) {
         return None;
     }

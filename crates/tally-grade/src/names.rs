@@ -102,6 +102,15 @@ pub(crate) fn strip_labels(e: Expr) -> Expr {
                 Expr::Mul(v)
             }
         }
+        // `\text{minimum } -1` reads as a difference: a word minus a number means the label
+        // and a negative value.
+        Expr::Add(mut v)
+            if v.len() == 2
+                && matches!(&v[0], Expr::Text(t) if is_label(t))
+                && matches!(&v[1], Expr::Neg(x) if !matches!(**x, Expr::Text(_))) =>
+        {
+            v.pop().unwrap()
+        }
         Expr::List(v) => Expr::List(v.into_iter().map(strip_labels).collect()),
         Expr::Set(v) => Expr::Set(v.into_iter().map(strip_labels).collect()),
         Expr::Rel { parts, ops } => Expr::Rel {

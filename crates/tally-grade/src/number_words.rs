@@ -88,6 +88,11 @@ pub(crate) fn value(plain: &str) -> Option<String> {
         .split(|c: char| c.is_whitespace() || c == '-')
         .filter(|w| !w.is_empty())
         .collect();
+    // `exactly one` (real root): the count is the number.
+    let words = match words.as_slice() {
+        ["exactly", rest @ ..] if !rest.is_empty() => rest.to_vec(),
+        _ => words,
+    };
     if words.is_empty() || words.len() > 12 {
         return None;
     }

@@ -16,10 +16,22 @@ const PHRASES: &[&str] = &[
     "in some order",
 ];
 
+/// The same said before the tuple: `\text{all permutations of } (2, 3, 5)`.
+const LEADING: &[&str] = &[
+    "all permutations of",
+    "all the permutations of",
+    "any permutation of",
+    "every permutation of",
+    "permutations of",
+];
+
 /// The answer with each tuple's orderings written out, when it ends with such a phrase.
 pub(crate) fn expand(s: &str) -> Option<String> {
     if !s.contains("ermutation") && !s.contains("order") {
         return None;
+    }
+    if let Some(out) = expand_leading(s) {
+        return Some(out);
     }
     let lower = s.to_ascii_lowercase();
     let (at, len) = PHRASES
@@ -46,6 +58,11 @@ pub(crate) fn expand(s: &str) -> Option<String> {
         Some(k) => head[k + 1..].trim(),
         None => head,
     };
+    orderings_of(values)
+}
+
+/// Every distinct ordering of each tuple in `values`, written out.
+fn orderings_of(values: &str) -> Option<String> {
     let tuples = tuples(values)?;
     let mut out: Vec<String> = Vec::new();
     for t in tuples {
@@ -60,6 +77,29 @@ pub(crate) fn expand(s: &str) -> Option<String> {
         }
     }
     Some(out.join(", "))
+}
+
+fn expand_leading(s: &str) -> Option<String> {
+    let t = s.trim();
+    let (t, wrapped) = match t
+        .strip_prefix("\\text{")
+        .or_else(|| t.strip_prefix("\\mbox{"))
+    {
+        Some(rest) => (rest.trim_start(), true),
+        None => (t, false),
+    };
+    let lower = t.to_ascii_lowercase();
+    let len = LEADING.iter().find(|p| lower.starts_with(*p))?.len();
+    let mut rest = t[len..].trim_start();
+    if wrapped {
+        // `\text{all permutations of } (2, 3, 5)` or the tuple inside the text.
+        rest = match rest.strip_prefix('}') {
+            Some(r) => r.trim_start(),
+            None => rest.trim_end().strip_suffix('}')?,
+        };
+    }
+    let rest = rest.trim_end().trim_end_matches('.').trim_end();
+    orderings_of(rest)
 }
 
 /// `(1, 2, 3), (1, 1, 1)` → the items of each tuple; `None` unless the text is only tuples.

@@ -153,6 +153,9 @@ fn strip_wrappers(s: &str) -> String {
         ("\\left", ""),
         ("\\right", ""),
         ("\\displaystyle", ""),
+        ("\\qquad", " "),
+        ("\\quad", " "),
+        ("\\;", " "),
         ("\\lt", "<"),
         ("\\gt", ">"),
         ("\\varnothing", "\\emptyset"),
@@ -161,7 +164,21 @@ fn strip_wrappers(s: &str) -> String {
     ] {
         t = t.replace(a, b);
     }
-    t.trim().trim_end_matches('.').trim().to_string()
+    // `\ ` is a space, but not the `\ ` that ends a row's `\\`.
+    let mut out = String::with_capacity(t.len());
+    let mut chars = t.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && chars.peek() == Some(&'\\') {
+            out.push_str("\\\\");
+            chars.next();
+        } else if c == '\\' && chars.peek() == Some(&' ') {
+            out.push(' ');
+            chars.next();
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim().trim_end_matches('.').trim().to_string()
 }
 
 fn to_set(s: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RSet> {
@@ -219,6 +236,9 @@ fn to_set(s: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RS
             }
         }
         _ => {}
+    }
+    if let Some(set) = all_but(&t, var, m, depth) {
+        return Some(set);
     }
     // `x \in S` (not `\infty`).
     if let Some(k) = t.find("\\in") {
@@ -311,6 +331,11 @@ fn to_set(s: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RS
     // that an exclusion restricts the rest (`0 \le x \le 2, x \ne 1`: the interval without 1).
     let items = split_top(&t, &[",", ";"]);
     if items.len() > 1 && items.iter().all(|p| !p.trim().is_empty()) {
+        if t.contains("if") {
+            if let Some(set) = cases_in_words(&items, var, m, depth) {
+                return Some(set);
+            }
+        }
         let (exclusions, rest): (Vec<&str>, Vec<&str>) =
             items.iter().copied().partition(|p| is_exclusion(p));
         let sets: Option<Vec<RSet>> = rest.iter().map(|p| to_set(p, var, m, depth + 1)).collect();
@@ -325,6 +350,42 @@ fn to_set(s: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RS
         return Some(RSet::Inter(all));
     }
     atom(&t, var, m)
+}
+
+/// "All real numbers except 1 and 3": the reals without the points (or set) named after it.
+fn all_but(t: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RSet> {
+    if !t.contains("xcept") && !t.contains("other than") {
+        return None;
+    }
+    let plain = crate::text::unwrap_cmds(t, &["\\text", "\\mathrm", "\\mbox", "\\textrm"]);
+    let lower = plain.to_ascii_lowercase();
+    let (k, len) = ["except for", "except", "other than"]
+        .iter()
+        .find_map(|w| lower.find(w).map(|k| (k, w.len())))?;
+    let head = crate::text::text_key(&plain[..k]);
+    let head = head.trim_end_matches(',');
+    if !matches!(
+        head,
+        "allrealnumbers" | "allreals" | "allrealx" | "allx" | "everyrealnumber" | "\\mathbb{r}"
+            | "allrealvaluesofx" | "anyrealnumber" | "allrealnumbersx"
+    ) {
+        return None;
+    }
+    let rest = plain[k + len..].trim();
+    let rest = rest
+        .strip_prefix("x =")
+        .or_else(|| rest.strip_prefix("x="))
+        .unwrap_or(rest);
+    // `except 1 and 3`: the values named; `except x = 1`, `except [0, 1]`: a set.
+    let points: Option<Vec<Expr>> = split_top(rest, &[",", " and ", " or "])
+        .iter()
+        .map(|p| parse(p.trim(), TALLY, m.budget.max_depth).ok())
+        .collect();
+    let excluded = match points {
+        Some(p) if p.iter().all(|x| x.free_vars().is_empty()) => RSet::Points(p),
+        _ => to_set(rest, var, m, depth + 1)?,
+    };
+    Some(RSet::Diff(Box::new(RSet::All), Box::new(excluded)))
 }
 
 /// `x \ne 1`, `x \neq 1`, `x ≠ 1`: one variable, one excluded value.
@@ -376,12 +437,37 @@ fn cases(t: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RSe
         .strip_prefix("\\begin{cases}")?
         .trim()
         .strip_suffix("\\end{cases}")?;
-    let mut rows = Vec::new();
-    for row in body.split("\\\\") {
-        if row.trim().is_empty() {
-            continue;
-        }
-        let (set, cond) = row.split_once('&')?;
+    let rows: Option<Vec<(&str, &str)>> = body
+        .split("\\\\")
+        .filter(|row| !row.trim().is_empty())
+        .map(|row| row.split_once('&'))
+        .collect();
+    case_rows(&rows?, var, m, depth)
+}
+
+/// `x < 2 \text{ if } b \ge 2;\ x < b \text{ if } b < 2`: cases written on one line, each item
+/// a set and its condition.
+fn cases_in_words(items: &[&str], var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RSet> {
+    const IF: &[&str] = &["\\text{ if }", "\\text{if }", "\\text{ if}", "\\text{if}", " if "];
+    let rows: Option<Vec<(&str, &str)>> = items
+        .iter()
+        .map(|item| {
+            IF.iter()
+                .find_map(|w| item.find(w).map(|k| (&item[..k], &item[k + w.len()..])))
+        })
+        .collect();
+    case_rows(&rows?, var, m, depth)
+}
+
+/// Rows of (set, condition on the parameters) as a `Cases` set.
+fn case_rows(
+    rows: &[(&str, &str)],
+    var: &mut Option<String>,
+    m: &Meter,
+    depth: u32,
+) -> Option<RSet> {
+    let mut out = Vec::new();
+    for (set, cond) in rows {
         let cond = cond
             .replace("\\text{if}", "")
             .replace("\\text{ if }", "")
@@ -391,9 +477,9 @@ fn cases(t: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RSe
         let Ok(Expr::Rel { parts, ops }) = parse(cond.trim(), TALLY, m.budget.max_depth) else {
             return None;
         };
-        rows.push((set, parts, ops));
+        out.push((set, parts, ops));
     }
-    (!rows.is_empty()).then_some(RSet::Cases(rows))
+    (!out.is_empty()).then_some(RSet::Cases(out))
 }
 
 fn is_name(s: &str) -> bool {
@@ -803,4 +889,23 @@ fn same_set(
     }
     // Membership must be known at most of the test points (not only where both are defined).
     Ok((known >= 3 && unknown * 4 <= known).then_some(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budget::{Budget, Meter};
+
+    fn same(a: &str, b: &str) -> Option<bool> {
+        let budget = Budget::default();
+        let m = Meter::new(budget);
+        compare(a, b, &m).unwrap()
+    }
+
+    #[test]
+    fn all_reals_but_points_in_words() {
+        assert_eq!(same("\\text{all real numbers except } 1", "x \\neq 1"), Some(true));
+        assert_eq!(same("\\text{all real numbers except } 2", "x \\neq 1"), Some(false));
+        assert_eq!(same("1<x<3,\\ x\\neq 2", "(1,2)\\cup(2,3)"), Some(true));
+    }
 }

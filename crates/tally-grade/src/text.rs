@@ -170,6 +170,8 @@ pub(crate) fn normalize_written(s: &str) -> String {
         return s.to_string();
     }
     let s = repeating_decimals(&circled_digits(&answer_prefix_in_text(s)));
+    let s = quantity_label(&s).map_or(s.clone(), str::to_string);
+    let s = labels_joined_by_and(&s).unwrap_or(s);
     let s = crate::maps::as_rule(&s).unwrap_or(s);
     let s = crate::plusminus::correlated_signs(&s).unwrap_or(s);
     let s = strip_remark(&s).map_or(s.clone(), str::to_string);
@@ -182,6 +184,63 @@ pub(crate) fn normalize_written(s: &str) -> String {
         .map_or(s.as_str(), str::trim_start)
         .to_string();
     strip_integer_index(strip_qualifier(&s)).to_string()
+}
+
+/// `\text{maximum } 5 \text{ and minimum } -1` → `\text{maximum } 5, \text{minimum } -1`: two
+/// labelled values joined by "and" are a list of the two.
+fn labels_joined_by_and(s: &str) -> Option<String> {
+    if !s.contains("\\text{") || !s.contains("and ") {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut rest = s;
+    let mut changed = false;
+    while let Some(k) = rest.find("\\text{") {
+        let body_start = k + "\\text{".len();
+        let Some(len) = rest[body_start..].find('}') else {
+            break;
+        };
+        let body = &rest[body_start..body_start + len];
+        let label = body.trim_start().strip_prefix("and ").map(str::trim);
+        let is_label = label.is_some_and(|l| {
+            l.len() >= 3 && l.chars().all(|c| c.is_ascii_alphabetic() || c == ' ')
+        });
+        if is_label && (!out.is_empty() || !rest[..k].trim().is_empty()) {
+            out.push_str(rest[..k].trim_end());
+            out.push_str(", \\text{");
+            out.push_str(label.unwrap_or_default());
+            out.push_str(" }");
+            changed = true;
+        } else {
+            out.push_str(&rest[..body_start + len + 1]);
+        }
+        rest = &rest[body_start + len + 1..];
+    }
+    out.push_str(rest);
+    changed.then_some(out)
+}
+
+/// `\text{Range: } [0, 4]` → `[0, 4]`: a label naming what the whole answer is. Only words
+/// that name one thing (not `Minimum:`, which labels one of several values).
+fn quantity_label(s: &str) -> Option<&str> {
+    const LABELS: &[&str] = &[
+        "range", "the range", "domain", "the domain", "solution", "solutions", "solution set",
+        "the solution set", "roots", "zeros", "result",
+    ];
+    let t = s.trim_start();
+    let (inner, wrapped) = match t.strip_prefix("\\text{") {
+        Some(r) => (r, true),
+        None => (t, false),
+    };
+    let colon = inner.find(':')?;
+    if !LABELS.contains(&inner[..colon].trim().to_ascii_lowercase().as_str()) {
+        return None;
+    }
+    let mut rest = inner[colon + 1..].trim_start();
+    if wrapped {
+        rest = rest.strip_prefix('}')?.trim_start();
+    }
+    (!rest.is_empty() && !rest.contains(':')).then_some(rest)
 }
 
 /// `\text{Answer: A}` → `A`: the prefix names the answer, inside the text as outside it.
@@ -627,7 +686,7 @@ fn pure_quantifier(tail: &str) -> bool {
 mod tests {
     #[test]
     fn integer_index_clauses_and_answer_prefixes() {
-        use super::{answer_prefix_in_text as a, strip_integer_index as z};
+        use super::{answer_prefix_in_text as a, quantity_label, strip_integer_index as z};
         assert_eq!(z("x = k\\pi, k \\in \\mathbb{Z}"), "x = k\\pi");
         assert_eq!(z("k\\pi \\text{ for } k \\in \\mathbb{Z}"), "k\\pi");
         assert_eq!(z("n\\pi\\ (n \\in \\mathbb{Z})"), "n\\pi");
@@ -635,6 +694,14 @@ mod tests {
         assert_eq!(z("k \\in \\mathbb{Z}"), "k \\in \\mathbb{Z}");
         assert_eq!(z("2\\pi, k \\in \\mathbb{Z}"), "2\\pi, k \\in \\mathbb{Z}");
         assert_eq!(a("\\text{Answer: B}"), "B");
+        assert_eq!(quantity_label("\\text{Range: } [0, 4]"), Some("[0, 4]"));
+        assert_eq!(quantity_label("Domain: x > 1"), Some("x > 1"));
+        assert_eq!(
+            super::labels_joined_by_and("\\text{maximum } 5 \\text{ and minimum } -1").as_deref(),
+            Some("\\text{maximum } 5, \\text{minimum } -1")
+        );
+        assert_eq!(super::labels_joined_by_and("2 \\text{ and } 3"), None);
+        assert_eq!(quantity_label("\\text{Minimum: } 3"), None);
         assert_eq!(a("\\text{The answer is Monday.}"), "\\text{Monday}");
         assert_eq!(a("\\text{Answers vary}"), "\\text{Answers vary}");
     }

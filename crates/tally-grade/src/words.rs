@@ -419,33 +419,45 @@ fn singular(w: String) -> String {
 }
 
 /// `\infty` as the answer to "how many": the same as "infinitely many" in words.
-pub(crate) fn infinitely_many(pred: &str, gold: &str) -> bool {
-    let has_inf = |s: &str| s.contains("infty") || s.contains('∞');
-    if !(has_inf(pred) || has_inf(gold)) {
-        return false;
+/// `Some(true)` for `\infty` against "infinitely many"; `Some(false)` for "infinitely many"
+/// against a finite count (`0`, `12`, `three`).
+pub(crate) fn infinitely_many(pred: &str, gold: &str) -> Option<bool> {
+    if !pred.contains("nfinit") && !gold.contains("nfinit") {
+        return None;
     }
+    // The words, less filler: `["infinitely", "many"]`.
+    let words = |s: &str| -> Vec<String> {
+        phrases(s)
+            .into_iter()
+            .flatten()
+            .filter(|x| !FILLER.contains(&x.as_str()))
+            .collect()
+    };
+    let many = |s: &str, bare: bool| {
+        let w = words(s);
+        let w: Vec<&str> = w.iter().map(String::as_str).collect();
+        match w.as_slice() {
+            ["infinitely", "many"] | ["infinitely", "many", "solution"] => true,
+            ["infinite"] | ["infinity"] => bare,
+            _ => false,
+        }
+    };
     let inf = |s: &str| {
         matches!(
             crate::text::text_key(s).as_str(),
             "\\infty" | "∞" | "+\\infty"
         )
     };
-    let many = |s: &str| {
-        let w: Vec<String> = phrases(s).into_iter().flatten().collect();
-        let w: Vec<&str> = w
-            .iter()
-            .map(String::as_str)
-            .filter(|x| !FILLER.contains(x))
-            .collect();
-        matches!(
-            w.as_slice(),
-            ["infinitely", "many"]
-                | ["infinite"]
-                | ["infinity"]
-                | ["infinitely", "many", "solution"]
-        )
+    if (inf(pred) && many(gold, true)) || (inf(gold) && many(pred, true)) {
+        return Some(true);
+    }
+    let count = |s: &str| {
+        let t = plain_text(s);
+        let t = t.trim();
+        let digits = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+        digits(t) || crate::number_words::value(t).is_some_and(|v| digits(&v))
     };
-    (inf(pred) && many(gold)) || (inf(gold) && many(pred))
+    ((many(pred, false) && count(gold)) || (many(gold, false) && count(pred))).then_some(false)
 }
 
 /// `Some(true)`: the same answer in words; `Some(false)`: words that contradict; `None`: the
@@ -580,6 +592,26 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
             return Some(false);
         }
     }
+    // `all odd primes p` against `all primes p`: one side narrows the other by one adjective.
+    if cl.len() == cs.len() + 1
+        && (0..cl.len()).any(|j| {
+            RESTRICTING.contains(&cl[j].as_str())
+                && cl[..j].iter().chain(&cl[j + 1..]).eq(cs.iter())
+        })
+    {
+        return Some(false);
+    }
+    // `a parabola` against `a parabola and a line`: a part of the list is missing.
+    if pp.len() != gp.len() && pp.len().min(gp.len()) >= 1 && pp.len().max(gp.len()) >= 2 {
+        let (few, many) = if sp.len() < sg.len() {
+            (&sp, &sg)
+        } else {
+            (&sg, &sp)
+        };
+        if few.iter().all(|x| many.contains(x)) {
+            return Some(false);
+        }
+    }
     let has = |v: &Vec<String>, w: &str| v.iter().any(|x| x == w);
     for (x, y) in OPPOSITES {
         if (has(&fp, x) && has(&fg, y) && !has(&fg, x))
@@ -636,6 +668,12 @@ fn restated(short: &[String], long: &[String]) -> Option<Vec<String>> {
                 .collect()
         })
 }
+
+/// Adjectives that narrow a kind of number to part of it.
+const RESTRICTING: &[&str] = &[
+    "odd", "even", "prime", "composite", "positive", "negative", "nonnegative", "nonzero",
+    "rational", "irrational", "square", "distinct",
+];
 
 /// Every added word is a filler word; `number of <noun>` counts as filler (`every even
 /// number of players` for `even`).
@@ -717,6 +755,10 @@ mod tests {
             compare("right-angled triangle", "right triangle"),
             Some(true)
         );
-        assert_eq!(compare("Bob", "Alice and Bob"), None);
+        // A list with a part missing.
+        assert_eq!(compare("Bob", "Alice and Bob"), Some(false));
+        assert_eq!(compare("a parabola", "a parabola and a line"), Some(false));
+        assert_eq!(compare("all odd primes p", "all primes p"), Some(false));
+        assert_eq!(compare("all integers n", "n"), None);
     }
 }
