@@ -65,6 +65,12 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if let Some(g) = crate::counting_notation::rewrite(&g) {
         return tally_equal(&p, &g, m);
     }
+    if let Some(p) = crate::index_range::expand(&p) {
+        return tally_equal(&p, &g, m);
+    }
+    if let Some(g) = crate::index_range::expand(&g) {
+        return tally_equal(&p, &g, m);
+    }
     if let Some(p) = crate::permutations::expand(&p) {
         return tally_equal(&p, &g, m);
     }
@@ -103,6 +109,9 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     }
     if let Some(r) = crate::congruence::compare(&p, &g) {
         return Ok((Some(r), "congruence classes"));
+    }
+    if words::nonexistence_vs_number(&p, &g) {
+        return Ok((Some(false), "nonexistence against a number"));
     }
     match words::infinitely_many(&p, &g) {
         Some(true) => return Ok((Some(true), "same answer in words")),
@@ -366,7 +375,19 @@ fn mat_eval(e: &Expr) -> Option<Vec<Vec<Expr>>> {
             )
         }
         Expr::Mul(xs) if xs.len() <= 4 => {
-            let ms: Vec<_> = xs.iter().map(mat_eval).collect::<Option<_>>()?;
+            // `\frac{1}{2} \begin{pmatrix} … \end{pmatrix}`: scalar factors scale every entry.
+            let (mats, scalars): (Vec<&Expr>, Vec<&Expr>) = xs
+                .iter()
+                .partition(|x| matches!(x, Expr::Matrix(_)) || has_matrix_op(x));
+            let has_matrix = |e: &Expr| {
+                let mut found = false;
+                e.walk(&mut |y| found |= matches!(y, Expr::Matrix(_)));
+                found
+            };
+            if mats.is_empty() || scalars.iter().any(|x| has_matrix(x)) {
+                return None;
+            }
+            let ms: Vec<_> = mats.into_iter().map(mat_eval).collect::<Option<_>>()?;
             let mut acc = ms[0].clone();
             for m in &ms[1..] {
                 let (h, k, w) = (acc.len(), m.len(), m.first()?.len());
@@ -388,6 +409,15 @@ fn mat_eval(e: &Expr) -> Option<Vec<Vec<Expr>>> {
                             .collect()
                     })
                     .collect();
+            }
+            if !scalars.is_empty() {
+                for row in &mut acc {
+                    for x in row.iter_mut() {
+                        let mut factors: Vec<Expr> = scalars.iter().map(|s| (*s).clone()).collect();
+                        factors.push(x.clone());
+                        *x = Expr::Mul(factors);
+                    }
+                }
             }
             Some(acc)
         }
@@ -506,6 +536,12 @@ impl Cmp<'_> {
         }
         if let Some(y) = expand_pm_items(b) {
             return self.eq(a, &y);
+        }
+        if let (Some(x), Some(y)) = (
+            crate::antiderivatives::without_constant(a),
+            crate::antiderivatives::without_constant(b),
+        ) {
+            return self.same_up_to_constant(&x, &y);
         }
         if has_matrix_op(a) {
             if let Some(m) = mat_eval(a) {
@@ -1105,7 +1141,7 @@ fn unit_domain(e: &Expr) -> bool {
 
 /// No root, logarithm, fractional power or inverse function anywhere: the expression means the
 /// same at negative values as the positive-domain reading.
-fn branch_free(e: &Expr) -> bool {
+pub(crate) fn branch_free(e: &Expr) -> bool {
     let mut ok = true;
     e.walk(&mut |x| {
         ok &= match x {

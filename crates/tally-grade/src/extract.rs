@@ -472,6 +472,11 @@ fn fallback_chain(text: &str) -> Extraction {
             if colon && !(after.starts_with(':') || after.starts_with('：')) {
                 continue;
             }
+            // `the answer is either 2 or 4, depending on …`: a hedge names no answer.
+            let lower = after.trim_start_matches(':').trim_start().to_ascii_lowercase();
+            if lower.starts_with("is either ") || lower.starts_with("either ") {
+                return Extraction::none(ExtractStatus::NoAnswer);
+            }
             if let Some(a) = answer_line(text, e) {
                 return Extraction::found(&a);
             }
@@ -496,6 +501,11 @@ fn fallback_chain(text: &str) -> Extraction {
         if !t.contains('$') && !has_prose_word(&t) && parses(&t) {
             return Extraction::found(&t);
         }
+    }
+    // 5b. A closing sentence with the answer in plain text (`Therefore the solutions are x = 3
+    // or x = -1.`): read before the candidates, which would take a check above it.
+    if let Some(a) = concluding_sentence(text) {
+        return Extraction::found(&a);
     }
     // 6. The last candidate that parses.
     let mut all: Vec<&Cand> = envs.iter().chain(nums.iter()).collect();
@@ -563,6 +573,44 @@ fn same_name_solutions(
 
 /// A word of four or more letters that is not a LaTeX command, or any non-ASCII letter:
 /// the text is a sentence, not an expression.
+/// The value stated by the text's last sentence when it opens with a conclusion word and gives
+/// the answer in plain text after `is`/`are`: every part of it (split at `or`, `and`, commas)
+/// an expression, no sentence in it.
+fn concluding_sentence(text: &str) -> Option<String> {
+    let line = text.trim_end().lines().last()?.trim();
+    let sentence = line
+        .trim_end_matches('.')
+        .rsplit(". ")
+        .next()?
+        .trim();
+    let lower = sentence.to_ascii_lowercase();
+    if !["therefore", "thus", "hence", "so ", "so,", "consequently"]
+        .iter()
+        .any(|w| lower.starts_with(w))
+        || sentence.contains('$')
+    {
+        return None;
+    }
+    let k = [" is ", " are ", " equals "]
+        .iter()
+        .filter_map(|w| lower.rfind(w).map(|k| k + w.len()))
+        .max()?;
+    let rest = sentence[k..].trim();
+    if rest.is_empty() || rest.len() > 60 {
+        return None;
+    }
+    let parts: Vec<&str> = rest
+        .split(|c| c == ',')
+        .flat_map(|p| p.split(" or "))
+        .flat_map(|p| p.split(" and "))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let ok = !parts.is_empty()
+        && parts.iter().all(|p| !has_prose_word(p) && parses(p));
+    ok.then(|| rest.to_string())
+}
+
 fn has_prose_word(t: &str) -> bool {
     let mut run = 0;
     let mut cmd = false;

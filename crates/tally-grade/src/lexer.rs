@@ -137,6 +137,28 @@ const UNITS: &[&str] = &[
     "and",
     "or",
     "units^2",
+    // Physics and astronomy (Minerva, OlympiadBench) written plainly after a number.
+    "pc",
+    "kpc",
+    "mpc",
+    "au",
+    "ly",
+    "ev",
+    "kev",
+    "mev",
+    "gev",
+    "hz",
+    "khz",
+    "ghz",
+    "kj",
+    "kw",
+    "kpa",
+    "atm",
+    "mol",
+    "cal",
+    "kcal",
+    "yr",
+    "yrs",
 ];
 
 /// Words that read as units only when they follow a quantity.

@@ -46,6 +46,7 @@
 //! ```
 
 mod angle_families;
+mod antiderivatives;
 mod budget;
 mod canonical;
 mod choice;
@@ -58,6 +59,7 @@ mod families;
 pub mod files;
 mod function_words;
 mod guard;
+mod index_range;
 mod integer_rays;
 mod lexer;
 mod maps;

@@ -303,7 +303,7 @@ impl Parser {
             Some(Tok::Num(_)) | Some(Tok::Name(_)) | Some(Tok::Func(_)) | Some(Tok::LSet)
             | Some(Tok::Begin(_)) => true,
             Some(Tok::Sym('(')) | Some(Tok::Sym('{')) => true,
-            Some(Tok::Sym('[')) => false,
+            Some(Tok::Sym('[')) => self.bracket_groups(),
             Some(Tok::Cmd(c)) => !matches!(c.as_str(), "cup" | "cap"),
             Some(Tok::Sym('|')) => self.bar_opens_factor(),
             _ => false,
@@ -322,6 +322,33 @@ impl Parser {
         ahead >= 2
             && self.t.iter().filter(bar).count() % 2 == 0
             && !self.t.iter().any(|t| matches!(t, Tok::LSet | Tok::RSet))
+    }
+
+    /// `\frac{1}{2}[(a-b)^2 + (b-c)^2]`: square brackets after an operand group a sum (no
+    /// comma inside, closed by `]`), they do not open an interval.
+    fn bracket_groups(&self) -> bool {
+        if !self.d.tally {
+            return false;
+        }
+        let mut depth = 0i32;
+        for t in &self.t[self.i..] {
+            match t {
+                Tok::Sym('(' | '[' | '{') | Tok::LSet => depth += 1,
+                Tok::Sym(')' | '}') | Tok::RSet => depth -= 1,
+                Tok::Sym(']') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return true;
+                    }
+                }
+                Tok::Sym(',') if depth == 1 => return false,
+                _ => {}
+            }
+            if depth <= 0 {
+                return false;
+            }
+        }
+        false
     }
 
     fn term(&mut self) -> R<Expr> {

@@ -165,13 +165,15 @@ pub(crate) fn normalize_written(s: &str) -> String {
             || s.contains(" (")
             || (s.contains('.') && s.contains('('))
             || s.contains("\\dot")
-            || s.contains(':'))
+            || s.contains(':')
+            || s.contains('\''))
     {
         return s.to_string();
     }
     let s = repeating_decimals(&circled_digits(&answer_prefix_in_text(s)));
     let s = quantity_label(&s).map_or(s.clone(), str::to_string);
     let s = labels_joined_by_and(&s).unwrap_or(s);
+    let s = degrees_minutes(&s).unwrap_or(s);
     let s = crate::maps::as_rule(&s).unwrap_or(s);
     let s = crate::plusminus::correlated_signs(&s).unwrap_or(s);
     let s = strip_remark(&s).map_or(s.clone(), str::to_string);
@@ -184,6 +186,31 @@ pub(crate) fn normalize_written(s: &str) -> String {
         .map_or(s.as_str(), str::trim_start)
         .to_string();
     strip_integer_index(strip_qualifier(&s)).to_string()
+}
+
+/// `30^\circ 30'` (and `30^\circ 30' 15''`) → `(30 + \frac{30}{60})^\circ`: minutes and seconds
+/// of arc as the exact fraction of a degree they are.
+fn degrees_minutes(s: &str) -> Option<String> {
+    use regex::Regex;
+    use std::sync::OnceLock;
+    static RE: OnceLock<Regex> = OnceLock::new();
+    if !s.contains("circ") || !(s.contains('\'') || s.contains("prime")) {
+        return None;
+    }
+    let re = RE.get_or_init(|| {
+        Regex::new(
+            r#"(\d+(?:\.\d+)?)\s*\^\s*\{?\s*\\circ\s*\}?\s*(\d+(?:\.\d+)?)\s*(?:'|\^\s*\{?\s*\\prime\s*\}?)(?:\s*(\d+(?:\.\d+)?)\s*(?:''|"|\^\s*\{?\s*\\prime\s*\\prime\s*\}?))?"#,
+        )
+        .unwrap()
+    });
+    let out = re.replace_all(s, |c: &regex::Captures| {
+        let sec = c
+            .get(3)
+            .map(|x| format!(" + \\frac{{{}}}{{3600}}", x.as_str()))
+            .unwrap_or_default();
+        format!("({} + \\frac{{{}}}{{60}}{sec})^\\circ", &c[1], &c[2])
+    });
+    (out != s).then(|| out.into_owned())
 }
 
 /// `\text{maximum } 5 \text{ and minimum } -1` → `\text{maximum } 5, \text{minimum } -1`: two
@@ -701,6 +728,15 @@ mod tests {
             Some("\\text{maximum } 5, \\text{minimum } -1")
         );
         assert_eq!(super::labels_joined_by_and("2 \\text{ and } 3"), None);
+        assert_eq!(
+            super::degrees_minutes("30^\\circ 30'").as_deref(),
+            Some("(30 + \\frac{30}{60})^\\circ")
+        );
+        assert_eq!(
+            super::degrees_minutes("12^{\\circ} 5' 30''").as_deref(),
+            Some("(12 + \\frac{5}{60} + \\frac{30}{3600})^\\circ")
+        );
+        assert_eq!(super::degrees_minutes("f'(30^\\circ)"), None);
         assert_eq!(quantity_label("\\text{Minimum: } 3"), None);
         assert_eq!(a("\\text{The answer is Monday.}"), "\\text{Monday}");
         assert_eq!(a("\\text{Answers vary}"), "\\text{Answers vary}");

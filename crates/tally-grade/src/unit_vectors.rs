@@ -26,6 +26,18 @@ const MARKS: &[(&str, usize)] = &[
 /// `\langle … \rangle`; `None` for anything else.
 fn tuple_len(s: &str) -> Option<usize> {
     let t = s.trim().replace("\\left", "").replace("\\right", "");
+    // A column vector: `\begin{pmatrix} 2 \\ -1 \\ 3 \end{pmatrix}`.
+    for env in ["pmatrix", "bmatrix"] {
+        let body = t
+            .strip_prefix(&format!("\\begin{{{env}}}"))
+            .and_then(|x| x.strip_suffix(&format!("\\end{{{env}}}")));
+        if let Some(body) = body {
+            if body.contains('&') {
+                return None;
+            }
+            return Some(body.split("\\\\").filter(|r| !r.trim().is_empty()).count());
+        }
+    }
     let inner = t
         .strip_prefix('(')
         .and_then(|x| x.strip_suffix(')'))

@@ -419,6 +419,29 @@ fn singular(w: String) -> String {
 }
 
 /// `\infty` as the answer to "how many": the same as "infinitely many" in words.
+/// "Does not exist" (`DNE`, "undefined") against a number: different answers.
+pub(crate) fn nonexistence_vs_number(pred: &str, gold: &str) -> bool {
+    let none = |s: &str| {
+        let t = crate::text::text_key(s).to_ascii_lowercase();
+        let t = t.trim_end_matches('.');
+        matches!(
+            t,
+            "doesnotexist" | "dne" | "undefined" | "notdefined" | "thelimitdoesnotexist"
+                | "itdoesnotexist" | "diverges" | "divergent"
+        )
+    };
+    let number = |s: &str| {
+        let t = crate::text::text_key(s);
+        let t = ["\\frac", "\\sqrt", "\\pi"]
+            .iter()
+            .fold(t, |acc, c| acc.replace(c, ""));
+        !t.is_empty()
+            && t.chars().any(|c| c.is_ascii_digit())
+            && t.chars().all(|c| c.is_ascii_digit() || ".-+/{}()^".contains(c))
+    };
+    (none(pred) && number(gold)) || (none(gold) && number(pred))
+}
+
 /// `Some(true)` for `\infty` against "infinitely many"; `Some(false)` for "infinitely many"
 /// against a finite count (`0`, `12`, `three`).
 pub(crate) fn infinitely_many(pred: &str, gold: &str) -> Option<bool> {
@@ -469,6 +492,18 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     }
     if says_nothing_exists(&pp) && says_nothing_exists(&gp) {
         return Some(true);
+    }
+    // `T` for `True`, `F` for `False` (a truth value abbreviated).
+    let truth = |ps: &Vec<Vec<String>>| match ps.as_slice() {
+        [p] if p.len() == 1 => match p[0].as_str() {
+            "true" | "t" => Some(true),
+            "false" | "f" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    };
+    if let (Some(x), Some(y)) = (truth(&pp), truth(&gp)) {
+        return Some(x == y);
     }
     let mut sp: Vec<String> = pp.iter().map(|p| p.join(" ")).collect();
     let mut sg: Vec<String> = gp.iter().map(|p| p.join(" ")).collect();
@@ -591,6 +626,14 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
         {
             return Some(false);
         }
+    }
+    // `Euler line` against `Simson line`: the same kind of thing, named differently.
+    if cp.len() == cg.len()
+        && cp.len() >= 2
+        && cp.last() == cg.last()
+        && cp.iter().zip(&cg).filter(|(x, y)| x != y).count() == 1
+    {
+        return Some(false);
     }
     // `all odd primes p` against `all primes p`: one side narrows the other by one adjective.
     if cl.len() == cs.len() + 1
@@ -760,5 +803,10 @@ mod tests {
         assert_eq!(compare("a parabola", "a parabola and a line"), Some(false));
         assert_eq!(compare("all odd primes p", "all primes p"), Some(false));
         assert_eq!(compare("all integers n", "n"), None);
+        assert_eq!(compare("Euler line", "Simson line"), Some(false));
+        assert_eq!(compare("T", "True"), Some(true));
+        assert_eq!(compare("F", "True"), Some(false));
+        assert!(nonexistence_vs_number("\\text{does not exist}", "0"));
+        assert!(!nonexistence_vs_number("\\text{does not exist}", "\\text{DNE}"));
     }
 }

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::{missing_service, read_records, run, shared, stderr, stdout, tally};
-use crate::slurm_preempt::{idle_nodes, jobs, model, time_limit_warning};
+use crate::slurm_preempt::{idle_nodes, jobs, model, skip_requeue_delay, time_limit_warning};
 
 fn eval(d: &Path, model: &Path, extra: &[&str]) -> std::process::Output {
     let mut cmd = tally();
@@ -143,7 +143,7 @@ fn num_jobs_arrays_spread_over_nodes_resume_and_report_what_did_not_finish() {
     // The time-limit warning: the task stops, requeues itself and resumes.
     let warned = &running[0].0;
     time_limit_warning(warned);
-    std::thread::sleep(Duration::from_secs(2));
+    skip_requeue_delay(warned);
     // The same command with --wait: nothing is sent again, the live status ends complete.
     let mut with_wait = grouped.to_vec();
     with_wait.push("--wait");
