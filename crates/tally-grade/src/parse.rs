@@ -331,7 +331,8 @@ impl Parser {
             return false;
         }
         let mut depth = 0i32;
-        for t in &self.t[self.i..] {
+        // Bounded look-ahead: many unclosed `[` must not make parsing quadratic.
+        for t in self.t[self.i..].iter().take(256) {
             match t {
                 Tok::Sym('(' | '[' | '{') | Tok::LSet => depth += 1,
                 Tok::Sym(')' | '}') | Tok::RSet => depth -= 1,
@@ -641,7 +642,8 @@ impl Parser {
                 // `f(x)`: a function call for the usual function letters; `x(x+1)` multiplies.
                 let is_fn = n.len() == 1 && "fghFGHPQ".contains(n.as_str())
                     || (self.d.python && n.len() > 1)
-                    || (self.d.tally && (n == "\\Gamma" || self.definition_head()));
+                    || (self.d.tally
+                        && (n == "\\Gamma" || n == "\\zeta" || self.definition_head()));
                 if is_fn && self.peek() == Some(&Tok::Sym('(')) {
                     self.i += 1;
                     let args = self.list()?;
@@ -651,10 +653,10 @@ impl Parser {
                         e => vec![e],
                     };
                     // `\Gamma(x)`: the gamma function, named as the evaluator knows it.
-                    let n = if n == "\\Gamma" {
-                        "Gamma".to_string()
-                    } else {
-                        n
+                    let n = match n.as_str() {
+                        "\\Gamma" => "Gamma".to_string(),
+                        "\\zeta" => "zeta".to_string(),
+                        _ => n,
                     };
                     return Ok(Expr::Func(n, args));
                 }
