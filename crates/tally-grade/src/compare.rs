@@ -1054,10 +1054,12 @@ impl Cmp<'_> {
         };
         let valid = match at_points(1.0)? {
             Ok(v) => v,
-            Err(true) if unit_domain(a) || unit_domain(b) => match at_points(2.5)? {
-                Ok(v) => v,
-                Err(_) => return Ok(false),
-            },
+            Err(true) if unit_domain(a) || unit_domain(b) || infinite_sum(a) || infinite_sum(b) => {
+                match at_points(2.5)? {
+                    Ok(v) => v,
+                    Err(_) => return Ok(false),
+                }
+            }
             Err(_) => return Ok(false),
         };
         if valid < 2 {
@@ -1135,6 +1137,17 @@ fn unit_domain(e: &Expr) -> bool {
     let mut found = false;
     e.walk(&mut |x| {
         found |= matches!(x, Expr::Func(f, _) if matches!(f.as_str(), "arcsin" | "arccos" | "asin" | "acos"));
+    });
+    found
+}
+
+/// A `\sum` up to ∞: it converges on part of the points' range only (`\sum x^n` for |x| < 1).
+fn infinite_sum(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        found |= matches!(x, Expr::Func(f, args) if args.len() == 3
+            && f.starts_with("sum[")
+            && matches!(args[2], Expr::Const(Const::Inf)));
     });
     found
 }

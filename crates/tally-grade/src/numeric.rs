@@ -516,6 +516,42 @@ pub(crate) fn num(e: &Expr, c: &NumCtx, m: &Meter, in_trig: bool) -> Result<C, L
                     }
                     acc
                 }
+                // `\sum_{n=0}^{\infty} x^n`: summed while the terms shrink geometrically, until
+                // the tail they bound is below 1e-13 of the sum (at most 3,000 terms); a series
+                // that does not converge so is not a number here (NaN), never a wrong value.
+                (Some(lo), None)
+                    if !product && hi.re == f64::INFINITY && hi.im == 0.0 && !var.is_empty() =>
+                {
+                    let mut acc = C::r(0.0);
+                    let mut prev: Option<f64> = None;
+                    let mut k = lo;
+                    let mut sum = C::r(f64::NAN);
+                    for _ in 0..3_000 {
+                        let mut env = c.env.to_vec();
+                        env.retain(|(n, _)| n != var);
+                        env.push((var.to_string(), C::r(k)));
+                        let term = num(&args[0], &NumCtx { env: &env }, m, in_trig)?;
+                        if !term.is_finite() {
+                            break;
+                        }
+                        acc = acc.add(term);
+                        let t = term.abs();
+                        if let Some(p) = prev.filter(|p| *p > 0.0) {
+                            let r = t / p;
+                            if r < 1.0 && t * r / (1.0 - r) <= 1e-13 * acc.abs().max(1e-300) {
+                                sum = acc;
+                                break;
+                            }
+                        }
+                        if t == 0.0 && prev == Some(0.0) {
+                            sum = acc;
+                            break;
+                        }
+                        prev = Some(t);
+                        k += 1.0;
+                    }
+                    sum
+                }
                 _ => {
                     let vals = [num(&args[0], c, m, false)?, lo, hi];
                     opaque_fn(f, &vals)
