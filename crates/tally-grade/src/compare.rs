@@ -869,6 +869,10 @@ impl Cmp<'_> {
         }
         if o1 == [RelOp::Eq] && o2 == [RelOp::Eq] {
             if p1[0].is_name_like() && p2[0].is_name_like() {
+                // `Minimum = 3` is not `Maximum = 3`, nor the line `x = 3` the line `y = 3`.
+                if crate::names::names_contradict(&p1[0], &p2[0]) {
+                    return Ok(false);
+                }
                 return self.eq(&p1[1], &p2[1]);
             }
             // Same equation up to a non-zero factor: (l1 - r1) = k (l2 - r2).
@@ -1090,8 +1094,34 @@ impl Cmp<'_> {
                 }
             }
         }
+        // A kink (`|x - 3|`, `\max(x, 3)`) beyond the points above: a few larger ones.
+        if has_kink(a) || has_kink(b) {
+            let both_signs = branch_free(a) && branch_free(b);
+            for p in [3.7, 5.3, 11.9, -3.7, -5.3, -11.9] {
+                if p < 0.0 && !both_signs {
+                    continue;
+                }
+                let env: Vec<(String, C)> = vars.iter().map(|v| (v.clone(), C::r(p))).collect();
+                let ctx = NumCtx { env: &env };
+                let x = num(a, &ctx, self.m, false)?;
+                let y = num(b, &ctx, self.m, false)?;
+                let real = |v: C| v.is_finite() && v.im.abs() <= 1e-12 * v.abs().max(1.0);
+                if real(x) && real(y) && !close(x, y, 1e-11) {
+                    return Ok(false);
+                }
+            }
+        }
         Ok(true)
     }
+}
+
+/// A function with a kink (`abs`, `max`, `min`); floor and ceiling have their integer points.
+fn has_kink(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        found |= matches!(x, Expr::Func(f, _) if matches!(f.as_str(), "abs" | "max" | "min"))
+    });
+    found
 }
 
 /// The free variables in the bounds of a `\sum` or `\prod` on either side.

@@ -238,6 +238,26 @@ pub(crate) fn split_chain(parts: &[Expr], ops: &[RelOp]) -> Option<Vec<Expr>> {
     )
 }
 
+/// Two names that cannot label the same thing: the opposite extremes (`Minimum`, `Maximum`),
+/// or two different coordinates (`x`, `y`, `z`). Other letters may be a variable
+/// renamed (`n = 12` for `k = 12`).
+pub(crate) fn names_contradict(a: &Expr, b: &Expr) -> bool {
+    match (a, b) {
+        (Expr::Text(x), Expr::Text(y)) => {
+            let (kx, ky) = (
+                label_key(x.trim_end_matches(':').trim()),
+                label_key(y.trim_end_matches(':').trim()),
+            );
+            kx != ky && ["min", "max"].contains(&kx.as_str()) && ["min", "max"].contains(&ky.as_str())
+        }
+        (Expr::Var(x), Expr::Var(y)) => {
+            let coord = |v: &str| matches!(v, "x" | "y" | "z");
+            x != y && coord(x) && coord(y)
+        }
+        _ => false,
+    }
+}
+
 /// A word label's key: case and the usual synonyms set aside (`Minimum` = `min` = `smallest`).
 fn label_key(t: &str) -> String {
     let t = t.to_lowercase();
