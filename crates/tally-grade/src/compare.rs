@@ -903,7 +903,13 @@ impl Cmp<'_> {
                 .iter()
                 .map(|v| {
                     let p = sample(v, k);
-                    (v.clone(), C { re: sign * p.re, im: sign * p.im })
+                    (
+                        v.clone(),
+                        C {
+                            re: sign * p.re,
+                            im: sign * p.im,
+                        },
+                    )
                 })
                 .collect();
             let ctx = NumCtx { env: &env };

@@ -115,7 +115,10 @@ fn classes(s: &str) -> Option<(Classes, bool)> {
     let multiple = |c: &regex::Captures| {
         let (not, m) = match c.get(2) {
             Some(m) => (c.get(1).is_some(), m.as_str()),
-            None => (c.get(4).is_some_and(|x| !x.as_str().is_empty()), c.get(3)?.as_str()),
+            None => (
+                c.get(4).is_some_and(|x| !x.as_str().is_empty()),
+                c.get(3)?.as_str(),
+            ),
         };
         let m: u64 = m.parse().ok()?;
         if !not {
@@ -238,7 +241,13 @@ pub(crate) fn compare(pred: &str, gold: &str) -> Option<bool> {
     let parity_vs_form =
         (parity(pred) && gold.contains('=')) || (parity(gold) && pred.contains('='));
     const MARKS: &[&str] = &[
-        "mod", "equiv", "remainder", "form", "multiple", "divisible", "mid",
+        "mod",
+        "equiv",
+        "remainder",
+        "form",
+        "multiple",
+        "divisible",
+        "mid",
     ];
     if !(parity_vs_form || MARKS.iter().any(|w| pred.contains(w) || gold.contains(w))) {
         return None;

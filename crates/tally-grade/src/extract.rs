@@ -473,7 +473,10 @@ fn fallback_chain(text: &str) -> Extraction {
                 continue;
             }
             // `the answer is either 2 or 4, depending on …`: a hedge names no answer.
-            let lower = after.trim_start_matches(':').trim_start().to_ascii_lowercase();
+            let lower = after
+                .trim_start_matches(':')
+                .trim_start()
+                .to_ascii_lowercase();
             if lower.starts_with("is either ") || lower.starts_with("either ") {
                 return Extraction::none(ExtractStatus::NoAnswer);
             }
@@ -578,11 +581,7 @@ fn same_name_solutions(
 /// an expression, no sentence in it.
 fn concluding_sentence(text: &str) -> Option<String> {
     let line = text.trim_end().lines().last()?.trim();
-    let sentence = line
-        .trim_end_matches('.')
-        .rsplit(". ")
-        .next()?
-        .trim();
+    let sentence = line.trim_end_matches('.').rsplit(". ").next()?.trim();
     let lower = sentence.to_ascii_lowercase();
     if !["therefore", "thus", "hence", "so ", "so,", "consequently"]
         .iter()
@@ -600,14 +599,13 @@ fn concluding_sentence(text: &str) -> Option<String> {
         return None;
     }
     let parts: Vec<&str> = rest
-        .split(|c| c == ',')
+        .split(',')
         .flat_map(|p| p.split(" or "))
         .flat_map(|p| p.split(" and "))
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .collect();
-    let ok = !parts.is_empty()
-        && parts.iter().all(|p| !has_prose_word(p) && parses(p));
+    let ok = !parts.is_empty() && parts.iter().all(|p| !has_prose_word(p) && parses(p));
     ok.then(|| rest.to_string())
 }
 

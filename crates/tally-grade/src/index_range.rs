@@ -41,13 +41,7 @@ fn values(list: &str) -> Option<Vec<i64>> {
     let dots = |x: &str| matches!(x, "\\ldots" | "\\dots" | "\\cdots" | "...");
     let nums = |xs: &[&str]| -> Option<Vec<i64>> {
         xs.iter()
-            .map(|x| {
-                res()
-                    .member
-                    .is_match(x)
-                    .then(|| x.parse().ok())
-                    .flatten()
-            })
+            .map(|x| res().member.is_match(x).then(|| x.parse().ok()).flatten())
             .collect()
     };
     let out: Vec<i64> = match items.iter().position(|x| dots(x)) {
@@ -55,7 +49,11 @@ fn values(list: &str) -> Option<Vec<i64>> {
         Some(k) if k + 2 == items.len() && k >= 1 => {
             let head = nums(&items[..k])?;
             let last: i64 = nums(&items[k + 1..])?[0];
-            let step = if head.len() >= 2 { head[1] - head[0] } else { 1 };
+            let step = if head.len() >= 2 {
+                head[1] - head[0]
+            } else {
+                1
+            };
             if step <= 0 || (last - head[0]) / step > MAX_MEMBERS || last < head[0] {
                 return None;
             }
@@ -66,7 +64,9 @@ fn values(list: &str) -> Option<Vec<i64>> {
         }
         _ => return None,
     };
-    (2..=MAX_MEMBERS as usize).contains(&out.len()).then_some(out)
+    (2..=MAX_MEMBERS as usize)
+        .contains(&out.len())
+        .then_some(out)
 }
 
 /// `s` with every lone letter `name` (not part of a command or a word) replaced by `(v)`.
@@ -86,7 +86,10 @@ fn substitute(s: &str, name: char, v: i64) -> String {
             continue;
         }
         let alpha = |j: Option<&char>| j.is_some_and(|x| x.is_ascii_alphabetic());
-        if c == name && !alpha(i.checked_sub(1).and_then(|j| chars.get(j))) && !alpha(chars.get(i + 1)) {
+        if c == name
+            && !alpha(i.checked_sub(1).and_then(|j| chars.get(j)))
+            && !alpha(chars.get(i + 1))
+        {
             out.push_str(&format!("({v})"));
         } else {
             out.push(c);
@@ -111,7 +114,11 @@ pub(crate) fn expand(s: &str) -> Option<String> {
         if hi < lo || hi - lo + 1 > MAX_MEMBERS || hi == lo {
             return None;
         }
-        (&s[..c.get(0)?.start()], c[2].chars().next()?, (lo..=hi).collect())
+        (
+            &s[..c.get(0)?.start()],
+            c[2].chars().next()?,
+            (lo..=hi).collect(),
+        )
     } else {
         return None;
     };

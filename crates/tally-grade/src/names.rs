@@ -248,7 +248,9 @@ pub(crate) fn names_contradict(a: &Expr, b: &Expr) -> bool {
                 label_key(x.trim_end_matches(':').trim()),
                 label_key(y.trim_end_matches(':').trim()),
             );
-            kx != ky && ["min", "max"].contains(&kx.as_str()) && ["min", "max"].contains(&ky.as_str())
+            kx != ky
+                && ["min", "max"].contains(&kx.as_str())
+                && ["min", "max"].contains(&ky.as_str())
         }
         (Expr::Var(x), Expr::Var(y)) => {
             let coord = |v: &str| matches!(v, "x" | "y" | "z");

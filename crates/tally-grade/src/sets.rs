@@ -366,8 +366,15 @@ fn all_but(t: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<R
     let head = head.trim_end_matches(',');
     if !matches!(
         head,
-        "allrealnumbers" | "allreals" | "allrealx" | "allx" | "everyrealnumber" | "\\mathbb{r}"
-            | "allrealvaluesofx" | "anyrealnumber" | "allrealnumbersx"
+        "allrealnumbers"
+            | "allreals"
+            | "allrealx"
+            | "allx"
+            | "everyrealnumber"
+            | "\\mathbb{r}"
+            | "allrealvaluesofx"
+            | "anyrealnumber"
+            | "allrealnumbersx"
     ) {
         return None;
     }
@@ -448,7 +455,13 @@ fn cases(t: &str, var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RSe
 /// `x < 2 \text{ if } b \ge 2;\ x < b \text{ if } b < 2`: cases written on one line, each item
 /// a set and its condition.
 fn cases_in_words(items: &[&str], var: &mut Option<String>, m: &Meter, depth: u32) -> Option<RSet> {
-    const IF: &[&str] = &["\\text{ if }", "\\text{if }", "\\text{ if}", "\\text{if}", " if "];
+    const IF: &[&str] = &[
+        "\\text{ if }",
+        "\\text{if }",
+        "\\text{ if}",
+        "\\text{if}",
+        " if ",
+    ];
     let rows: Option<Vec<(&str, &str)>> = items
         .iter()
         .map(|item| {
@@ -904,8 +917,14 @@ mod tests {
 
     #[test]
     fn all_reals_but_points_in_words() {
-        assert_eq!(same("\\text{all real numbers except } 1", "x \\neq 1"), Some(true));
-        assert_eq!(same("\\text{all real numbers except } 2", "x \\neq 1"), Some(false));
+        assert_eq!(
+            same("\\text{all real numbers except } 1", "x \\neq 1"),
+            Some(true)
+        );
+        assert_eq!(
+            same("\\text{all real numbers except } 2", "x \\neq 1"),
+            Some(false)
+        );
         assert_eq!(same("1<x<3,\\ x\\neq 2", "(1,2)\\cup(2,3)"), Some(true));
     }
 }

@@ -251,8 +251,17 @@ fn labels_joined_by_and(s: &str) -> Option<String> {
 /// that name one thing (not `Minimum:`, which labels one of several values).
 fn quantity_label(s: &str) -> Option<&str> {
     const LABELS: &[&str] = &[
-        "range", "the range", "domain", "the domain", "solution", "solutions", "solution set",
-        "the solution set", "roots", "zeros", "result",
+        "range",
+        "the range",
+        "domain",
+        "the domain",
+        "solution",
+        "solutions",
+        "solution set",
+        "the solution set",
+        "roots",
+        "zeros",
+        "result",
     ];
     let t = s.trim_start();
     let (inner, wrapped) = match t.strip_prefix("\\text{") {

@@ -426,8 +426,14 @@ pub(crate) fn nonexistence_vs_number(pred: &str, gold: &str) -> bool {
         let t = t.trim_end_matches('.');
         matches!(
             t,
-            "doesnotexist" | "dne" | "undefined" | "notdefined" | "thelimitdoesnotexist"
-                | "itdoesnotexist" | "diverges" | "divergent"
+            "doesnotexist"
+                | "dne"
+                | "undefined"
+                | "notdefined"
+                | "thelimitdoesnotexist"
+                | "itdoesnotexist"
+                | "diverges"
+                | "divergent"
         )
     };
     let number = |s: &str| {
@@ -437,7 +443,8 @@ pub(crate) fn nonexistence_vs_number(pred: &str, gold: &str) -> bool {
             .fold(t, |acc, c| acc.replace(c, ""));
         !t.is_empty()
             && t.chars().any(|c| c.is_ascii_digit())
-            && t.chars().all(|c| c.is_ascii_digit() || ".-+/{}()^".contains(c))
+            && t.chars()
+                .all(|c| c.is_ascii_digit() || ".-+/{}()^".contains(c))
     };
     (none(pred) && number(gold)) || (none(gold) && number(pred))
 }
@@ -714,8 +721,18 @@ fn restated(short: &[String], long: &[String]) -> Option<Vec<String>> {
 
 /// Adjectives that narrow a kind of number to part of it.
 const RESTRICTING: &[&str] = &[
-    "odd", "even", "prime", "composite", "positive", "negative", "nonnegative", "nonzero",
-    "rational", "irrational", "square", "distinct",
+    "odd",
+    "even",
+    "prime",
+    "composite",
+    "positive",
+    "negative",
+    "nonnegative",
+    "nonzero",
+    "rational",
+    "irrational",
+    "square",
+    "distinct",
 ];
 
 /// Every added word is a filler word; `number of <noun>` counts as filler (`every even
@@ -807,6 +824,9 @@ mod tests {
         assert_eq!(compare("T", "True"), Some(true));
         assert_eq!(compare("F", "True"), Some(false));
         assert!(nonexistence_vs_number("\\text{does not exist}", "0"));
-        assert!(!nonexistence_vs_number("\\text{does not exist}", "\\text{DNE}"));
+        assert!(!nonexistence_vs_number(
+            "\\text{does not exist}",
+            "\\text{DNE}"
+        ));
     }
 }
