@@ -131,6 +131,20 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if in_words == Some(true) {
         return Ok((Some(true), "same answer in words"));
     }
+    // `x > 2 \text{ and } x < 5` is not `x > 2 \text{ or } x < 5`: where the two sides join
+    // their conditions differently, the sets they describe decide.
+    if connectives(&p) != connectives(&g) {
+        if let Ok(Some(r)) = crate::sets::compare(&p, &g, m) {
+            return Ok((
+                Some(r),
+                if r {
+                    "the same set of real numbers"
+                } else {
+                    "different sets of real numbers"
+                },
+            ));
+        }
+    }
     let (math, words_left) = match math_equal(&p, &g, m) {
         Ok(r) => r,
         // Words that contradict (`odd n` / `even n`) decide where the expressions cannot.
@@ -161,6 +175,30 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
             _ => Ok((None, "answers in words that the rules cannot compare")),
         },
     }
+}
+
+/// Which of "or" and "and" join an answer's parts (in words or as `\lor`, `\cup`, `\land`,
+/// `\cap`).
+fn connectives(s: &str) -> (bool, bool) {
+    let any = |ws: &[&str]| ws.iter().any(|w| s.contains(w));
+    (
+        any(&[
+            "\\text{ or }",
+            "\\text{or}",
+            " or ",
+            "\\lor",
+            "\\vee",
+            "\\cup",
+        ]),
+        any(&[
+            "\\text{ and }",
+            "\\text{and}",
+            " and ",
+            "\\land",
+            "\\wedge",
+            "\\cap",
+        ]),
+    )
 }
 
 /// The rows of a list of two or more bracketed rows of one length (`[[1, 2], [3, 4]]`).
@@ -347,6 +385,15 @@ fn rel_value(parts: &[Expr], ops: &[RelOp]) -> Option<Expr> {
         // `\frac{1}{2} \cdot 3 \cdot 4 = 6`: a computation with its result, as a chain of
         // three sides would be read.
         (false, false) if parts.iter().all(|p| p.free_vars().is_empty()) => Some(parts[1].clone()),
+        // `m + n = 336`: the sum a competition asks for, named and given (`2x + z = 1` still
+        // names nothing: only a plain sum of names).
+        (false, false)
+            if matches!(&parts[0], Expr::Add(t) if t.len() >= 2
+                && t.iter().all(|x| matches!(x, Expr::Var(n) if n.len() == 1)))
+                && parts[1].free_vars().is_empty() =>
+        {
+            Some(parts[1].clone())
+        }
         _ => None,
     }
 }

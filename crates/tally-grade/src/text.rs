@@ -3,6 +3,7 @@
 /// Removes the wrapping a model puts around an answer: `$…$`, `\(…\)`, `\[…\]`, a whole
 /// `\boxed{…}`, a trailing full stop.
 pub(crate) fn clean_answer(s: &str) -> String {
+    let s = chinese_marks(s);
     // `56,\\!017` groups digits; keep it a separator before `\\!` is dropped below.
     let mut a = s.trim().replace(",\\!", "{,}");
     // Each round peels one layer and costs a pass over the text: bounded, so 15,000 nested
@@ -211,6 +212,84 @@ fn degrees_minutes(s: &str) -> Option<String> {
         format!("({} + \\frac{{{}}}{{60}}{sec})^\\circ", &c[1], &c[2])
     });
     (out != s).then(|| out.into_owned())
+}
+
+/// Chinese exam answers: full-width brackets and punctuation as ASCII, 或 ("or") and 且 ("and")
+/// as the connectives, 不存在 as "does not exist", and a measure word or unit after a number
+/// (`30元`, `6种`, `5个`) dropped.
+fn chinese_marks(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut t = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '（' => t.push('('),
+            '）' => t.push(')'),
+            '，' | '、' => t.push(','),
+            '；' => t.push(';'),
+            '：' => t.push(':'),
+            '【' => t.push('['),
+            '】' => t.push(']'),
+            '或' => t.push_str(" \\text{ or } "),
+            '且' => t.push_str(" \\text{ and } "),
+            _ => t.push(c),
+        }
+    }
+    let t = t.replace("不存在", "\\text{does not exist}");
+    // Measure words and units after a number, at the end of the answer.
+    const UNITS: &[&str] = &[
+        "平方厘米",
+        "平方米",
+        "立方米",
+        "千米",
+        "厘米",
+        "毫米",
+        "千克",
+        "分钟",
+        "小时",
+        "元",
+        "种",
+        "个",
+        "人",
+        "次",
+        "天",
+        "岁",
+        "米",
+        "克",
+        "秒",
+        "本",
+        "只",
+        "条",
+        "件",
+        "支",
+        "张",
+        "辆",
+        "块",
+        "名",
+        "位",
+        "道",
+        "组",
+        "对",
+        "项",
+        "头",
+        "棵",
+        "盒",
+        "瓶",
+        "度",
+    ];
+    let trimmed = t.trim_end();
+    for u in UNITS {
+        if let Some(head) = trimmed.strip_suffix(u) {
+            if head
+                .trim_end()
+                .ends_with(|c: char| c.is_ascii_digit() || c == '}')
+            {
+                return std::borrow::Cow::Owned(head.trim_end().to_string());
+            }
+        }
+    }
+    std::borrow::Cow::Owned(t)
 }
 
 /// `\text{maximum } 5 \text{ and minimum } -1` → `\text{maximum } 5, \text{minimum } -1`: two
@@ -737,6 +816,9 @@ mod tests {
             Some("\\text{maximum } 5, \\text{minimum } -1")
         );
         assert_eq!(super::labels_joined_by_and("2 \\text{ and } 3"), None);
+        assert_eq!(super::chinese_marks("30元"), "30");
+        assert_eq!(super::chinese_marks("（0，1]"), "(0,1]");
+        assert_eq!(super::chinese_marks("a=1或a=2"), "a=1 \\text{ or } a=2");
         assert_eq!(
             super::degrees_minutes("30^\\circ 30'").as_deref(),
             Some("(30 + \\frac{30}{60})^\\circ")
