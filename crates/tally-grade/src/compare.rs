@@ -135,14 +135,7 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     // their conditions differently, the sets they describe decide.
     if connectives(&p) != connectives(&g) {
         if let Ok(Some(r)) = crate::sets::compare(&p, &g, m) {
-            return Ok((
-                Some(r),
-                if r {
-                    "the same set of real numbers"
-                } else {
-                    "different sets of real numbers"
-                },
-            ));
+            return Ok(sets_verdict(r));
         }
     }
     let (math, words_left) = match math_equal(&p, &g, m) {
@@ -156,14 +149,7 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
     if math != Some(true) {
         // A budget spent on this optional rule leaves the expression verdict standing.
         if let Ok(Some(r)) = crate::sets::compare(&p, &g, m) {
-            return Ok((
-                Some(r),
-                if r {
-                    "the same set of real numbers"
-                } else {
-                    "different sets of real numbers"
-                },
-            ));
+            return Ok(sets_verdict(r));
         }
     }
     match (math, prose && words_left) {
@@ -175,6 +161,16 @@ pub(crate) fn tally_equal(pred: &str, gold: &str, m: &Meter) -> Decision {
             _ => Ok((None, "answers in words that the rules cannot compare")),
         },
     }
+}
+
+/// The verdict of the sets-of-reals rule, with its reason.
+fn sets_verdict(r: bool) -> (Option<bool>, &'static str) {
+    let why = if r {
+        "the same set of real numbers"
+    } else {
+        "different sets of real numbers"
+    };
+    (Some(r), why)
 }
 
 /// Which of "or" and "and" join an answer's parts (in words or as `\lor`, `\cup`, `\land`,
@@ -426,12 +422,11 @@ fn mat_eval(e: &Expr) -> Option<Vec<Vec<Expr>>> {
             let (mats, scalars): (Vec<&Expr>, Vec<&Expr>) = xs
                 .iter()
                 .partition(|x| matches!(x, Expr::Matrix(_)) || has_matrix_op(x));
-            let has_matrix = |e: &Expr| {
-                let mut found = false;
-                e.walk(&mut |y| found |= matches!(y, Expr::Matrix(_)));
-                found
-            };
-            if mats.is_empty() || scalars.iter().any(|x| has_matrix(x)) {
+            if mats.is_empty()
+                || scalars
+                    .iter()
+                    .any(|x| x.any(|y| matches!(y, Expr::Matrix(_))))
+            {
                 return None;
             }
             let ms: Vec<_> = mats.into_iter().map(mat_eval).collect::<Option<_>>()?;
@@ -1170,11 +1165,7 @@ impl Cmp<'_> {
 
 /// A function with a kink (`abs`, `max`, `min`); floor and ceiling have their integer points.
 fn has_kink(e: &Expr) -> bool {
-    let mut found = false;
-    e.walk(&mut |x| {
-        found |= matches!(x, Expr::Func(f, _) if matches!(f.as_str(), "abs" | "max" | "min"))
-    });
-    found
+    e.any(|x| matches!(x, Expr::Func(f, _) if matches!(f.as_str(), "abs" | "max" | "min")))
 }
 
 /// The free variables in the bounds of a `\sum` or `\prod` on either side.
@@ -1217,22 +1208,16 @@ fn sum_bounds(a: &Expr, b: &Expr) -> Vec<String> {
 
 /// A function defined on [-1, 1] only (`\arcsin`, `\arccos`) somewhere in the expression.
 fn unit_domain(e: &Expr) -> bool {
-    let mut found = false;
-    e.walk(&mut |x| {
-        found |= matches!(x, Expr::Func(f, _) if matches!(f.as_str(), "arcsin" | "arccos" | "asin" | "acos"));
-    });
-    found
+    e.any(|x| matches!(x, Expr::Func(f, _) if matches!(f.as_str(), "arcsin" | "arccos" | "asin" | "acos")))
 }
 
 /// A `\sum` up to ∞: it converges on part of the points' range only (`\sum x^n` for |x| < 1).
 fn infinite_sum(e: &Expr) -> bool {
-    let mut found = false;
-    e.walk(&mut |x| {
-        found |= matches!(x, Expr::Func(f, args) if args.len() == 3
+    e.any(|x| {
+        matches!(x, Expr::Func(f, args) if args.len() == 3
             && f.starts_with("sum[")
-            && matches!(args[2], Expr::Const(Const::Inf)));
-    });
-    found
+            && matches!(args[2], Expr::Const(Const::Inf)))
+    })
 }
 
 /// No root, logarithm, fractional power or inverse function anywhere: the expression means the
@@ -1348,17 +1333,11 @@ fn is_fraction(e: &Expr) -> bool {
 }
 
 fn inverse_trig(e: &Expr) -> bool {
-    let mut found = false;
-    e.walk(&mut |x| {
-        found |= matches!(x, Expr::Func(f, _) if f.starts_with("arc"));
-    });
-    found
+    e.any(|x| matches!(x, Expr::Func(f, _) if f.starts_with("arc")))
 }
 
 fn mentions_pi(e: &Expr) -> bool {
-    let mut pi = false;
-    e.walk(&mut |x| pi |= matches!(x, Expr::Const(Const::Pi)));
-    pi
+    e.any(|x| matches!(x, Expr::Const(Const::Pi)))
 }
 
 fn degrees_in_radians(d: &Expr) -> Expr {

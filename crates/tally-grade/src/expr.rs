@@ -72,6 +72,13 @@ impl Expr {
         }
     }
 
+    /// Whether some node (this one or one inside it) satisfies `f`.
+    pub fn any(&self, f: impl Fn(&Expr) -> bool) -> bool {
+        let mut found = false;
+        self.walk(&mut |x| found |= f(x));
+        found
+    }
+
     /// Visits every node; used for free-variable collection and checks.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         f(self);

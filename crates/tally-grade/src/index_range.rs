@@ -12,23 +12,27 @@ const MAX_MEMBERS: i64 = 24;
 struct Res {
     listed: Regex,
     bounded: Regex,
-    member: Regex,
 }
+
+/// What comes before a range: a comma, `\text{for}`/`\text{where}`, a space or `\quad`, an
+/// opening bracket.
+const LEAD: &str = r"(?:,|\\text\{\s*(?:for|where)\s*\}|\\quad|\\qquad|\(|\s)\s*(?:\\[ ,;]\s*)*(?:\\text\{\s*for\s*\}\s*)?";
+/// What may close it: a bracket and a full stop.
+const TAIL: &str = r"\s*\)?\s*\.?\s*$";
 
 fn res() -> &'static Res {
     static R: OnceLock<Res> = OnceLock::new();
     R.get_or_init(|| Res {
         // `, k = 0, 1, \ldots, 4` / `\text{ for } k=0,\dots,4` / `(k = 1, 2, 3)`.
-        listed: Regex::new(
-            r"(?:,|\\text\{\s*(?:for|where)\s*\}|\\quad|\\qquad|\(|\s)\s*(?:\\[ ,;]\s*)*(?:\\text\{\s*for\s*\}\s*)?([a-zA-Z])\s*=\s*((?:-?\d+|\\[lc]?dots|\.\.\.|\\ldots|\\cdots)(?:\s*,\s*(?:\\[ ,;]\s*)*(?:-?\d+|\\[lc]?dots|\.\.\.))+)\s*\)?\s*\.?\s*$",
-        )
+        listed: Regex::new(&format!(
+            r"{LEAD}([a-zA-Z])\s*=\s*((?:-?\d+|\\[lc]?dots|\.\.\.)(?:\s*,\s*(?:\\[ ,;]\s*)*(?:-?\d+|\\[lc]?dots|\.\.\.))+){TAIL}"
+        ))
         .unwrap(),
         // `, 0 \le k \le 4` / `\text{ for } 1 \leq k \leq 3`.
-        bounded: Regex::new(
-            r"(?:,|\\text\{\s*(?:for|where)\s*\}|\\quad|\\qquad|\(|\s)\s*(?:\\[ ,;]\s*)*(?:\\text\{\s*for\s*\}\s*)?(-?\d+)\s*(?:\\leq?|\\leqslant|≤)\s*([a-zA-Z])\s*(?:\\leq?|\\leqslant|≤)\s*(-?\d+)\s*\)?\s*\.?\s*$",
-        )
+        bounded: Regex::new(&format!(
+            r"{LEAD}(-?\d+)\s*(?:\\leq?|\\leqslant|≤)\s*([a-zA-Z])\s*(?:\\leq?|\\leqslant|≤)\s*(-?\d+){TAIL}"
+        ))
         .unwrap(),
-        member: Regex::new(r"^-?\d+$").unwrap(),
     })
 }
 
@@ -41,7 +45,7 @@ fn values(list: &str) -> Option<Vec<i64>> {
     let dots = |x: &str| matches!(x, "\\ldots" | "\\dots" | "\\cdots" | "...");
     let nums = |xs: &[&str]| -> Option<Vec<i64>> {
         xs.iter()
-            .map(|x| res().member.is_match(x).then(|| x.parse().ok()).flatten())
+            .map(|x| x.parse().ok())
             .collect()
     };
     let out: Vec<i64> = match items.iter().position(|x| dots(x)) {
@@ -54,6 +58,10 @@ fn values(list: &str) -> Option<Vec<i64>> {
             } else {
                 1
             };
+            // `1, 2, 4, \ldots, 9` is no progression: not read as one.
+            if head.windows(2).any(|w| w[1] - w[0] != step) {
+                return None;
+            }
             if step <= 0 || (last - head[0]) / step > MAX_MEMBERS || last < head[0] {
                 return None;
             }
@@ -149,6 +157,7 @@ mod tests {
         assert_eq!(values("1, 3, \\ldots, 9"), Some(vec![1, 3, 5, 7, 9]));
         assert_eq!(values("1, 2, 3"), Some(vec![1, 2, 3]));
         assert_eq!(values("1, \\ldots, n"), None);
+        assert_eq!(values("1, 2, 4, \\ldots, 9"), None);
         assert_eq!(
             expand("e^{2\\pi i k/5},\\ k=0,1,2").as_deref(),
             Some("{e^{2\\pi i (0)/5}}, {e^{2\\pi i (1)/5}}, {e^{2\\pi i (2)/5}}")

@@ -88,9 +88,7 @@ pub(crate) fn expand_pm(e: &Expr) -> Option<Vec<Expr>> {
 }
 
 pub(crate) fn has_pm(e: &Expr) -> bool {
-    let mut found = false;
-    e.walk(&mut |x| found |= matches!(x, Expr::PlusMinus(..)));
-    found
+    e.any(|x| matches!(x, Expr::PlusMinus(..)))
 }
 
 /// Every sign choice of one item: `±1` → `1, -1`; `(±1, 0)` → `(1, 0), (-1, 0)`;
