@@ -40,6 +40,8 @@ pub enum Limit {
     TooMuchWork,
     #[error("both sides are too large to evaluate numerically")]
     Overflow,
+    #[error("an infinite series that does not converge fast enough to evaluate")]
+    SlowSeries,
 }
 
 /// Counts work for one comparison; owned by the call, so there is no shared state.

@@ -1052,6 +1052,10 @@ impl Cmp<'_> {
             let y = num(b, &ctx, self.m, false)?;
             if !x.is_finite() || !y.is_finite() {
                 if x.re.is_nan() || y.re.is_nan() || x.im.is_nan() || y.im.is_nan() {
+                    // A series summed until it gave up is not a value: undecided, not different.
+                    if infinite_sum(a) || infinite_sum(b) {
+                        return Err(Limit::SlowSeries);
+                    }
                     return Ok(false);
                 }
                 if x.is_finite() != y.is_finite() {
@@ -1109,6 +1113,9 @@ impl Cmp<'_> {
             Err(true) if unit_domain(a) || unit_domain(b) || infinite_sum(a) || infinite_sum(b) => {
                 match at_points(2.5)? {
                     Ok(v) => v,
+                    Err(true) if infinite_sum(a) || infinite_sum(b) => {
+                        return Err(Limit::SlowSeries)
+                    }
                     Err(_) => return Ok(false),
                 }
             }

@@ -43,11 +43,7 @@ fn values(list: &str) -> Option<Vec<i64>> {
         .map(|x| x.trim().trim_start_matches("\\ ").trim())
         .collect();
     let dots = |x: &str| matches!(x, "\\ldots" | "\\dots" | "\\cdots" | "...");
-    let nums = |xs: &[&str]| -> Option<Vec<i64>> {
-        xs.iter()
-            .map(|x| x.parse().ok())
-            .collect()
-    };
+    let nums = |xs: &[&str]| -> Option<Vec<i64>> { xs.iter().map(|x| x.parse().ok()).collect() };
     let out: Vec<i64> = match items.iter().position(|x| dots(x)) {
         None => nums(&items)?,
         Some(k) if k + 2 == items.len() && k >= 1 => {

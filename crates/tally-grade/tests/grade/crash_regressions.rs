@@ -399,3 +399,22 @@ fn a_choice_letter_before_a_wide_character() {
     let _ = fallback("option 。。");
     let _ = fallback("choice i。");
 }
+
+/// A series the evaluator cannot sum (it converges too slowly) leaves the pair undecided, never
+/// "different"; one that converges geometrically is compared.
+#[test]
+fn a_series_too_slow_to_sum_is_undecided_not_different() {
+    let g = Grader::default();
+    assert_eq!(
+        g.equal("\\sum_{n=1}^{\\infty} \\frac{1}{n^2}", "\\frac{\\pi^2}{6}")
+            .outcome,
+        Outcome::Undecided(Reason::Budget(Limit::SlowSeries))
+    );
+    assert!(g
+        .equal("\\sum_{n=0}^{\\infty} x^n", "\\frac{1}{1-x}")
+        .is_equal());
+    assert_eq!(
+        g.equal("\\sum_{n=0}^{\\infty} \\frac{1}{2^n}", "3").outcome,
+        Outcome::NotEqual
+    );
+}
